@@ -1,0 +1,147 @@
+// v2 produce: POST /topics/{topic} and POST /topics/{topic}/partitions/{partition}.
+// The request's Content-Type names the embedded format; the response has one
+// `offsets` entry per record, in request order, and is 200 even when some
+// records failed (each failure carries its own error_code).
+import fjs from 'fast-json-stringify'
+import { ProxyError } from '../../errors.js'
+import { readBody } from '../../http/body.js'
+import { requestMedia, negotiator, V2_OFFERS } from '../../http/media.js'
+import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { decodeProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
+import { transferableCopy, type TaskPool } from '../../pool/pool.js'
+import type { ProduceTask, ProduceTaskResult } from '../../../workers/produce.js'
+import type { KafkaProducer, OutgoingRecord, RecordResult } from '../../kafka/producer.js'
+import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
+import { rehydrateError } from '../../errors.js'
+
+export interface ProduceDeps {
+  producer: KafkaProducer
+  metadata: ClusterMetadata
+  pool: TaskPool
+  maxBodyBytes: number
+  offloadThresholdBytes: number
+}
+
+interface OffsetEntry {
+  partition: number | null
+  offset: number | null
+  error_code: number | null
+  error: string | null
+  retriable?: boolean
+  persisted?: string
+}
+
+const nullableInt = { type: 'integer', nullable: true } as const
+
+const serializeProduceResponse = fjs({
+  type: 'object',
+  properties: {
+    offsets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          partition: nullableInt,
+          offset: nullableInt,
+          error_code: nullableInt,
+          error: { type: 'string', nullable: true },
+          retriable: { type: 'boolean' },
+          persisted: { type: 'string' }
+        },
+        required: ['partition', 'offset', 'error_code', 'error']
+      }
+    },
+    key_schema_id: nullableInt,
+    value_schema_id: nullableInt
+  },
+  required: ['offsets', 'key_schema_id', 'value_schema_id']
+})
+
+function toEntry (r: RecordResult): OffsetEntry {
+  if (r.error === null) return { partition: r.partition, offset: r.offset, error_code: null, error: null }
+  const entry: OffsetEntry = {
+    partition: null,
+    offset: null,
+    error_code: r.error.errorCode,
+    error: r.error.message,
+    retriable: r.error.retriable
+  }
+  if (r.error.persisted !== undefined) entry.persisted = r.error.persisted
+  return entry
+}
+
+const PLAIN_FORMATS = new Set(['binary', 'json'])
+
+export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toPartition: Handler } {
+  const negotiate = negotiator(V2_OFFERS)
+
+  async function decode (format: PlainFormat, body: Buffer): Promise<DecodedBatch> {
+    if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body)
+    const bytes = transferableCopy(body)
+    const task: ProduceTask = { format, body: bytes }
+    const result = await deps.pool.run<ProduceTaskResult>('produce', task, [bytes.buffer as ArrayBuffer])
+    if (!result.ok) throw rehydrateError(result.error)
+    return unpackBatch(result.batch)
+  }
+
+  async function partitionCount (topic: TopicInfo, wanted: number): Promise<number> {
+    if (wanted < topic.partitions.length) return topic.partitions.length
+    // Partitions may have been added since the cached view; ask once.
+    const fresh = await deps.metadata.refresh().catch(() => null)
+    return fresh?.topics.get(topic.name)?.partitions.length ?? topic.partitions.length
+  }
+
+  async function produce (ctx: Ctx, pathPartition: number | null): Promise<Reply> {
+    const media = requestMedia(ctx.req.headers['content-type'])
+    if (media === null || !media.vendor || media.format === null) throw new ProxyError('unsupportedMediaType')
+    if (!PLAIN_FORMATS.has(media.format)) {
+      throw new ProxyError('unsupportedMediaType', `The ${media.format} embedded format is not supported by this proxy yet`)
+    }
+    const format = media.format as PlainFormat
+    const type = negotiate(ctx.req.headers.accept)
+    if (type === null) throw new ProxyError('notAcceptable')
+
+    const topicName = ctx.params.topic as string
+    const body = await readBody(ctx.req, deps.maxBodyBytes)
+    const topic = await deps.metadata.topic(topicName)
+    if (topic === null) throw new ProxyError('topicNotFound', `Topic ${topicName} not found.`)
+    const batch = await decode(format, body)
+
+    let highest = pathPartition ?? -1
+    if (pathPartition === null) {
+      for (let i = 0; i < batch.count; i++) highest = Math.max(highest, batch.partitions[i] as number)
+    }
+    if (highest >= 0 && highest >= await partitionCount(topic, highest)) {
+      throw new ProxyError('partitionNotFound', `Partition ${highest} of topic ${topicName} not found.`)
+    }
+
+    const records = new Array<OutgoingRecord>(batch.count)
+    for (let i = 0; i < batch.count; i++) {
+      records[i] = {
+        key: batch.keys[i] ?? null,
+        value: batch.values[i] ?? null,
+        partition: pathPartition ?? batch.partitions[i] as number
+      }
+    }
+    const results = await deps.producer.produce(topicName, records)
+    const offsets = new Array<OffsetEntry>(results.length)
+    for (let i = 0; i < results.length; i++) offsets[i] = toEntry(results[i] as RecordResult)
+    return reply(200, type, serializeProduceResponse({ offsets, key_schema_id: null, value_schema_id: null }))
+  }
+
+  return {
+    toTopic: (ctx) => produce(ctx, null),
+    toPartition: (ctx) => {
+      const p = parsePartition(ctx.params.partition as string)
+      return produce(ctx, p)
+    }
+  }
+}
+
+export function parsePartition (raw: string): number {
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n > 0x7fffffff) {
+    throw new ProxyError('partitionNotFound', `Partition ${raw} not found.`)
+  }
+  return n
+}

@@ -1,0 +1,74 @@
+// v2 topic metadata: GET /topics and GET /topics/{topic}.
+import fjs from 'fast-json-stringify'
+import { ProxyError } from '../../errors.js'
+import { negotiator, V2_OFFERS } from '../../http/media.js'
+import { reply, type Handler } from '../../http/handler.js'
+import { isInternalTopic, type ClusterMetadata, type PartitionInfo } from '../../kafka/metadata.js'
+
+const serializeNames = fjs({ type: 'array', items: { type: 'string' } })
+
+const partitionSchema = {
+  type: 'object',
+  properties: {
+    partition: { type: 'integer' },
+    leader: { type: 'integer' },
+    replicas: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { broker: { type: 'integer' }, leader: { type: 'boolean' }, in_sync: { type: 'boolean' } },
+        required: ['broker', 'leader', 'in_sync']
+      }
+    }
+  },
+  required: ['partition', 'leader', 'replicas']
+} as const
+
+const serializeTopic = fjs({
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    configs: { type: 'object', additionalProperties: { type: 'string', nullable: true } },
+    partitions: { type: 'array', items: partitionSchema }
+  },
+  required: ['name', 'configs', 'partitions']
+})
+
+export function partitionBody (p: PartitionInfo): { partition: number, leader: number, replicas: Array<{ broker: number, leader: boolean, in_sync: boolean }> } {
+  return {
+    partition: p.id,
+    leader: p.leader,
+    replicas: p.replicas.map((broker) => ({ broker, leader: broker === p.leader, in_sync: p.isrs.includes(broker) }))
+  }
+}
+
+export function topicHandlers (metadata: ClusterMetadata): { list: Handler, get: Handler } {
+  const negotiate = negotiator(V2_OFFERS)
+  const accept = (header: string | undefined): string => {
+    const type = negotiate(header)
+    if (type === null) throw new ProxyError('notAcceptable')
+    return type
+  }
+  return {
+    async list (ctx) {
+      const type = accept(ctx.req.headers.accept)
+      const view = await metadata.current()
+      const names = [...view.topics.keys()].filter((n) => !isInternalTopic(n)).sort()
+      return reply(200, type, serializeNames(names))
+    },
+    async get (ctx) {
+      const type = accept(ctx.req.headers.accept)
+      const name = ctx.params.topic as string
+      const view = await metadata.current()
+      const topic = view.topics.get(name)
+      if (topic === undefined) throw new ProxyError('topicNotFound', `Topic ${name} not found.`)
+      return reply(200, type, serializeTopic({
+        name,
+        // Topic configs need the DescribeConfigs admin API, which the Kafka
+        // client binding does not expose; see README "Not implemented yet".
+        configs: {},
+        partitions: topic.partitions.map(partitionBody)
+      }))
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// Every error the proxy can answer with, in one table: the HTTP status, the
+// Confluent `error_code` clients switch on, and whether repeating the request
+// can succeed. Handlers throw `ProxyError` with a key of this table; they never
+// choose status numbers themselves.
+
+/**
+ * What a failed produce did to Kafka. Clients need it to retry without loss
+ * or duplicates: `no` means nothing was written and a retry is safe; `unknown`
+ * means the record may be in Kafka (e.g. a timeout after it was sent).
+ */
+export type Persisted = 'no' | 'unknown'
+
+interface ErrorSpec {
+  readonly status: number
+  readonly errorCode: number
+  readonly retriable: boolean
+  readonly message: string
+}
+
+export const ERRORS = {
+  notFound: { status: 404, errorCode: 404, retriable: false, message: 'HTTP 404 Not Found' },
+  methodNotAllowed: { status: 405, errorCode: 405, retriable: false, message: 'HTTP 405 Method Not Allowed' },
+  notAcceptable: { status: 406, errorCode: 406, retriable: false, message: 'HTTP 406 Not Acceptable' },
+  unsupportedMediaType: { status: 415, errorCode: 415, retriable: false, message: 'HTTP 415 Unsupported Media Type' },
+  badRequest: { status: 400, errorCode: 400, retriable: false, message: 'Bad Request' },
+  malformedJson: { status: 400, errorCode: 400, retriable: false, message: 'Malformed JSON' },
+  payloadTooLarge: { status: 413, errorCode: 413, retriable: false, message: 'Request body is larger than the limit' },
+  unprocessable: { status: 422, errorCode: 422, retriable: false, message: 'Unprocessable Entity' },
+  topicNotFound: { status: 404, errorCode: 40401, retriable: false, message: 'Topic not found.' },
+  partitionNotFound: { status: 404, errorCode: 40402, retriable: false, message: 'Partition not found.' },
+  clusterUnreachable: { status: 503, errorCode: 50302, retriable: true, message: 'Kafka cluster is unreachable' },
+  poolBusy: { status: 503, errorCode: 50301, retriable: true, message: 'Proxy is overloaded: the worker pool queue is full' },
+  shuttingDown: { status: 503, errorCode: 50303, retriable: true, message: 'Proxy is shutting down' },
+  kafkaRetriable: { status: 500, errorCode: 50003, retriable: true, message: 'Retriable Kafka error' },
+  kafkaError: { status: 500, errorCode: 50002, retriable: false, message: 'Kafka error' },
+  kafkaAuthentication: { status: 401, errorCode: 40101, retriable: false, message: 'Kafka authentication failed' },
+  kafkaAuthorization: { status: 403, errorCode: 40301, retriable: false, message: 'Kafka authorization failed' },
+  internal: { status: 500, errorCode: 500, retriable: false, message: 'Internal Server Error' }
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorKey = keyof typeof ERRORS
+
+export class ProxyError extends Error {
+  readonly key: ErrorKey
+  readonly status: number
+  readonly errorCode: number
+  readonly retriable: boolean
+  /** Set on produce failures only. */
+  readonly persisted: Persisted | undefined
+
+  constructor (key: ErrorKey, message?: string, opts?: { persisted?: Persisted, cause?: unknown }) {
+    const spec: ErrorSpec = ERRORS[key]
+    super(message ?? spec.message, opts?.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'ProxyError'
+    this.key = key
+    this.status = spec.status
+    this.errorCode = spec.errorCode
+    this.retriable = spec.retriable
+    this.persisted = opts?.persisted
+  }
+}
+
+/** The JSON body of an error response: Confluent's shape plus two additive fields. */
+export interface ErrorBody {
+  error_code: number
+  message: string
+  retriable: boolean
+  persisted?: Persisted
+}
+
+export function errorBody (err: ProxyError): ErrorBody {
+  const body: ErrorBody = { error_code: err.errorCode, message: err.message, retriable: err.retriable }
+  if (err.persisted !== undefined) body.persisted = err.persisted
+  return body
+}
+
+/** Errors that crossed a worker-thread boundary arrive as plain data; this is their shape. */
+export interface SerializedError {
+  key: ErrorKey
+  message: string
+}
+
+export function serializeError (err: unknown): SerializedError {
+  if (err instanceof ProxyError) return { key: err.key, message: err.message }
+  return { key: 'internal', message: ERRORS.internal.message }
+}
+
+export function rehydrateError (e: SerializedError): ProxyError {
+  return new ProxyError(e.key in ERRORS ? e.key : 'internal', e.message)
+}

@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Params } from './router.js'
+
+/** What a handler gets: the raw request plus what routing already worked out. */
+export interface Ctx {
+  req: IncomingMessage
+  res: ServerResponse
+  params: Params
+  /** The path without the query string. */
+  path: string
+  /** The raw query string, without '?'; '' when absent. */
+  query: string
+}
+
+/**
+ * What a handler returns; the server writes it. `body` is already serialized
+ * (by a compiled serializer) or null for an empty response.
+ */
+export interface Reply {
+  status: number
+  type?: string
+  body: string | Buffer | null
+  headers?: Record<string, string>
+}
+
+export type Handler = (ctx: Ctx) => Reply | Promise<Reply>
+
+export function reply (status: number, type: string, body: string): Reply {
+  return { status, type, body }
+}
+
+export const NO_CONTENT: Reply = Object.freeze({ status: 204, body: null })

@@ -1,0 +1,84 @@
+// A router compiled once at boot into a tree of path segments. Matching walks
+// the tree with the request path's segments: static children first, then the
+// single parameter child. No regular expressions or closures per request.
+
+export type Params = Record<string, string>
+
+interface Node<H> {
+  statics: Map<string, Node<H>>
+  param: { name: string, node: Node<H> } | null
+  handlers: Map<string, H>
+}
+
+function newNode<H> (): Node<H> {
+  return { statics: new Map(), param: null, handlers: new Map() }
+}
+
+export type RouteMatch<H> =
+  | { kind: 'found', handler: H, params: Params }
+  | { kind: 'method-not-allowed', allowed: string[] }
+  | { kind: 'not-found' }
+
+export class Router<H> {
+  private readonly root: Node<H> = newNode()
+
+  /** `pattern` like `/topics/{topic}/partitions/{partition}`. */
+  add (method: string, pattern: string, handler: H): this {
+    let node = this.root
+    for (const segment of splitPath(pattern)) {
+      if (segment.startsWith('{') && segment.endsWith('}')) {
+        const name = segment.slice(1, -1)
+        if (node.param === null) node.param = { name, node: newNode() }
+        else if (node.param.name !== name) {
+          throw new Error(`route ${pattern}: parameter {${name}} conflicts with {${node.param.name}}`)
+        }
+        node = node.param.node
+      } else {
+        let next = node.statics.get(segment)
+        if (next === undefined) {
+          next = newNode()
+          node.statics.set(segment, next)
+        }
+        node = next
+      }
+    }
+    if (node.handlers.has(method)) throw new Error(`route ${method} ${pattern} defined twice`)
+    node.handlers.set(method, handler)
+    return this
+  }
+
+  match (method: string, path: string): RouteMatch<H> {
+    const params: Params = {}
+    let node: Node<H> | undefined = this.root
+    for (const raw of splitPath(path)) {
+      const next: Node<H> | undefined = node.statics.get(raw)
+      if (next !== undefined) {
+        node = next
+        continue
+      }
+      if (node.param === null) return { kind: 'not-found' }
+      const value = decodeSegment(raw)
+      if (value === null) return { kind: 'not-found' }
+      params[node.param.name] = value
+      node = node.param.node
+    }
+    const handler = node.handlers.get(method) ?? (method === 'HEAD' ? node.handlers.get('GET') : undefined)
+    if (handler !== undefined) return { kind: 'found', handler, params }
+    if (node.handlers.size === 0) return { kind: 'not-found' }
+    return { kind: 'method-not-allowed', allowed: [...node.handlers.keys()] }
+  }
+}
+
+function splitPath (path: string): string[] {
+  // Empty segments (leading, trailing or doubled slashes) carry no meaning.
+  return path.split('/').filter((s) => s !== '')
+}
+
+function decodeSegment (raw: string): string | null {
+  if (!raw.includes('%')) return raw
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return null
+  }
+}

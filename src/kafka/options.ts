@@ -1,0 +1,53 @@
+// The only module where librdkafka property names appear. Typed proxy settings
+// become client properties here; the operator's pass-through tables are
+// applied last. Nothing from an HTTP request ever reaches these objects.
+import type { KafkaConfig, ProducerConfig } from '../config/schema.js'
+
+export type ClientProperties = Record<string, string | number | boolean>
+
+function common (kafka: KafkaConfig, role: string): ClientProperties {
+  return {
+    'bootstrap.servers': kafka.bootstrap_servers,
+    'client.id': `${kafka.client_id}-${role}`,
+    // Small HTTP-driven batches are latency sensitive; Nagle only delays them.
+    'socket.nagle.disable': true,
+    // Reconnect quickly after a broker restart so readiness recovers fast.
+    'reconnect.backoff.ms': 100,
+    'reconnect.backoff.max.ms': 2000
+  }
+}
+
+const COMPRESSION: Record<ProducerConfig['compression'], string> = {
+  none: 'none', gzip: 'gzip', snappy: 'snappy', lz4: 'lz4', zstd: 'zstd'
+}
+
+export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig): ClientProperties {
+  return {
+    ...common(kafka, 'producer'),
+    acks: producer.acks === 'all' ? -1 : Number(producer.acks),
+    'enable.idempotence': producer.enable_idempotence,
+    'compression.codec': COMPRESSION[producer.compression],
+    'linger.ms': producer.linger_ms,
+    'batch.size': producer.batch_bytes,
+    'message.timeout.ms': producer.delivery_timeout_ms,
+    'max.in.flight.requests.per.connection': producer.max_in_flight,
+    // Keyed records land where the Java client would put them: murmur2 of the
+    // key bytes, positive, modulo the partition count (Java's
+    // BuiltInPartitioner). Unkeyed records are spread randomly.
+    partitioner: 'murmur2_random',
+    // The proxy answers 40401 for unknown topics; producing must never create
+    // one as a side effect of a metadata request.
+    'allow.auto.create.topics': false,
+    // Enough queue for many concurrent HTTP batches before QUEUE_FULL (a
+    // retriable 503-class per-record error) is reported.
+    'queue.buffering.max.messages': 1_000_000,
+    'queue.buffering.max.kbytes': 1_048_576,
+    // Delivery reports are how each record's offset reaches its HTTP response.
+    dr_cb: true,
+    ...kafka.producer
+  }
+}
+
+export function adminProperties (kafka: KafkaConfig): ClientProperties {
+  return { ...common(kafka, 'admin'), ...kafka.admin }
+}

@@ -1,0 +1,117 @@
+// The node:cluster primary: starts the embedded dev broker when no cluster is
+// configured, forks the HTTP workers, replaces crashed ones with backoff, and
+// on SIGINT/SIGTERM drains the workers before stopping the broker, so records
+// in flight still reach Kafka.
+import cluster, { type Worker } from 'node:cluster'
+import os from 'node:os'
+import path from 'node:path'
+import type { Config } from './config/schema.js'
+import type { Logger } from './logger.js'
+import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, type WorkerMessage } from './worker.js'
+
+interface EmbeddedBroker {
+  bootstrapServers: string
+  stop (): Promise<void>
+}
+
+/** Worker count: configured, or one per core. */
+export function workerCount (configured: number): number {
+  return configured > 0 ? configured : os.availableParallelism()
+}
+
+// Libuv threads per worker: consumers and DNS/file I/O share this pool, so it
+// is sized explicitly before any worker uses it.
+const UV_THREADPOOL_SIZE = '16'
+const MAX_RESTART_DELAY_MS = 30_000
+// A worker that lived this long counts as healthy; its crash restarts quickly.
+const STABLE_AFTER_MS = 30_000
+
+async function startEmbeddedBroker (config: Config, log: Logger): Promise<EmbeddedBroker> {
+  const { startBroker, kafkaLibDir, projectRoot } = await import('./dev/kafka-broker.js')
+  const root = projectRoot()
+  log.info('no kafka.bootstrap_servers configured: starting the embedded dev broker')
+  const broker = await startBroker({
+    libDir: kafkaLibDir(root),
+    dataDir: path.resolve(root, config.dev.data_dir),
+    port: config.dev.broker_port,
+    log: (msg, fields) => log.info(fields ?? {}, msg)
+  })
+  if (broker.portWasTaken) {
+    log.warn(`port ${config.dev.broker_port} is taken; the embedded broker listens on ${broker.port} instead`)
+  }
+  return broker
+}
+
+export async function runPrimary (config: Config, log: Logger): Promise<void> {
+  let broker: EmbeddedBroker | null = null
+  let effective = config
+  if (config.kafka.bootstrap_servers === '') {
+    broker = await startEmbeddedBroker(config, log)
+    effective = { ...config, kafka: { ...config.kafka, bootstrap_servers: broker.bootstrapServers } }
+    log.info({ bootstrap_servers: broker.bootstrapServers }, `kafka broker (embedded) listening on ${broker.bootstrapServers}`)
+  } else {
+    log.info({ bootstrap_servers: config.kafka.bootstrap_servers }, `kafka cluster at ${config.kafka.bootstrap_servers}`)
+  }
+
+  const count = workerCount(config.server.workers)
+  const env = {
+    [WORKER_CONFIG_ENV]: JSON.stringify(effective),
+    [WORKER_COUNT_ENV]: String(count),
+    UV_THREADPOOL_SIZE
+  }
+  let shuttingDown = false
+  let announced = false
+  let crashes = 0
+  const startedAt = new Map<number, number>()
+
+  const fork = (): Worker => {
+    const worker = cluster.fork(env)
+    startedAt.set(worker.id, Date.now())
+    worker.on('message', (msg: WorkerMessage) => {
+      if (msg.type !== 'listening') return
+      log.info({ worker_pid: worker.process.pid, port: msg.port }, 'worker listening')
+      if (!announced && Object.values(cluster.workers ?? {}).length >= count) {
+        announced = true
+        const host = config.server.host === '0.0.0.0' ? 'localhost' : config.server.host
+        log.info({ port: msg.port, workers: count }, `proxy listening on http://${host}:${msg.port} (${count} workers)`)
+      }
+    })
+    return worker
+  }
+
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0)
+    startedAt.delete(worker.id)
+    if (shuttingDown) return
+    crashes = lived > STABLE_AFTER_MS ? 1 : crashes + 1
+    const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (crashes - 1))
+    log.error({ worker_pid: worker.process.pid, code, signal, restart_in_ms: delay }, 'worker exited; starting a replacement')
+    setTimeout(() => { if (!shuttingDown) fork() }, delay)
+  })
+
+  for (let i = 0; i < count; i++) fork()
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return
+    shuttingDown = true
+    log.info({ signal }, 'shutting down: draining workers')
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+    await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) { resolve(); return }
+      w.once('exit', () => resolve())
+      // A terminal's Ctrl-C already reached the workers; a signal sent to the
+      // primary alone must be passed on.
+      w.process.kill('SIGTERM')
+      setTimeout(() => { if (!w.isDead()) w.process.kill('SIGKILL') }, config.server.shutdown_timeout_ms + 5000).unref()
+    })))
+    if (broker !== null) {
+      log.info('stopping the embedded broker')
+      await broker.stop()
+    }
+    log.info('stopped')
+    process.exit(0)
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => { shutdown(signal).catch((err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1) }) })
+  }
+}

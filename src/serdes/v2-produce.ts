@@ -1,0 +1,131 @@
+// Decoding of v2 produce request bodies (binary and json embedded formats).
+// Pure functions: they run inline on the event loop for small bodies and in
+// the worker pool for large ones, and must give identical results either way.
+import { ProxyError } from '../errors.js'
+
+export type PlainFormat = 'binary' | 'json'
+
+export interface DecodedBatch {
+  count: number
+  keys: Array<Buffer | null>
+  values: Array<Buffer | null>
+  /** Per-record partition, -1 where the record names none. */
+  partitions: Int32Array
+}
+
+// RFC 4648 §4 alphabet. Padding is optional, as Java's Base64 decoder allows;
+// anything else (URL-safe characters, whitespace) is rejected rather than
+// silently skipped, which is what Buffer.from(s, 'base64') would do.
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/
+
+export function decodeBase64 (s: string, where: string): Buffer {
+  const len = s.length
+  const padded = len > 0 && s.charCodeAt(len - 1) === 61 // '='
+  if (!BASE64_RE.test(s) || (padded ? len % 4 !== 0 : len % 4 === 1)) {
+    throw new ProxyError('badRequest', `${where} is not a valid base64 string`)
+  }
+  return Buffer.from(s, 'base64')
+}
+
+function parseJson (body: Buffer | string): unknown {
+  try {
+    return JSON.parse(typeof body === 'string' ? body : body.toString('utf8'))
+  } catch (err) {
+    throw new ProxyError('malformedJson', `Malformed JSON: ${(err as Error).message}`)
+  }
+}
+
+function isObject (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Parses the request's JSON and returns the records array, validated for shape. */
+export function parseProduceBody (body: Buffer | string): { records: unknown[], parsed: Record<string, unknown> } {
+  const parsed = parseJson(body)
+  if (!isObject(parsed)) throw new ProxyError('badRequest', 'Request body must be a JSON object')
+  const records = parsed.records
+  if (records === undefined || records === null || (Array.isArray(records) && records.length === 0)) {
+    throw new ProxyError('unprocessable', 'records may not be empty')
+  }
+  if (!Array.isArray(records)) throw new ProxyError('badRequest', 'records must be an array')
+  return { records, parsed }
+}
+
+function encodeField (format: PlainFormat, v: unknown, where: string): Buffer | null {
+  if (format === 'json') return v === undefined || v === null ? null : Buffer.from(JSON.stringify(v), 'utf8')
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string') throw new ProxyError('badRequest', `${where} must be a base64 string`)
+  return decodeBase64(v, where)
+}
+
+export function decodeRecords (format: PlainFormat, records: unknown[]): DecodedBatch {
+  const count = records.length
+  const keys = new Array<Buffer | null>(count)
+  const values = new Array<Buffer | null>(count)
+  const partitions = new Int32Array(count).fill(-1)
+  for (let i = 0; i < count; i++) {
+    const r = records[i]
+    if (!isObject(r)) throw new ProxyError('badRequest', `records[${i}] must be an object`)
+    keys[i] = encodeField(format, r.key, `records[${i}].key`)
+    values[i] = encodeField(format, r.value, `records[${i}].value`)
+    const p = r.partition
+    if (p !== undefined && p !== null) {
+      if (typeof p !== 'number' || !Number.isInteger(p) || p > 0x7fffffff) {
+        throw new ProxyError('badRequest', `records[${i}].partition must be an integer`)
+      }
+      if (p < 0) throw new ProxyError('partitionNotFound', `Partition ${p} not found.`)
+      partitions[i] = p
+    }
+  }
+  return { count, keys, values, partitions }
+}
+
+export function decodeProduceBody (format: PlainFormat, body: Buffer | string): DecodedBatch {
+  return decodeRecords(format, parseProduceBody(body).records)
+}
+
+// ---- Transfer across the worker-thread boundary ---------------------------
+// Many small Buffers would each be copied by structured clone. A decoded batch
+// travels instead as one ArrayBuffer holding every key and value back to back
+// plus an index, and the main thread takes zero-copy views of it.
+
+export interface PackedBatch {
+  count: number
+  data: ArrayBuffer
+  /** Per record: key offset, key length (-1 = null), value offset, value length (-1 = null). */
+  index: Int32Array
+  partitions: Int32Array
+}
+
+export function packBatch (b: DecodedBatch): PackedBatch {
+  let total = 0
+  for (let i = 0; i < b.count; i++) total += (b.keys[i]?.length ?? 0) + (b.values[i]?.length ?? 0)
+  const data = new ArrayBuffer(total)
+  const bytes = new Uint8Array(data)
+  const index = new Int32Array(b.count * 4)
+  let at = 0
+  for (let i = 0; i < b.count; i++) {
+    const k = b.keys[i] ?? null
+    const v = b.values[i] ?? null
+    index[i * 4] = at
+    index[i * 4 + 1] = k === null ? -1 : k.length
+    if (k !== null) { bytes.set(k, at); at += k.length }
+    index[i * 4 + 2] = at
+    index[i * 4 + 3] = v === null ? -1 : v.length
+    if (v !== null) { bytes.set(v, at); at += v.length }
+  }
+  return { count: b.count, data, index, partitions: b.partitions }
+}
+
+export function unpackBatch (p: PackedBatch): DecodedBatch {
+  const keys = new Array<Buffer | null>(p.count)
+  const values = new Array<Buffer | null>(p.count)
+  const ix = p.index
+  for (let i = 0; i < p.count; i++) {
+    const kl = ix[i * 4 + 1] as number
+    const vl = ix[i * 4 + 3] as number
+    keys[i] = kl < 0 ? null : Buffer.from(p.data, ix[i * 4] as number, kl)
+    values[i] = vl < 0 ? null : Buffer.from(p.data, ix[i * 4 + 2] as number, vl)
+  }
+  return { count: p.count, keys, values, partitions: p.partitions }
+}

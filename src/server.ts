@@ -1,0 +1,225 @@
+// The per-process composition root: the only module that knows every
+// subsystem. It builds them from the frozen config, compiles the routes, and
+// owns the HTTP server's lifecycle (listen, dispatch, drain).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import fjs from 'fast-json-stringify'
+import type { Config } from './config/schema.js'
+import type { Logger } from './logger.js'
+import { ProxyError, errorBody } from './errors.js'
+import { Router } from './http/router.js'
+import { MEDIA, negotiator } from './http/media.js'
+import type { Ctx, Handler, Reply } from './http/handler.js'
+import { KafkaProducer } from './kafka/producer.js'
+import { ClusterMetadata } from './kafka/metadata.js'
+import { producerProperties } from './kafka/options.js'
+import { TaskPool } from './pool/pool.js'
+import { produceHandlers } from './api/v2/produce.js'
+import { topicHandlers } from './api/v2/topics.js'
+import { brokerHandlers } from './api/v2/brokers.js'
+import { rootHandlers } from './api/v2/root.js'
+import { healthHandlers } from './api/health.js'
+
+export interface ProxyServer {
+  readonly port: number
+  readonly metadata: ClusterMetadata
+  /** Stops accepting, finishes in-flight requests, flushes the producer, closes everything. */
+  shutdown (): Promise<void>
+}
+
+export interface ServerOptions {
+  config: Config
+  log: Logger
+  /** Worker processes sharing the port; used to size the pool. */
+  workers: number
+}
+
+const serializeError = fjs({
+  type: 'object',
+  properties: {
+    error_code: { type: 'integer' },
+    message: { type: 'string' },
+    retriable: { type: 'boolean' },
+    persisted: { type: 'string' }
+  },
+  required: ['error_code', 'message', 'retriable']
+})
+
+// Errors prefer plain JSON, as Confluent's `response.mediatype.preferred` does.
+const negotiateError = negotiator([
+  { type: MEDIA.json, qs: 1 },
+  { type: MEDIA.v2, qs: 1 },
+  { type: MEDIA.v1, qs: 1 }
+])
+
+export function poolThreads (configured: number, workers: number): number {
+  if (configured > 0) return configured
+  return Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, workers)))
+}
+
+export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
+  const { config, log } = opts
+  let draining = false
+  let inflight = 0
+  let idle: (() => void) | null = null
+
+  const metadataRef: { current: ClusterMetadata | null } = { current: null }
+  const producer = new KafkaProducer({
+    properties: producerProperties(config.kafka, config.producer),
+    connectTimeoutMs: config.kafka.request_timeout_ms,
+    log,
+    events: { onAllBrokersDown: () => metadataRef.current?.markDown() }
+  })
+  const metadata = new ClusterMetadata(producer, {
+    refreshMs: config.kafka.metadata_refresh_ms,
+    unreachableAfterMs: config.kafka.unreachable_after_ms,
+    requestTimeoutMs: config.kafka.request_timeout_ms
+  }, log)
+  metadataRef.current = metadata
+  const pool = new TaskPool({ threads: poolThreads(config.pool.threads, opts.workers), maxQueue: config.pool.max_queue })
+
+  const router = new Router<Handler>()
+  const root = rootHandlers(config.server.max_body_bytes)
+  const topics = topicHandlers(metadata)
+  const brokers = brokerHandlers(metadata)
+  const produce = produceHandlers({
+    producer,
+    metadata,
+    pool,
+    maxBodyBytes: config.server.max_body_bytes,
+    offloadThresholdBytes: config.pool.offload_threshold_bytes
+  })
+  const health = healthHandlers(metadata, () => draining)
+  router
+    .add('GET', '/', root.get)
+    .add('POST', '/', root.post)
+    .add('GET', '/topics', topics.list)
+    .add('GET', '/topics/{topic}', topics.get)
+    .add('POST', '/topics/{topic}', produce.toTopic)
+    .add('POST', '/topics/{topic}/partitions/{partition}', produce.toPartition)
+    .add('GET', '/brokers', brokers.list)
+    .add('GET', '/health/live', health.live)
+    .add('GET', '/health/ready', health.ready)
+
+  function write (req: IncomingMessage, res: ServerResponse, r: Reply): void {
+    if (res.headersSent || res.destroyed) return
+    const headers: Record<string, string | number> = r.headers === undefined ? {} : { ...r.headers }
+    if (r.type !== undefined) headers['content-type'] = r.type
+    if (draining) headers.connection = 'close'
+    if (r.body === null) {
+      res.writeHead(r.status, headers)
+      res.end()
+      return
+    }
+    headers['content-length'] = Buffer.byteLength(r.body)
+    res.writeHead(r.status, headers)
+    res.end(req.method === 'HEAD' ? undefined : r.body)
+  }
+
+  function fail (req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+    if (e.key === 'internal') log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
+    else if (e.status >= 500) log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
+    // Confluent answers an unsatisfiable Accept with an empty 406.
+    if (e.key === 'notAcceptable') {
+      write(req, res, { status: 406, body: null })
+      return
+    }
+    const headers: Record<string, string> = {}
+    // The unread rest of an oversized body is still on the wire.
+    if (e.key === 'payloadTooLarge') headers.connection = 'close'
+    write(req, res, {
+      status: e.status,
+      type: negotiateError(req.headers.accept) ?? MEDIA.json,
+      body: serializeError(errorBody(e)),
+      headers
+    })
+  }
+
+  function done (): void {
+    if (--inflight === 0 && idle !== null) idle()
+  }
+
+  function dispatch (req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const match = router.match(req.method ?? 'GET', path)
+    if (match.kind !== 'found') {
+      fail(req, res, match.kind === 'not-found' ? new ProxyError('notFound') : new ProxyError('methodNotAllowed'))
+      return
+    }
+    const ctx: Ctx = { req, res, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }
+    inflight++
+    let result: Reply | Promise<Reply>
+    try {
+      result = match.handler(ctx)
+    } catch (err) {
+      fail(req, res, err)
+      done()
+      return
+    }
+    if (result instanceof Promise) {
+      result.then((r) => write(req, res, r), (err: unknown) => fail(req, res, err)).finally(done)
+    } else {
+      write(req, res, result)
+      done()
+    }
+  }
+
+  const server = http.createServer({
+    keepAliveTimeout: config.server.keep_alive_timeout_ms,
+    headersTimeout: config.server.headers_timeout_ms,
+    requestTimeout: config.server.request_timeout_ms
+  }, dispatch)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP never reaches dispatch; answer it without a stack.
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+  })
+
+  await producer.start()
+  metadata.start()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+
+  let shuttingDown: Promise<void> | null = null
+  async function shutdown (): Promise<void> {
+    draining = true
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    const deadline = config.server.shutdown_timeout_ms
+    const started = Date.now()
+    if (inflight > 0) {
+      await new Promise<void>((resolve) => {
+        idle = resolve
+        setTimeout(resolve, deadline).unref()
+      })
+    }
+    if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
+    metadata.stop()
+    await producer.close(Math.max(1000, deadline - (Date.now() - started)))
+    server.closeAllConnections()
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+    await pool.close()
+  }
+
+  return {
+    port,
+    metadata,
+    shutdown: () => {
+      shuttingDown ??= shutdown()
+      return shuttingDown
+    }
+  }
+}
