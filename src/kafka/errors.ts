@@ -1,6 +1,7 @@
 // The one place Kafka client errors become proxy errors. Mapping is by the
 // client's numeric `code` (librdkafka's rd_kafka_resp_err_t), never by message
 // text.
+import { createRequire } from 'node:module'
 import { ProxyError, type Persisted } from '../errors.js'
 
 /** librdkafka error codes the proxy reacts to (rdkafka.h, rd_kafka_resp_err_t). */
@@ -39,6 +40,25 @@ export interface KafkaClientError {
   message: string
   isFatal?: boolean
   isRetriable?: boolean
+}
+
+// The binding drops the numeric code of client error *events* and passes only
+// librdkafka's err2str(code) text, lowercased after its "Local: " prefix. The
+// codes are recovered by comparing with err2str of the codes the proxy acts
+// on, computed by the same binding, so no hand-written message text is used.
+const err2str: (code: number) => string = createRequire(import.meta.url)('@confluentinc/kafka-javascript/librdkafka.js').err2str
+const EVENT_TEXT = new Map<string, number>(
+  [RD.ALL_BROKERS_DOWN, RD.FATAL, RD.TRANSPORT, RD.AUTHENTICATION].map((code) => {
+    const text = err2str(code)
+    const colon = text.indexOf(': ')
+    return [(colon === -1 ? text : text.slice(colon + 2)).toLowerCase(), code]
+  })
+)
+
+/** The librdkafka code of an error event, whether or not the binding kept it. */
+export function eventErrorCode (err: KafkaClientError): number {
+  if (err.code !== -1) return err.code
+  return EVENT_TEXT.get(err.message) ?? -1
 }
 
 export function isKafkaClientError (err: unknown): err is KafkaClientError {

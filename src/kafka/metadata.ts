@@ -46,8 +46,10 @@ const NEGATIVE_TTL_MS = 1000
 
 export class ClusterMetadata {
   private view: ClusterView | null = null
-  private lastSuccess = 0
-  private down = false
+  /** No refresh has succeeded yet, or the client reported every broker down. */
+  private down = true
+  /** Start of the current run of failed refreshes; null after a success. */
+  private failingSince: number | null = null
   private inflight: Promise<ClusterView> | null = null
   private timer: NodeJS.Timeout | null = null
   private readonly misses = new Map<string, number>()
@@ -82,8 +84,14 @@ export class ClusterMetadata {
     this.down = true
   }
 
+  /**
+   * Reachable unless the client reported every broker down, or refreshes have
+   * kept failing for `unreachableAfterMs`. Measured from the first failure,
+   * not the last success, so the refresh interval may exceed the threshold.
+   */
   reachable (): boolean {
-    return !this.down && this.producer.connected && Date.now() - this.lastSuccess <= this.opts.unreachableAfterMs
+    if (this.down || !this.producer.connected) return false
+    return this.failingSince === null || Date.now() - this.failingSince < this.opts.unreachableAfterMs
   }
 
   assertReachable (): void {
@@ -98,13 +106,14 @@ export class ClusterMetadata {
         const view = toView(md)
         const wasDown = !this.reachable()
         this.view = view
-        this.lastSuccess = view.fetchedAt
+        this.failingSince = null
         this.down = false
         this.misses.clear()
         if (wasDown) this.log.info({ brokers: view.brokers.length }, 'kafka cluster reachable')
         return view
       }, (err: unknown) => {
         if (this.reachable()) this.log.warn({ err }, 'kafka metadata refresh failed')
+        this.failingSince ??= Date.now()
         throw err
       })
       .finally(() => { this.inflight = null })

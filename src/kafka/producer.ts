@@ -6,7 +6,7 @@
 // thread (setPollInBackground), and the binding hands them to the event loop
 // through a uv_async, so results arrive without a JS poll timer adding latency.
 import { Producer, type ProducerClient, type DeliveryReport, type Metadata, type MessageHeader } from './client.js'
-import { produceError, requestError, isKafkaClientError, RD, type KafkaClientError } from './errors.js'
+import { produceError, requestError, isKafkaClientError, eventErrorCode, RD, type KafkaClientError } from './errors.js'
 import { ProxyError } from '../errors.js'
 import type { ClientProperties } from './options.js'
 import type { Logger } from '../logger.js'
@@ -127,11 +127,12 @@ export class KafkaProducer {
   }
 
   private onClientError (client: ProducerClient, err: KafkaClientError): void {
-    if (err.code === RD.ALL_BROKERS_DOWN) {
+    const code = eventErrorCode(err)
+    if (code === RD.ALL_BROKERS_DOWN) {
       this.opts.events?.onAllBrokersDown?.()
       return
     }
-    if (err.isFatal === true || err.code === RD.FATAL) {
+    if (err.isFatal === true || code === RD.FATAL) {
       // A fatal error (e.g. an idempotence sequence violation) leaves this
       // instance unusable: librdkafka fails its queued records and a fresh
       // producer must take over.

@@ -1,0 +1,444 @@
+// The single source of truth for configuration: defaults, the environment
+// names, config.toml and docs/configuration.md are all derived from this
+// schema. Adding a key or a table means editing this file (schema and
+// interface) and re-running scripts/gen-config-docs.ts; nothing else.
+//
+// Own keys are snake_case and never contain '.' or '__'; the environment
+// naming rule in env.ts relies on that to stay unambiguous.
+
+export type ScalarType = 'string' | 'integer' | 'number' | 'boolean'
+type PassthroughValue = string | number | boolean
+
+interface Documented {
+  readonly description: string
+}
+
+export interface LeafSchema extends Documented {
+  readonly type: ScalarType | 'array'
+  readonly default: PassthroughValue | readonly string[]
+  readonly enum?: readonly string[]
+  readonly minimum?: number
+  readonly maximum?: number
+  readonly minLength?: number
+  readonly items?: { readonly type: 'string' }
+  readonly examples?: readonly unknown[]
+}
+
+/** A table of operator-supplied client properties, copied through unchecked. */
+export interface PassthroughSchema extends Documented {
+  readonly type: 'object'
+  readonly default: Readonly<Record<string, never>>
+  readonly additionalProperties: { readonly type: readonly ScalarType[] }
+  readonly examples: readonly [Readonly<Record<string, PassthroughValue>>]
+}
+
+export interface TableSchema extends Documented {
+  readonly type: 'object'
+  readonly default: Readonly<Record<string, never>>
+  readonly additionalProperties: false
+  readonly properties: Readonly<Record<string, NodeSchema>>
+}
+
+export type NodeSchema = LeafSchema | PassthroughSchema | TableSchema
+
+const PASSTHROUGH_VALUE = { type: ['string', 'number', 'boolean'] } as const
+
+// Upper bounds of librdkafka properties come from librdkafka's
+// CONFIGURATION.md, so an out-of-range value fails here, with a key path,
+// instead of inside the client constructor at first use.
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  description: 'kafka-http-proxy configuration',
+  additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object',
+      description: 'HTTP listener and process settings.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        host: {
+          type: 'string',
+          description: 'Listen address.',
+          default: '0.0.0.0',
+          minLength: 1
+        },
+        port: {
+          type: 'integer',
+          description: 'Listen port; 0 picks a free ephemeral port (used by tests).',
+          default: 8082,
+          minimum: 0,
+          maximum: 65535
+        },
+        workers: {
+          type: 'integer',
+          description: 'HTTP worker processes; 0 means one per core (os.availableParallelism()).',
+          default: 0,
+          minimum: 0
+        },
+        advertised_url: {
+          type: 'string',
+          description: 'Absolute base URL (scheme://host:port, no path) used for consumer base_uri and v3 links; empty means derive it from the request\'s Host header.',
+          default: '',
+          examples: ['https://kafka-proxy.example.com:8443']
+        },
+        max_body_bytes: {
+          type: 'integer',
+          description: 'Request body size limit in bytes; larger bodies are answered with 413.',
+          default: 67108864,
+          minimum: 1
+        },
+        shutdown_timeout_ms: {
+          type: 'integer',
+          description: 'On SIGTERM, time allowed for in-flight requests and the producer flush before the process exits anyway.',
+          default: 15000,
+          minimum: 0
+        },
+        keep_alive_timeout_ms: {
+          type: 'integer',
+          description: 'Idle time before a keep-alive connection is closed (node:http keepAliveTimeout); keep it above the idle timeout of any load balancer in front.',
+          default: 65000,
+          minimum: 0
+        },
+        headers_timeout_ms: {
+          type: 'integer',
+          description: 'Time allowed to receive the complete request headers (node:http headersTimeout); must not exceed request_timeout_ms.',
+          default: 60000,
+          minimum: 0
+        },
+        request_timeout_ms: {
+          type: 'integer',
+          description: 'Time allowed to receive the complete request (node:http requestTimeout); 0 disables it.',
+          default: 120000,
+          minimum: 0
+        }
+      }
+    },
+    pool: {
+      type: 'object',
+      description: 'The piscina worker-thread pool in each HTTP worker process.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        threads: {
+          type: 'integer',
+          description: 'Worker threads per HTTP worker process; 0 means max(1, floor(cores / workers)).',
+          default: 0,
+          minimum: 0
+        },
+        max_queue: {
+          type: 'integer',
+          description: 'Tasks that may wait for a thread, per process; when the queue is full the request is answered with a retriable 503.',
+          default: 4096,
+          minimum: 0
+        },
+        offload_threshold_bytes: {
+          type: 'integer',
+          description: 'Request bodies at least this large are parsed and decoded in the pool instead of the event loop (value chosen by bench/micro, see there).',
+          default: 131072,
+          minimum: 0
+        }
+      }
+    },
+    kafka: {
+      type: 'object',
+      description: 'Connection to the Kafka cluster.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        bootstrap_servers: {
+          type: 'string',
+          description: 'Comma-separated host:port list of brokers; empty makes `npm start` run an embedded single-node dev broker.',
+          default: '',
+          examples: ['broker1:9092,broker2:9092']
+        },
+        client_id: {
+          type: 'string',
+          description: 'Kafka client.id prefix; the proxy appends the client role (producer, consumer, admin).',
+          default: 'kafka-http-proxy',
+          minLength: 1
+        },
+        metadata_refresh_ms: {
+          type: 'integer',
+          description: 'How often cluster metadata is refreshed in the background.',
+          default: 5000,
+          minimum: 1
+        },
+        unreachable_after_ms: {
+          type: 'integer',
+          description: 'With no successful metadata response for this long the cluster counts as unreachable: requests get 503 and readiness reports false.',
+          default: 3000,
+          minimum: 1
+        },
+        request_timeout_ms: {
+          type: 'integer',
+          description: 'Timeout for metadata and admin calls made on behalf of an HTTP request.',
+          default: 5000,
+          minimum: 1
+        },
+        producer: {
+          type: 'object',
+          description: 'Operator-only librdkafka producer properties, applied after every property the proxy sets. Never reachable from API requests.',
+          default: {},
+          additionalProperties: PASSTHROUGH_VALUE,
+          examples: [{ 'security.protocol': 'ssl', 'ssl.ca.location': '/etc/kafka/ca.pem' }]
+        },
+        consumer: {
+          type: 'object',
+          description: 'Operator-only librdkafka consumer properties, applied after every property the proxy sets. Never reachable from API requests.',
+          default: {},
+          additionalProperties: PASSTHROUGH_VALUE,
+          examples: [{ 'fetch.wait.max.ms': 100, 'session.timeout.ms': 45000 }]
+        },
+        admin: {
+          type: 'object',
+          description: 'Operator-only librdkafka admin client properties, applied after every property the proxy sets. Never reachable from API requests.',
+          default: {},
+          additionalProperties: PASSTHROUGH_VALUE,
+          examples: [{ 'security.protocol': 'ssl', 'ssl.ca.location': '/etc/kafka/ca.pem' }]
+        }
+      }
+    },
+    producer: {
+      type: 'object',
+      description: 'The shared producer used by produce requests.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        acks: {
+          type: 'string',
+          description: 'Acknowledgements the leader waits for: "all" in-sync replicas, "1" the leader only, "0" none.',
+          default: 'all',
+          enum: ['all', '1', '0']
+        },
+        enable_idempotence: {
+          type: 'boolean',
+          description: 'Idempotent producer (KIP-98): broker-side retries cannot duplicate or reorder records. Requires acks = "all" and max_in_flight <= 5.',
+          default: true
+        },
+        compression: {
+          type: 'string',
+          description: 'Compression codec for record batches (librdkafka compression.codec).',
+          default: 'none',
+          enum: ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+        },
+        linger_ms: {
+          type: 'integer',
+          description: 'Time to wait for more records before sending a batch (librdkafka linger.ms).',
+          default: 5,
+          minimum: 0,
+          maximum: 900000
+        },
+        batch_bytes: {
+          type: 'integer',
+          description: 'Maximum size of a record batch in bytes (librdkafka batch.size).',
+          default: 1048576,
+          minimum: 1,
+          maximum: 2147483647
+        },
+        delivery_timeout_ms: {
+          type: 'integer',
+          description: 'A record not acknowledged within this time fails (librdkafka message.timeout.ms); 0 waits forever.',
+          default: 30000,
+          minimum: 0,
+          maximum: 2147483647
+        },
+        max_in_flight: {
+          type: 'integer',
+          description: 'Unacknowledged requests per broker connection (librdkafka max.in.flight.requests.per.connection).',
+          default: 5,
+          minimum: 1,
+          maximum: 1000000
+        }
+      }
+    },
+    log: {
+      type: 'object',
+      description: 'Logging.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        level: {
+          type: 'string',
+          description: 'Lowest level that is logged; "silent" logs nothing.',
+          default: 'info',
+          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+        }
+      }
+    },
+    dev: {
+      type: 'object',
+      description: 'The embedded single-node broker that `npm start` runs when kafka.bootstrap_servers is empty.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        broker_port: {
+          type: 'integer',
+          description: 'Preferred port of the embedded dev broker; a free one is picked if it is taken.',
+          default: 9092,
+          minimum: 0,
+          maximum: 65535
+        },
+        data_dir: {
+          type: 'string',
+          description: 'Where the embedded dev broker keeps its data, relative to the project root.',
+          default: '.data/kafka',
+          minLength: 1
+        }
+      }
+    }
+  }
+} as const satisfies Omit<TableSchema, 'default'> & { readonly $schema: string }
+
+export type PassthroughProperties = Record<string, string | number | boolean>
+
+export interface ServerConfig {
+  host: string
+  port: number
+  workers: number
+  advertised_url: string
+  max_body_bytes: number
+  shutdown_timeout_ms: number
+  keep_alive_timeout_ms: number
+  headers_timeout_ms: number
+  request_timeout_ms: number
+}
+
+export interface PoolConfig {
+  threads: number
+  max_queue: number
+  offload_threshold_bytes: number
+}
+
+export interface KafkaConfig {
+  bootstrap_servers: string
+  client_id: string
+  metadata_refresh_ms: number
+  unreachable_after_ms: number
+  request_timeout_ms: number
+  producer: PassthroughProperties
+  consumer: PassthroughProperties
+  admin: PassthroughProperties
+}
+
+export interface ProducerConfig {
+  acks: 'all' | '1' | '0'
+  enable_idempotence: boolean
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  linger_ms: number
+  batch_bytes: number
+  delivery_timeout_ms: number
+  max_in_flight: number
+}
+
+export interface LogConfig {
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+export interface DevConfig {
+  broker_port: number
+  data_dir: string
+}
+
+/** The validated configuration; `loadConfig` returns it deep-frozen. */
+export interface Config {
+  server: ServerConfig
+  pool: PoolConfig
+  kafka: KafkaConfig
+  producer: ProducerConfig
+  log: LogConfig
+  dev: DevConfig
+}
+
+// The interfaces above are written out for readable hovers and docs; this
+// type fails to compile when they and the schema disagree in either direction.
+type FromSchema<S> =
+  S extends { readonly properties: infer P } ? { -readonly [K in keyof P]: FromSchema<P[K]> }
+    : S extends { readonly additionalProperties: infer V extends object } ? Record<string, FromSchema<V>>
+      : S extends { readonly enum: ReadonlyArray<infer E> } ? E
+        : S extends { readonly type: readonly ScalarType[] } ? ScalarOf<S['type'][number]>
+          : S extends { readonly type: 'array' } ? string[]
+            : S extends { readonly type: infer T extends ScalarType } ? ScalarOf<T>
+              : never
+type ScalarOf<T extends ScalarType> = T extends 'string' ? string : T extends 'boolean' ? boolean : number
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Assert<T extends true> = T
+export type ConfigMatchesSchema = Assert<MutuallyAssignable<Config, FromSchema<typeof configSchema>>>
+
+export function isTable (node: NodeSchema): node is TableSchema {
+  return 'properties' in node
+}
+
+export function isPassthrough (node: NodeSchema): node is PassthroughSchema {
+  return node.type === 'object' && !('properties' in node)
+}
+
+/** A configurable key: a scalar leaf, or a whole pass-through table. */
+export interface ConfigKey {
+  readonly path: readonly string[]
+  readonly schema: LeafSchema | PassthroughSchema
+}
+
+/** A table of the schema (including nested ones), for docs and config.toml. */
+export interface ConfigTable {
+  readonly path: readonly string[]
+  readonly schema: TableSchema | PassthroughSchema
+  readonly keys: readonly ConfigKey[]
+}
+
+function walk (table: TableSchema, path: readonly string[], out: ConfigTable[]): void {
+  const keys: ConfigKey[] = []
+  const nested: Array<[string, TableSchema | PassthroughSchema]> = []
+  for (const [name, node] of Object.entries(table.properties)) {
+    if (isTable(node) || isPassthrough(node)) nested.push([name, node])
+    else keys.push({ path: [...path, name], schema: node })
+  }
+  out.push({ path, schema: table, keys })
+  for (const [name, node] of nested) {
+    if (isTable(node)) walk(node, [...path, name], out)
+    else out.push({ path: [...path, name], schema: node, keys: [{ path: [...path, name], schema: node }] })
+  }
+}
+
+const root = configSchema as unknown as TableSchema
+const tables: readonly ConfigTable[] = (() => {
+  const out: ConfigTable[] = []
+  walk(root, [], out)
+  return out.filter(t => t.path.length > 0)
+})()
+
+/** Every table in TOML order: a table's own keys come before its sub-tables. */
+export function configTables (): readonly ConfigTable[] {
+  return tables
+}
+
+/** Every configurable key, pass-through tables counted as one key each. */
+export function configKeys (): readonly ConfigKey[] {
+  return tables.flatMap(t => t.keys)
+}
+
+function defaultsOf (node: NodeSchema): unknown {
+  if (!isTable(node)) return structuredClone(node.default)
+  const out: Record<string, unknown> = {}
+  for (const [name, child] of Object.entries(node.properties)) out[name] = defaultsOf(child)
+  return out
+}
+
+/** A fresh, mutable object holding every default. */
+export function defaultConfig (): Config {
+  return defaultsOf(root) as Config
+}
+
+const BARE_KEY = /^[A-Za-z0-9_-]+$/
+
+/** A key path in TOML syntax, e.g. `kafka.producer."linger.ms"`. */
+export function formatPath (path: readonly string[]): string {
+  return path.map(s => BARE_KEY.test(s) ? s : JSON.stringify(s)).join('.')
+}
+
+/** One configuration problem; `path` is a dotted key path or an env var name. */
+export interface ConfigIssue {
+  path: string
+  message: string
+}
