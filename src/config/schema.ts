@@ -135,7 +135,7 @@ export const configSchema = {
         },
         offload_threshold_bytes: {
           type: 'integer',
-          description: 'Request bodies at least this large are parsed and decoded in the pool instead of the event loop (value chosen by bench/micro, see there).',
+          description: 'Request bodies at least this large are parsed and decoded in the pool instead of the event loop (a provisional default until bench/micro measures the crossover on this workload).',
           default: 131072,
           minimum: 0
         }
