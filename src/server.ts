@@ -17,6 +17,7 @@ import { producerProperties } from './kafka/options.js'
 import { TaskPool } from './pool/pool.js'
 import { produceHandlers } from './api/v2/produce.js'
 import { topicHandlers } from './api/v2/topics.js'
+import { partitionHandlers } from './api/v2/partitions.js'
 import { brokerHandlers } from './api/v2/brokers.js'
 import { rootHandlers } from './api/v2/root.js'
 import { healthHandlers } from './api/health.js'
@@ -83,6 +84,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   const root = rootHandlers(config.server.max_body_bytes)
   const topics = topicHandlers(metadata)
   const brokers = brokerHandlers(metadata)
+  const partitions = partitionHandlers(metadata, producer, config.kafka.request_timeout_ms)
   const produce = produceHandlers({
     producer,
     metadata,
@@ -97,7 +99,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('GET', '/topics', topics.list)
     .add('GET', '/topics/{topic}', topics.get)
     .add('POST', '/topics/{topic}', produce.toTopic)
+    .add('GET', '/topics/{topic}/partitions', partitions.list)
+    .add('GET', '/topics/{topic}/partitions/{partition}', partitions.get)
     .add('POST', '/topics/{topic}/partitions/{partition}', produce.toPartition)
+    .add('GET', '/topics/{topic}/partitions/{partition}/offsets', partitions.offsets)
     .add('GET', '/brokers', brokers.list)
     .add('GET', '/health/live', health.live)
     .add('GET', '/health/ready', health.ready)

@@ -187,6 +187,18 @@ export class KafkaProducer {
     })
   }
 
+  /** Low and high watermark of a partition: the first offset and the next offset to be written. */
+  watermarks (topic: string, partition: number, timeoutMs: number): Promise<{ low: number, high: number }> {
+    const client = this.client
+    if (client === null) return Promise.reject(new ProxyError('clusterUnreachable'))
+    return new Promise((resolve, reject) => {
+      client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, offsets) => {
+        if (err !== null && err !== undefined) reject(requestError(err))
+        else resolve({ low: offsets.lowOffset, high: offsets.highOffset })
+      })
+    })
+  }
+
   /** Waits until every queued record has a delivery report, or the timeout passes. */
   flush (timeoutMs: number): Promise<void> {
     const client = this.client

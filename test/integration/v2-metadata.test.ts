@@ -84,3 +84,31 @@ test('liveness is always up; readiness follows the cluster', async (t) => {
   assert.equal(ready.status, 200)
   assert.equal(ready.body.status, 'ready')
 })
+
+test('partition endpoints list, describe and report offsets of partitions', async (t) => {
+  const { url } = await startProxy(t)
+  const topic = uniqueName('meta-partitions')
+  await createTopic(topic, 2)
+  const list = await get(`${url}/topics/${topic}/partitions`)
+  assert.equal(list.status, 200)
+  assert.deepEqual(list.body.map((p: { partition: number }) => p.partition), [0, 1])
+  const one = await get(`${url}/topics/${topic}/partitions/1`)
+  assert.equal(one.status, 200)
+  assert.equal(one.body.partition, 1)
+  assert.deepEqual(one.body.replicas, [{ broker: one.body.leader, leader: true, in_sync: true }])
+
+  const empty = await get(`${url}/topics/${topic}/partitions/1/offsets`)
+  assert.deepEqual(empty.body, { beginning_offset: 0, end_offset: 0 })
+  const values = ['a', 'b', 'c'].map((v) => ({ value: Buffer.from(v).toString('base64') }))
+  assert.equal((await post(`${url}/topics/${topic}/partitions/1`, 'application/vnd.kafka.binary.v2+json', { records: values })).status, 200)
+  const filled = await get(`${url}/topics/${topic}/partitions/1/offsets`)
+  assert.deepEqual(filled.body, { beginning_offset: 0, end_offset: 3 })
+
+  for (const path of [`/topics/${topic}/partitions/2`, `/topics/${topic}/partitions/2/offsets`, `/topics/${topic}/partitions/x`]) {
+    const res = await get(`${url}${path}`)
+    assert.equal(res.status, 404, path)
+    assert.equal(res.body.error_code, 40402, path)
+  }
+  const noTopic = await get(`${url}/topics/${uniqueName('nope')}/partitions`)
+  assert.equal(noTopic.body.error_code, 40401)
+})

@@ -1,5 +1,5 @@
 // v2 topic metadata: GET /topics and GET /topics/{topic}.
-import fjs from 'fast-json-stringify'
+import fjs, { type ObjectSchema } from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { negotiator, V2_OFFERS } from '../../http/media.js'
 import { reply, type Handler } from '../../http/handler.js'
@@ -7,7 +7,7 @@ import { isInternalTopic, type ClusterMetadata, type PartitionInfo } from '../..
 
 const serializeNames = fjs({ type: 'array', items: { type: 'string' } })
 
-const partitionSchema = {
+export const partitionSchema: ObjectSchema = {
   type: 'object',
   properties: {
     partition: { type: 'integer' },
@@ -22,7 +22,7 @@ const partitionSchema = {
     }
   },
   required: ['partition', 'leader', 'replicas']
-} as const
+}
 
 const serializeTopic = fjs({
   type: 'object',
