@@ -197,8 +197,11 @@ async function launch (
       exitSignal = signal
       resolve()
     })
+    guard.once('error', () => {
+      exitCode ??= -1
+      resolve()
+    })
   })
-  guard.once('error', () => { exitCode ??= -1 })
 
   const javaPid = await readPid(guard.stdio[3] as Readable)
   if (javaPid !== undefined) writeFileSync(paths.pidFile, `${javaPid}\n`)

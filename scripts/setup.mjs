@@ -1,0 +1,251 @@
+// Brings a checkout to a runnable state: npm dependencies (with the native Kafka client) and the
+// Kafka broker jars used by dev mode and the tests. Runs on a fresh clone before `npm install`,
+// so it must only use Node built-ins. Every step is guarded by a stamp so a warm run costs
+// milliseconds.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+// Headers and libraries that librdkafka links against when @confluentinc/kafka-javascript builds
+// from source. The prebuilt binary (downloaded from GitHub when reachable) needs none of them.
+const SYSTEM_PACKAGES = ['libssl-dev', 'libsasl2-dev', 'libzstd-dev', 'liblz4-dev', 'zlib1g-dev', 'libcurl4-openssl-dev']
+
+// Kafka 4 logs through log4j2 but leaves the SLF4J binding to the application.
+const LOG4J_VERSION = '2.24.3'
+const DEPENDENCY_PLUGIN_VERSION = '3.8.1'
+
+/** A failure the user can act on: printed as a message, never as a stack trace. */
+export class SetupError extends Error {
+  constructor (message) {
+    super(message)
+    this.name = 'SetupError'
+  }
+}
+
+/** Prints `err` the way the scripts report failures and returns the exit code to use. */
+export function reportFailure (err) {
+  if (err instanceof SetupError) {
+    process.stderr.write(`\nsetup failed: ${err.message}\n`)
+  } else {
+    process.stderr.write(`\nsetup failed unexpectedly:\n${err?.stack ?? err}\n`)
+  }
+  return 1
+}
+
+export async function setup ({ log = defaultLog } = {}) {
+  await ensureNpmDependencies(log)
+  await ensureKafka(log)
+}
+
+function defaultLog (msg) {
+  process.stderr.write(`setup: ${msg}\n`)
+}
+
+async function ensureNpmDependencies (log) {
+  const stampFile = join(ROOT, 'node_modules', '.setup-stamp')
+  const hasModules = existsSync(join(ROOT, 'node_modules'))
+  if (hasModules && readOptional(stampFile) === dependencyHash()) return
+
+  await ensureSystemPackages(log)
+
+  const hasLock = existsSync(join(ROOT, 'package-lock.json'))
+  // `npm ci` deletes node_modules first, which would throw away a 60 s native build and pull the
+  // tree from under any process using it; on an existing tree `npm install` reconciles in place
+  // and still honours the lockfile.
+  const args = hasLock && !hasModules ? ['ci'] : ['install']
+  log(`installing npm dependencies with npm ${args[0]} (about 1-2 min the first time: the Kafka client compiles librdkafka)`)
+  await run('npm', [...args, '--no-audit', '--no-fund'], {
+    env: { ...process.env, CKJS_LINKING: 'dynamic' },
+    what: `npm ${args[0]}`,
+    hint: 'Check the output above, fix the cause and run `node scripts/setup.mjs` again.'
+  })
+
+  await run(process.execPath, ['-e', "require('@confluentinc/kafka-javascript')"], {
+    what: 'loading @confluentinc/kafka-javascript',
+    hint: `The native Kafka client did not build or load. Make sure ${SYSTEM_PACKAGES.join(' ')} are installed, ` +
+      'then remove node_modules and run `node scripts/setup.mjs` again.'
+  })
+
+  writeFileSync(stampFile, dependencyHash())
+}
+
+function dependencyHash () {
+  const hash = createHash('sha256')
+  hash.update(readFileSync(join(ROOT, 'package.json')))
+  hash.update('\0')
+  hash.update(readOptional(join(ROOT, 'package-lock.json')) ?? '')
+  // A different Node ABI needs the native addon rebuilt even when the lockfile is unchanged.
+  hash.update(`\0${process.versions.modules}`)
+  return hash.digest('hex')
+}
+
+async function ensureSystemPackages (log) {
+  if (!findExecutable('dpkg-query')) {
+    log(`no dpkg here: cannot check for ${SYSTEM_PACKAGES.join(' ')}; continuing in case the prebuilt Kafka client downloads`)
+    return
+  }
+  const missing = await missingDebPackages(SYSTEM_PACKAGES)
+  if (missing.length === 0) return
+  if (process.getuid?.() !== 0) {
+    throw new SetupError(
+      `missing system packages: ${missing.join(' ')}\n` +
+      `Install them, then run setup again:\n  sudo apt-get install -y ${missing.join(' ')}`
+    )
+  }
+  log(`installing system packages ${missing.join(' ')} (about 30 s)`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const hint = `Install them by hand: apt-get update && apt-get install -y ${missing.join(' ')}`
+  await run('apt-get', ['update'], { env, what: 'apt-get update', hint })
+  await run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, what: 'apt-get install', hint })
+}
+
+async function missingDebPackages (packages) {
+  // dpkg-query exits 1 when any name is unknown, so read its output rather than its status.
+  // eslint-disable-next-line no-template-curly-in-string -- dpkg-query's own field syntax
+  const { stdout } = await capture('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\\n', ...packages])
+  const installed = new Set()
+  for (const line of stdout.split('\n')) {
+    const [name, status] = line.split(' ')
+    if (status === 'installed') installed.add(name.split(':')[0])
+  }
+  return packages.filter((p) => !installed.has(p))
+}
+
+function kafkaVersion () {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const version = pkg.config?.kafka_version
+  if (typeof version !== 'string' || version === '') {
+    throw new SetupError('package.json has no config.kafka_version')
+  }
+  return version
+}
+
+function kafkaPom (version) {
+  const dependency = (groupId, artifactId, v) =>
+    `    <dependency><groupId>${groupId}</groupId><artifactId>${artifactId}</artifactId><version>${v}</version></dependency>`
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by scripts/setup.mjs: only used to resolve the broker's jars. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.kafka-http-proxy</groupId>
+  <artifactId>kafka-broker-runtime</artifactId>
+  <version>${version}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+${dependency('org.apache.kafka', 'kafka_2.13', version)}
+${dependency('org.apache.kafka', 'kafka-tools', version)}
+${dependency('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
+  </dependencies>
+  <build>
+    <pluginManagement>
+      <plugins>
+        <plugin>
+          <groupId>org.apache.maven.plugins</groupId>
+          <artifactId>maven-dependency-plugin</artifactId>
+          <version>${DEPENDENCY_PLUGIN_VERSION}</version>
+        </plugin>
+      </plugins>
+    </pluginManagement>
+  </build>
+</project>
+`
+}
+
+async function ensureKafka (log) {
+  const version = kafkaVersion()
+  const dir = join(ROOT, '.cache', 'kafka', version)
+  const stampFile = join(dir, '.complete')
+  const pom = kafkaPom(version)
+  const pomHash = createHash('sha256').update(pom).digest('hex')
+  if (readOptional(stampFile) === pomHash) return
+
+  const needs = [
+    ['java', 'Java 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)'],
+    ['mvn', 'Maven (Debian: apt-get install -y maven)']
+  ].filter(([cmd]) => !findExecutable(cmd))
+  if (needs.length > 0) {
+    throw new SetupError(
+      'the Kafka broker for dev mode and tests needs ' + needs.map(([, what]) => what).join(' and ') +
+      '; install it and run setup again'
+    )
+  }
+
+  log(`downloading Apache Kafka ${version} jars from Maven Central into .cache/kafka/${version} (about 80 MB: seconds to a minute or two the first time)`)
+  mkdirSync(dir, { recursive: true })
+  rmSync(stampFile, { force: true })
+  // A half-filled or older libs dir may hold jars the new pom no longer wants.
+  rmSync(join(dir, 'libs'), { recursive: true, force: true })
+  writeFileSync(join(dir, 'pom.xml'), pom)
+  await run('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', 'pom.xml', 'dependency:copy-dependencies', '-DoutputDirectory=libs'], {
+    cwd: dir,
+    what: `resolving Kafka ${version} with Maven`,
+    hint: 'Maven Central must be reachable (check proxy settings in ~/.m2/settings.xml) ' +
+      `and Kafka ${version} must exist there; package.json config.kafka_version pins it.`
+  })
+  writeFileSync(stampFile, pomHash)
+}
+
+function readOptional (file) {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function findExecutable (cmd) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue
+    try {
+      accessSync(join(dir, cmd), constants.X_OK)
+      return join(dir, cmd)
+    } catch {}
+  }
+  return undefined
+}
+
+function capture (cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
+    child.stderr.resume()
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout }))
+  })
+}
+
+// Runs a slow tool with its output held back: on success it is noise, on failure its tail is
+// what the user needs, printed together with what to do next.
+function run (cmd, args, { cwd = ROOT, env = process.env, what, hint }) {
+  const keep = 64 * 1024
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const collect = (chunk) => {
+      output += chunk
+      if (output.length > 2 * keep) output = output.slice(-keep)
+    }
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.setEncoding('utf8').on('data', collect)
+    child.stderr.setEncoding('utf8').on('data', collect)
+    child.on('error', (err) => reject(new SetupError(`${what}: cannot run ${cmd} (${err.message}).\n${hint}`)))
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve()
+      const tail = output.trimEnd().split('\n').slice(-40).join('\n')
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      reject(new SetupError(`${what} ${how}. Last output:\n${tail}\n\n${hint}`))
+    })
+  })
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await setup()
+  } catch (err) {
+    process.exitCode = reportFailure(err)
+  }
+}

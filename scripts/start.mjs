@@ -1,0 +1,45 @@
+// `npm start`: set up, build incrementally, then run the proxy with the given arguments.
+import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { reportFailure, setup } from './setup.mjs'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+try {
+  await setup()
+} catch (err) {
+  process.exit(reportFailure(err))
+}
+
+// tsc prints nothing on success and its own diagnostics on failure.
+const built = await exitCodeOf(spawn(process.execPath, [
+  join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'
+], { cwd: ROOT, stdio: 'inherit' }))
+if (built !== 0) {
+  process.stderr.write('build failed: fix the errors above and start again\n')
+  process.exit(built)
+}
+
+const proxy = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), ...process.argv.slice(2)], { stdio: 'inherit' })
+
+// Ctrl-C reaches the proxy directly (same foreground process group); if this wrapper died on it
+// first, the shell would return while the proxy is still draining. Signals sent to this process
+// alone are passed on so the proxy can shut down in its own order.
+process.on('SIGINT', () => {})
+for (const signal of ['SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => proxy.kill(signal))
+}
+
+process.exit(await exitCodeOf(proxy))
+
+function exitCodeOf (child) {
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      process.stderr.write(`cannot start ${child.spawnfile}: ${err.message}\n`)
+      resolve(1)
+    })
+    child.on('close', (code, signal) => resolve(code ?? 128 + constants.signals[signal]))
+  })
+}

@@ -1,0 +1,212 @@
+// `npm test`: lint, typecheck, then unit and integration tests against one real Kafka broker that
+// this script owns. `--unit` runs only the unit tests (no lint, typecheck or broker). Any other
+// argument narrows the test files to paths containing it: `npm test -- dev-broker`.
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { constants, tmpdir } from 'node:os'
+import { join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { reportFailure, setup } from './setup.mjs'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const args = process.argv.slice(2)
+const unitOnly = args.includes('--unit')
+const filters = args.filter((arg) => !arg.startsWith('--'))
+
+const children = new Set()
+let broker
+let brokerStarting
+let tempDir
+let testsRunning = false
+
+// A Ctrl-C already reached the children through the process group (a second one is harmless);
+// a SIGTERM from CI reached only us. Either way the broker and temp dir go before we exit.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal)
+    // While the test runner lives, the main flow waits for it and then cleans up.
+    if (testsRunning) return
+    cleanup().finally(() => process.exit(128 + constants.signals[signal]))
+  })
+}
+
+async function main () {
+  try {
+    await setup()
+  } catch (err) {
+    return reportFailure(err)
+  }
+
+  const files = testFiles()
+  if (files.length === 0) {
+    process.stderr.write(`no test files${filters.length > 0 ? ` match ${filters.join(', ')}` : ''}\n`)
+    return 1
+  }
+
+  if (!unitOnly) {
+    const failed = await checks()
+    if (failed !== 0) return failed
+  }
+
+  tempDir = mkdtempSync(join(tmpdir(), 'kafka-http-proxy-test-'))
+  // Temp files of the tests live under our temp dir, so they go with it even when a test process
+  // is killed before its own cleanup runs.
+  const testTmp = join(tempDir, 'tmp')
+  mkdirSync(testTmp)
+  const env = { ...process.env, TMPDIR: testTmp }
+  if (!unitOnly) {
+    const { tsImport } = await import('tsx/esm/api')
+    const { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } = await tsImport('../src/dev/kafka-broker.ts', import.meta.url)
+    const libDir = kafkaLibDir(projectRoot())
+    const dataDir = join(tempDir, 'broker')
+    brokerStarting = startBroker({ libDir, dataDir })
+    try {
+      broker = await brokerStarting
+    } catch (err) {
+      process.stderr.write(`${err.message}\n`)
+      return 1
+    }
+    process.stderr.write(`test broker: Kafka ${KAFKA_VERSION} at ${broker.bootstrapServers} (data in ${dataDir})\n`)
+    env.TEST_KAFKA_BOOTSTRAP = broker.bootstrapServers
+    env.TEST_KAFKA_LIB_DIR = libDir
+  }
+
+  testsRunning = true
+  return run(process.execPath, [
+    '--import', 'tsx', '--test', '--test-reporter=tap', '--test-timeout=180000', ...files
+  ], { env })
+}
+
+function testFiles () {
+  const dirs = ['test/unit', ...(unitOnly ? [] : ['test/integration'])]
+  const files = dirs.flatMap((dir) => walk(join(ROOT, dir)))
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => relative(ROOT, file))
+    .sort()
+  return filters.length === 0 ? files : files.filter((file) => filters.some((f) => file.includes(f)))
+}
+
+function walk (dir) {
+  let entries
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return []
+  }
+  return entries.flatMap((entry) => entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)])
+}
+
+// Lint and typecheck are independent, so they share the two cores; their output is held so the
+// two never interleave, and shown only when a check fails.
+async function checks () {
+  const results = await Promise.all([
+    runQuiet('lint', [join(ROOT, 'node_modules/eslint/bin/eslint.js'), '.']),
+    runQuiet('typecheck', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'])
+  ])
+  let failed = 0
+  for (const { name, code, output } of results) {
+    if (code === 0) {
+      process.stderr.write(`${name}: ok\n`)
+    } else {
+      process.stderr.write(`${name}: failed\n${output}\n`)
+      failed = code || 1
+    }
+  }
+  return failed
+}
+
+function runQuiet (name, argv) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { output += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk) => { output += chunk })
+    child.on('close', (code, signal) => {
+      children.delete(child)
+      resolve({ name, code: code ?? 128 + constants.signals[signal], output: output.trimEnd() })
+    })
+  })
+}
+
+function run (cmd, argv, { env }) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: 'inherit' })
+    children.add(child)
+    child.on('error', (err) => {
+      process.stderr.write(`cannot run ${cmd}: ${err.message}\n`)
+      resolve(1)
+    })
+    child.on('close', (code, signal) => {
+      children.delete(child)
+      resolve(code ?? 128 + constants.signals[signal])
+    })
+  })
+}
+
+// A test process killed before its own cleanup leaves its broker to the guard, which is
+// stopping it right now; the data dir can only go once that JVM is gone.
+async function stopBrokersUnder (dir) {
+  const deadline = Date.now() + 25_000
+  for (;;) {
+    const pids = brokerPidsUnder(dir)
+    if (pids.length === 0) return
+    if (Date.now() > deadline) {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {}
+      }
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function brokerPidsUnder (dir) {
+  let entries
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  return entries.filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      return argv.includes('kafka.Kafka') && argv.some((arg) => arg.startsWith(dir + sep))
+    } catch {
+      return false
+    }
+  })
+}
+
+let cleaning
+function cleanup () {
+  cleaning ??= (async () => {
+    try {
+      const running = broker ?? await brokerStarting?.catch(() => undefined)
+      await running?.stop()
+    } finally {
+      if (tempDir) {
+        await stopBrokersUnder(tempDir)
+        rmSync(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
+      }
+    }
+  })()
+  return cleaning
+}
+
+let code = 1
+try {
+  code = await main()
+} catch (err) {
+  process.stderr.write(`${err?.stack ?? err}\n`)
+} finally {
+  try {
+    await cleanup()
+  } catch (err) {
+    process.stderr.write(`cleanup failed: ${err?.message ?? err}\n`)
+    code ||= 1
+  }
+}
+process.exit(code)
