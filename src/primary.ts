@@ -34,7 +34,8 @@ async function startEmbeddedBroker (config: Config, log: Logger): Promise<Embedd
     libDir: kafkaLibDir(root),
     dataDir: path.resolve(root, config.dev.data_dir),
     port: config.dev.broker_port,
-    log: (msg, fields) => log.info(fields ?? {}, msg)
+    // Nested so the broker's own fields (its pid) do not clash with the log line's.
+    log: (msg, fields) => log.info(fields === undefined ? {} : { broker: fields }, msg)
   })
   if (broker.portWasTaken) {
     log.warn(`port ${config.dev.broker_port} is taken; the embedded broker listens on ${broker.port} instead`)
@@ -61,6 +62,7 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   }
   let shuttingDown = false
   let announced = false
+  const listening = new Set<number>()
   let crashes = 0
   const startedAt = new Map<number, number>()
 
@@ -70,7 +72,8 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type !== 'listening') return
       log.info({ worker_pid: worker.process.pid, port: msg.port }, 'worker listening')
-      if (!announced && Object.values(cluster.workers ?? {}).length >= count) {
+      listening.add(worker.id)
+      if (!announced && listening.size >= count) {
         announced = true
         const host = config.server.host === '0.0.0.0' ? 'localhost' : config.server.host
         log.info({ port: msg.port, workers: count }, `proxy listening on http://${host}:${msg.port} (${count} workers)`)
@@ -82,6 +85,7 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0)
     startedAt.delete(worker.id)
+    listening.delete(worker.id)
     if (shuttingDown) return
     crashes = lived > STABLE_AFTER_MS ? 1 : crashes + 1
     const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (crashes - 1))
