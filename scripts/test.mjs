@@ -1,5 +1,6 @@
 // `npm test`: lint, typecheck, then unit and integration tests against one real Kafka broker that
-// this script owns. `--unit` runs only the unit tests (no lint, typecheck or broker). Any other
+// this script owns. `--unit` runs only the unit tests (no lint, typecheck or broker). `--no-checks`
+// skips lint and typecheck, for focused runs while code elsewhere in the tree is mid-edit. Any other
 // argument narrows the test files to paths containing it: `npm test -- dev-broker`.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -11,6 +12,7 @@ import { reportFailure, setup } from './setup.mjs'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit')
+const skipChecks = args.includes('--no-checks')
 const filters = args.filter((arg) => !arg.startsWith('--'))
 
 const children = new Set()
@@ -43,7 +45,7 @@ async function main () {
     return 1
   }
 
-  if (!unitOnly) {
+  if (!unitOnly && !skipChecks) {
     const failed = await checks()
     if (failed !== 0) return failed
   }

@@ -19,9 +19,10 @@ export function workerCount (configured: number): number {
   return configured > 0 ? configured : os.availableParallelism()
 }
 
-// Libuv threads per worker: consumers and DNS/file I/O share this pool, so it
-// is sized explicitly before any worker uses it.
-const UV_THREADPOOL_SIZE = '16'
+// Libuv threads per worker: consumer fetches run there next to DNS and file
+// I/O, so the pool gets one thread per allowed concurrent fetch plus four,
+// set before the worker first uses it.
+const SPARE_UV_THREADS = 4
 const MAX_RESTART_DELAY_MS = 30_000
 // A worker that lived this long counts as healthy; its crash restarts quickly.
 const STABLE_AFTER_MS = 30_000
@@ -58,7 +59,7 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   const env = {
     [WORKER_CONFIG_ENV]: JSON.stringify(effective),
     [WORKER_COUNT_ENV]: String(count),
-    UV_THREADPOOL_SIZE
+    UV_THREADPOOL_SIZE: String(config.consumer.threads + SPARE_UV_THREADS)
   }
   let shuttingDown = false
   let announced = false

@@ -253,6 +253,63 @@ export const configSchema = {
         }
       }
     },
+    consumer: {
+      type: 'object',
+      description: 'v2 consumer instances (Confluent consumer.* settings).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        threads: {
+          type: 'integer',
+          description: 'Consumer fetches that may run at once per HTTP worker process, each on its own libuv thread (the pool is sized threads + 4 so DNS and file I/O keep theirs). Keep it above the largest consumer group served by one process; a read beyond it gets a retriable 503.',
+          default: 64,
+          minimum: 1,
+          maximum: 1000
+        },
+        request_timeout_ms: {
+          type: 'integer',
+          description: 'Longest a records read waits for data (Confluent consumer.request.timeout.ms); a smaller `timeout` query parameter or instance setting wins.',
+          default: 1000,
+          minimum: 0,
+          maximum: 600000
+        },
+        request_max_bytes: {
+          type: 'integer',
+          description: 'Upper bound of one records response, counted as raw key + value bytes (Confluent consumer.request.max.bytes); caps the `max_bytes` query parameter.',
+          default: 67108864,
+          minimum: 1,
+          maximum: 2147483647
+        },
+        instance_timeout_ms: {
+          type: 'integer',
+          description: 'A consumer instance not used for this long is closed and removed (Confluent consumer.instance.timeout.ms).',
+          default: 300000,
+          minimum: 1000,
+          maximum: 2147483647
+        },
+        fetch_min_bytes: {
+          type: 'integer',
+          description: 'Default proxy-side minimum bytes before a records read returns early; -1 waits for the full timeout unless max_bytes is reached (Confluent fetch.min.bytes).',
+          default: -1,
+          minimum: -1,
+          maximum: 10000000
+        },
+        prefetch_max_bytes: {
+          type: 'integer',
+          description: 'Per instance, how many bytes of records librdkafka may prefetch ahead of reads (librdkafka queued.max.messages.kbytes, rounded up to KiB); bounds memory per consumer.',
+          default: 1048576,
+          minimum: 1024,
+          maximum: 2097151000
+        },
+        max_poll_records: {
+          type: 'integer',
+          description: 'Records taken from librdkafka per fetch step of a read.',
+          default: 500,
+          minimum: 1,
+          maximum: 100000
+        }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -332,6 +389,16 @@ export interface ProducerConfig {
   max_in_flight: number
 }
 
+export interface ConsumerConfig {
+  threads: number
+  request_timeout_ms: number
+  request_max_bytes: number
+  instance_timeout_ms: number
+  fetch_min_bytes: number
+  prefetch_max_bytes: number
+  max_poll_records: number
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -347,6 +414,7 @@ export interface Config {
   pool: PoolConfig
   kafka: KafkaConfig
   producer: ProducerConfig
+  consumer: ConsumerConfig
   log: LogConfig
   dev: DevConfig
 }
