@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
+import { serveDirectory } from './cluster/directory.js'
 import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, type WorkerMessage } from './worker.js'
 
 interface EmbeddedBroker {
@@ -94,6 +95,9 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
     setTimeout(() => { if (!shuttingDown) fork() }, delay)
   })
 
+  // Installed before any worker exists, so it sees every worker's requests
+  // and every exit (an exited worker's consumer instances died with it).
+  serveDirectory()
   for (let i = 0; i < count; i++) fork()
 
   const shutdown = async (signal: string): Promise<void> => {

@@ -21,6 +21,9 @@ import { partitionHandlers } from './api/v2/partitions.js'
 import { brokerHandlers } from './api/v2/brokers.js'
 import { rootHandlers } from './api/v2/root.js'
 import { healthHandlers } from './api/health.js'
+import { consumerHandlers } from './api/v2/consumers.js'
+import { ConsumerManager } from './kafka/consumers.js'
+import { createDirectory } from './cluster/directory.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -80,6 +83,25 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   metadataRef.current = metadata
   const pool = new TaskPool({ threads: poolThreads(config.pool.threads, opts.workers), maxQueue: config.pool.max_queue })
 
+  // Forwarded consumer calls arrive on a loopback port of this process alone
+  // (exclusive: cluster workers would otherwise share one port).
+  const internal = http.createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, dispatch)
+  await new Promise<void>((resolve, reject) => {
+    internal.once('error', reject)
+    internal.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      internal.off('error', reject)
+      resolve()
+    })
+  })
+  const directory = createDirectory(`http://127.0.0.1:${(internal.address() as AddressInfo).port}`)
+  const consumers = new ConsumerManager({
+    kafka: config.kafka,
+    consumer: config.consumer,
+    callTimeoutMs: config.kafka.request_timeout_ms,
+    log,
+    claims: directory
+  })
+
   const router = new Router<Handler>()
   const root = rootHandlers(config.server.max_body_bytes)
   const topics = topicHandlers(metadata)
@@ -93,6 +115,14 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     offloadThresholdBytes: config.pool.offload_threshold_bytes
   })
   const health = healthHandlers(metadata, () => draining)
+  const consumer = consumerHandlers({
+    manager: consumers,
+    consumer: config.consumer,
+    maxBodyBytes: config.server.max_body_bytes,
+    advertisedUrl: config.server.advertised_url,
+    routing: null
+  })
+  const instance = '/consumers/{group}/instances/{instance}'
   router
     .add('GET', '/', root.get)
     .add('POST', '/', root.post)
@@ -104,11 +134,25 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('POST', '/topics/{topic}/partitions/{partition}', produce.toPartition)
     .add('GET', '/topics/{topic}/partitions/{partition}/offsets', partitions.offsets)
     .add('GET', '/brokers', brokers.list)
+    .add('POST', '/consumers/{group}', consumer.create)
+    .add('DELETE', instance, consumer.delete)
+    .add('POST', `${instance}/subscription`, consumer.subscribe)
+    .add('GET', `${instance}/subscription`, consumer.subscription)
+    .add('DELETE', `${instance}/subscription`, consumer.unsubscribe)
+    .add('POST', `${instance}/assignments`, consumer.assign)
+    .add('GET', `${instance}/assignments`, consumer.assignments)
+    .add('GET', `${instance}/records`, consumer.records)
+    .add('GET', `${instance}/topics/{topic}`, consumer.topicRecords)
+    .add('POST', `${instance}/offsets`, consumer.commit)
+    .add('GET', `${instance}/offsets`, consumer.committed)
+    .add('POST', `${instance}/positions`, consumer.seek)
+    .add('POST', `${instance}/positions/beginning`, consumer.seekToBeginning)
+    .add('POST', `${instance}/positions/end`, consumer.seekToEnd)
     .add('GET', '/health/live', health.live)
     .add('GET', '/health/ready', health.ready)
 
   function write (req: IncomingMessage, res: ServerResponse, r: Reply): void {
-    if (res.headersSent || res.destroyed) return
+    if (r.handled === true || res.headersSent || res.destroyed) return
     const headers: Record<string, string | number> = r.headers === undefined ? {} : { ...r.headers }
     if (r.type !== undefined) headers['content-type'] = r.type
     if (draining) headers.connection = 'close'
@@ -189,6 +233,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
 
   await producer.start()
   metadata.start()
+  consumers.startExpiry()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.server.port, config.server.host, () => {
@@ -212,6 +257,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       })
     }
     if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
+    // Consumers leave their groups now so their partitions move on at once.
+    await consumers.close()
+    internal.close()
+    internal.closeAllConnections()
     metadata.stop()
     await producer.close(Math.max(1000, deadline - (Date.now() - started)))
     server.closeAllConnections()

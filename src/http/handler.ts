@@ -17,6 +17,8 @@ export interface Ctx {
  * (by a compiled serializer) or null for an empty response.
  */
 export interface Reply {
+  /** The handler already wrote the response itself (e.g. a forwarded request). */
+  handled?: true
   status: number
   type?: string
   body: string | Buffer | null
@@ -30,3 +32,5 @@ export function reply (status: number, type: string, body: string): Reply {
 }
 
 export const NO_CONTENT: Reply = Object.freeze({ status: 204, body: null })
+
+export const HANDLED: Reply = Object.freeze({ handled: true, status: 0, body: null })

@@ -5,6 +5,8 @@ import rdkafka from '@confluentinc/kafka-javascript'
 export const { Producer, AdminClient, KafkaConsumer } = rdkafka
 export type {
   Producer as ProducerClient,
+  Message as ConsumerMessage,
+  TopicPartitionOffset,
   Metadata,
   TopicMetadata,
   PartitionMetadata,
@@ -13,3 +15,9 @@ export type {
   MessageHeader,
   LibrdKafkaError
 } from '@confluentinc/kafka-javascript'
+
+/** The consumer's methods the binding has but its type declarations omit. */
+export type ConsumerClient = InstanceType<typeof KafkaConsumer> & {
+  setDefaultIsTimeoutOnlyForFirstMessage (onlyFirst: boolean): void
+  commitCb (offsets: Array<{ topic: string, partition: number, offset: number, metadata?: string }>, cb: (err: { code: number, message: string } | null) => void): void
+}

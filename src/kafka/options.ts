@@ -1,7 +1,7 @@
 // The only module where librdkafka property names appear. Typed proxy settings
 // become client properties here; the operator's pass-through tables are
 // applied last. Nothing from an HTTP request ever reaches these objects.
-import type { KafkaConfig, ProducerConfig } from '../config/schema.js'
+import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../config/schema.js'
 
 export type ClientProperties = Record<string, string | number | boolean>
 
@@ -45,6 +45,42 @@ export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig
     // Delivery reports are how each record's offset reaches its HTTP response.
     dr_cb: true,
     ...kafka.producer
+  }
+}
+
+/** What a v2 create-consumer request may choose, already validated and typed. */
+export interface ConsumerChoices {
+  group: string
+  name: string
+  autoOffsetReset: 'earliest' | 'latest' | 'none'
+  /** null: the Kafka default (auto commit on). */
+  autoCommit: boolean | null
+}
+
+/**
+ * The global and the topic-level properties of a consumer. auto.offset.reset
+ * is a topic-level property; the binding ignores it in the global ones.
+ */
+export function consumerProperties (kafka: KafkaConfig, consumer: ConsumerConfig, choices: ConsumerChoices): { global: ClientProperties, topic: ClientProperties } {
+  return { global: consumerGlobal(kafka, consumer, choices), topic: { 'auto.offset.reset': choices.autoOffsetReset } }
+}
+
+function consumerGlobal (kafka: KafkaConfig, consumer: ConsumerConfig, choices: ConsumerChoices): ClientProperties {
+  return {
+    ...common(kafka, `consumer-${choices.name}`),
+    'group.id': choices.group,
+    'enable.auto.commit': choices.autoCommit ?? true,
+    // Offsets are stored when records are handed to a client, not when
+    // librdkafka prefetches them, so auto-commit only covers delivered records.
+    'enable.auto.offset.store': false,
+    // The prefetch bound: librdkafka's local queue is what a read drains.
+    'queued.max.messages.kbytes': Math.ceil(consumer.prefetch_max_bytes / 1024),
+    'queued.min.messages': consumer.max_poll_records,
+    // An instance that is alive but not being read stays in its group until
+    // the proxy expires it (librdkafka caps this at 24 h).
+    'max.poll.interval.ms': Math.min(86_400_000, consumer.instance_timeout_ms + 60_000),
+    'allow.auto.create.topics': false,
+    ...kafka.consumer
   }
 }
 

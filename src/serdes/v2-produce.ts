@@ -5,12 +5,17 @@ import { ProxyError } from '../errors.js'
 
 export type PlainFormat = 'binary' | 'json'
 
+/** One record header as the Kafka client takes it: a single-key object. */
+export type Header = Record<string, Buffer>
+
 export interface DecodedBatch {
   count: number
   keys: Array<Buffer | null>
   values: Array<Buffer | null>
   /** Per-record partition, -1 where the record names none. */
   partitions: Int32Array
+  /** Per-record headers; null when no record of the batch has any. */
+  headers: Array<Header[] | undefined> | null
 }
 
 // RFC 4648 §4 alphabet. Padding is optional, as Java's Base64 decoder allows;
@@ -58,16 +63,37 @@ function encodeField (format: PlainFormat, v: unknown, where: string): Buffer | 
   return decodeBase64(v, where)
 }
 
+// Headers are an extension of the v2 API, in v3's shape: [{name, value}] with
+// base64 values. The Kafka client cannot send a null header value, so null is
+// written as an empty one.
+function decodeHeaders (v: unknown, where: string): Header[] {
+  if (!Array.isArray(v)) throw new ProxyError('badRequest', `${where} must be an array of {name, value}`)
+  const out = new Array<Header>(v.length)
+  for (let i = 0; i < v.length; i++) {
+    const h: unknown = v[i]
+    if (!isObject(h) || typeof h.name !== 'string') throw new ProxyError('badRequest', `${where}[${i}] must be {name, value} with a string name`)
+    const value = h.value === undefined || h.value === null ? Buffer.alloc(0) : typeof h.value === 'string' ? decodeBase64(h.value, `${where}[${i}].value`) : null
+    if (value === null) throw new ProxyError('badRequest', `${where}[${i}].value must be a base64 string`)
+    out[i] = { [h.name]: value }
+  }
+  return out
+}
+
 export function decodeRecords (format: PlainFormat, records: unknown[]): DecodedBatch {
   const count = records.length
   const keys = new Array<Buffer | null>(count)
   const values = new Array<Buffer | null>(count)
   const partitions = new Int32Array(count).fill(-1)
+  let headers: Array<Header[] | undefined> | null = null
   for (let i = 0; i < count; i++) {
     const r = records[i]
     if (!isObject(r)) throw new ProxyError('badRequest', `records[${i}] must be an object`)
     keys[i] = encodeField(format, r.key, `records[${i}].key`)
     values[i] = encodeField(format, r.value, `records[${i}].value`)
+    if (r.headers !== undefined && r.headers !== null) {
+      headers ??= new Array<Header[] | undefined>(count).fill(undefined)
+      headers[i] = decodeHeaders(r.headers, `records[${i}].headers`)
+    }
     const p = r.partition
     if (p !== undefined && p !== null) {
       if (typeof p !== 'number' || !Number.isInteger(p) || p > 0x7fffffff) {
@@ -77,7 +103,7 @@ export function decodeRecords (format: PlainFormat, records: unknown[]): Decoded
       partitions[i] = p
     }
   }
-  return { count, keys, values, partitions }
+  return { count, keys, values, partitions, headers }
 }
 
 export function decodeProduceBody (format: PlainFormat, body: Buffer | string): DecodedBatch {
@@ -95,6 +121,8 @@ export interface PackedBatch {
   /** Per record: key offset, key length (-1 = null), value offset, value length (-1 = null). */
   index: Int32Array
   partitions: Int32Array
+  /** Headers are rare and small; they travel by structured clone. */
+  headers: Array<Array<[string, Uint8Array]> | null> | null
 }
 
 export function packBatch (b: DecodedBatch): PackedBatch {
@@ -114,7 +142,11 @@ export function packBatch (b: DecodedBatch): PackedBatch {
     index[i * 4 + 3] = v === null ? -1 : v.length
     if (v !== null) { bytes.set(v, at); at += v.length }
   }
-  return { count: b.count, data, index, partitions: b.partitions }
+  const headers = b.headers === null
+    ? null
+    // Exact-size copies: cloning a view into Buffer's shared pool would copy the whole pool slab.
+    : b.headers.map((hs) => hs === undefined ? null : hs.map((h) => { const [name, v] = Object.entries(h)[0] as [string, Buffer]; return [name, new Uint8Array(v)] as [string, Uint8Array] }))
+  return { count: b.count, data, index, partitions: b.partitions, headers }
 }
 
 export function unpackBatch (p: PackedBatch): DecodedBatch {
@@ -127,5 +159,8 @@ export function unpackBatch (p: PackedBatch): DecodedBatch {
     keys[i] = kl < 0 ? null : Buffer.from(p.data, ix[i * 4] as number, kl)
     values[i] = vl < 0 ? null : Buffer.from(p.data, ix[i * 4 + 2] as number, vl)
   }
-  return { count: p.count, keys, values, partitions: p.partitions }
+  const headers = p.headers === null
+    ? null
+    : p.headers.map((hs) => hs === null ? undefined : hs.map(([name, v]) => ({ [name]: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })))
+  return { count: p.count, keys, values, partitions: p.partitions, headers }
 }

@@ -86,3 +86,12 @@ test('the pool task reports errors as data that keeps the error code', () => {
   const result = decodeProduce({ format: 'binary', body: new Uint8Array(Buffer.from('{"records":[{"value":"@@"}]}')) })
   assert.deepEqual(result, { ok: false, error: { key: 'badRequest', message: 'records[0].value is not a valid base64 string' } })
 })
+
+test('record headers decode from [{name, value}] with base64 values and survive packing', () => {
+  const b = decodeProduceBody('binary', body({ records: [{ value: 'YQ==', headers: [{ name: 'h1', value: 'eA==' }, { name: 'h2', value: null }] }, { value: 'Yg==' }] }))
+  assert.deepEqual(b.headers, [[{ h1: Buffer.from('x') }, { h2: Buffer.alloc(0) }], undefined])
+  assert.deepEqual(unpackBatch(packBatch(b)).headers, b.headers)
+  assert.equal(decodeProduceBody('binary', body({ records: [{ value: 'YQ==' }] })).headers, null)
+  rejectsWith(() => decodeProduceBody('binary', body({ records: [{ value: 'YQ==', headers: { h: 'x' } }] })), 400, 400)
+  rejectsWith(() => decodeProduceBody('binary', body({ records: [{ value: 'YQ==', headers: [{ name: 'h', value: '%%' }] }] })), 400, 400)
+})

@@ -120,7 +120,8 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
       records[i] = {
         key: batch.keys[i] ?? null,
         value: batch.values[i] ?? null,
-        partition: pathPartition ?? batch.partitions[i] as number
+        partition: pathPartition ?? batch.partitions[i] as number,
+        headers: batch.headers?.[i]
       }
     }
     const results = await deps.producer.produce(topicName, records)

@@ -1,0 +1,71 @@
+// Shape checks for v2 JSON request bodies. As in Confluent's proxy, a value of
+// the wrong JSON type is a 400 (a mapping error) and a missing or out-of-range
+// required field is a 422.
+import { ProxyError } from '../../errors.js'
+import { readBody } from '../../http/body.js'
+import { requestMedia } from '../../http/media.js'
+import type { Ctx } from '../../http/handler.js'
+
+export type JsonObject = Record<string, unknown>
+
+export function isObject (v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Reads an optional JSON object body. Any Kafka vendor type or plain
+ * application/json is accepted (the body's meaning does not depend on the
+ * embedded format); an empty body is null.
+ */
+export async function jsonBody (ctx: Ctx, limit: number): Promise<JsonObject | null> {
+  const raw = await readBody(ctx.req, limit)
+  if (raw.length === 0) return null
+  const type = ctx.req.headers['content-type']
+  if (type !== undefined && requestMedia(type) === null) throw new ProxyError('unsupportedMediaType')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw.toString('utf8'))
+  } catch (err) {
+    throw new ProxyError('malformedJson', `Malformed JSON: ${(err as Error).message}`)
+  }
+  if (parsed === null) return null
+  if (!isObject(parsed)) throw new ProxyError('badRequest', 'Request body must be a JSON object')
+  return parsed
+}
+
+export function requiredArray (body: JsonObject | null, field: string): unknown[] {
+  const v = body?.[field]
+  if (v === undefined || v === null) throw new ProxyError('unprocessable', `${field} may not be null`)
+  if (!Array.isArray(v)) throw new ProxyError('badRequest', `${field} must be an array`)
+  return v
+}
+
+export function topicName (v: unknown, where: string): string {
+  if (v === undefined || v === null) throw new ProxyError('unprocessable', `${where} may not be null`)
+  if (typeof v !== 'string') throw new ProxyError('badRequest', `${where} must be a string`)
+  if (v === '') throw new ProxyError('unprocessable', `${where} may not be empty`)
+  return v
+}
+
+export function nonNegativeInt (v: unknown, where: string): number {
+  if (v === undefined || v === null) throw new ProxyError('unprocessable', `${where} may not be null`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ProxyError('badRequest', `${where} must be an integer`)
+  if (v < 0) throw new ProxyError('unprocessable', `${where} must not be negative`)
+  return v
+}
+
+export function topicPartitions (body: JsonObject | null, field = 'partitions'): Array<{ topic: string, partition: number }> {
+  return requiredArray(body, field).map((p, i) => {
+    if (!isObject(p)) throw new ProxyError('badRequest', `${field}[${i}] must be an object`)
+    return { topic: topicName(p.topic, `${field}[${i}].topic`), partition: nonNegativeInt(p.partition, `${field}[${i}].partition`) }
+  })
+}
+
+/** Parses an integer query parameter; absent gives `fallback`. */
+export function queryInt (params: URLSearchParams, name: string, fallback: number): number {
+  const raw = params.get(name)
+  if (raw === null || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n)) throw new ProxyError('badRequest', `Query parameter ${name} must be an integer`)
+  return n
+}

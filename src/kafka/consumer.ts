@@ -1,0 +1,389 @@
+// One v2 consumer instance: a librdkafka consumer plus the state Confluent's
+// API exposes (subscription or assignment, delivered positions, records held
+// back by max_bytes).
+//
+// Threading: librdkafka's broker threads fetch continuously into its local
+// queue, bounded by queued.max.messages.kbytes (the prefetch limit). A read
+// drains that queue in short consume steps; each step runs on a libuv thread
+// (never the event loop) and holds it for at most STEP_MS, so one slow or
+// long-polling consumer never holds a thread for a whole request timeout.
+// Rebalances are handled by librdkafka itself (no rebalance_cb), so a group
+// keeps moving even when some members are not being read.
+import { KafkaConsumer } from './client.js'
+import type { ConsumerClient, ConsumerMessage, TopicPartitionOffset } from './client.js'
+import { ProxyError } from '../errors.js'
+import { requestError } from './errors.js'
+import type { ClientProperties } from './options.js'
+import type { Logger } from '../logger.js'
+
+/** Longest single consume step; bounds how long a read holds a libuv thread. */
+const STEP_MS = 100
+/** librdkafka logical offsets (rdkafka.h RD_KAFKA_OFFSET_*). */
+const OFFSET_BEGINNING = -2
+const OFFSET_END = -1
+
+export type ConsumerFormat = 'binary' | 'json'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+export interface OffsetRequest extends TopicPartition {
+  offset: number
+  metadata?: string | undefined
+}
+
+export interface TimestampRequest extends TopicPartition {
+  /** Milliseconds since the epoch. */
+  timestamp: number
+}
+
+export interface ReadOptions {
+  timeoutMs: number
+  maxBytes: number
+  /** Return as soon as more than this many bytes were collected; -1 never. */
+  minBytes: number
+  /** Takes a consumer thread for the read, or returns false when none is free. */
+  acquireThread: () => boolean
+  releaseThread: () => void
+}
+
+export interface InstanceSettings {
+  group: string
+  name: string
+  format: ConsumerFormat
+  /** Per-instance `consumer.request.timeout.ms`; null means the configured default. */
+  requestTimeoutMs: number | null
+  /** Per-instance `fetch.min.bytes`; null means the configured default. */
+  fetchMinBytes: number | null
+  properties: { global: ClientProperties, topic: ClientProperties }
+  maxPollRecords: number
+  /** Timeout of broker round trips (seek, commit, committed offsets, offsets for times). */
+  callTimeoutMs: number
+}
+
+type Mode = 'none' | 'subscribe' | 'assign'
+
+function key (topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+function recordBytes (m: ConsumerMessage): number {
+  return (m.value?.length ?? 0) + (m.key === undefined || m.key === null ? 0 : m.key.length)
+}
+
+export class ConsumerInstance {
+  readonly group: string
+  readonly name: string
+  readonly format: ConsumerFormat
+  readonly requestTimeoutMs: number | null
+  readonly fetchMinBytes: number | null
+  lastUsed = Date.now()
+
+  private readonly settings: InstanceSettings
+  private readonly log: Logger
+  private client: ConsumerClient | null = null
+  private connecting: Promise<ConsumerClient> | null = null
+  private mode: Mode = 'none'
+  private topics: string[] = []
+  private pattern: string | null = null
+  private assigned: TopicPartition[] = []
+  /** Records consumed from librdkafka but held back by a max_bytes limit. */
+  private held: ConsumerMessage[] = []
+  /** Highest offset handed to a client, per partition. */
+  private readonly delivered = new Map<string, TopicPartition & { offset: number }>()
+  /** Reads of one instance run one after another, as on a Kafka consumer. */
+  private queue: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  constructor (settings: InstanceSettings, log: Logger) {
+    this.settings = settings
+    this.group = settings.group
+    this.name = settings.name
+    this.format = settings.format
+    this.requestTimeoutMs = settings.requestTimeoutMs
+    this.fetchMinBytes = settings.fetchMinBytes
+    this.log = log
+  }
+
+  touch (): void {
+    this.lastUsed = Date.now()
+  }
+
+  /** Runs `fn` after every earlier operation of this instance has finished. */
+  private serial<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  // The librdkafka consumer is created on first use: an instance that was
+  // created but never subscribed costs no threads or sockets.
+  private connect (): Promise<ConsumerClient> {
+    if (this.client !== null) return Promise.resolve(this.client)
+    if (this.closed) return Promise.reject(new ProxyError('consumerNotFound'))
+    this.connecting ??= new Promise<ConsumerClient>((resolve, reject) => {
+      let client: ConsumerClient
+      try {
+        client = new KafkaConsumer(this.settings.properties.global, this.settings.properties.topic) as ConsumerClient
+      } catch (err) {
+        this.connecting = null
+        reject(new ProxyError('kafkaConsumerConfig', `Invalid consumer configuration: ${(err as Error).message}`))
+        return
+      }
+      client.on('event.error', (err) => this.log.debug({ err: { message: err.message }, group: this.group, instance: this.name }, 'consumer event'))
+      client.connect({ timeout: this.settings.callTimeoutMs }, (err) => {
+        this.connecting = null
+        if (err !== null && err !== undefined) {
+          reject(requestError(err))
+          return
+        }
+        if (this.closed) {
+          client.disconnect(() => {})
+          reject(new ProxyError('consumerNotFound'))
+          return
+        }
+        client.setDefaultIsTimeoutOnlyForFirstMessage(true)
+        this.client = client
+        resolve(client)
+      })
+    })
+    return this.connecting
+  }
+
+  subscribe (topics: string[] | null, pattern: string | null): Promise<void> {
+    return this.serial(async () => {
+      if (this.mode === 'assign') throw illegalState('Subscription to topics, partitions and pattern are mutually exclusive.')
+      const client = await this.connect()
+      // librdkafka treats a topic starting with '^' as a POSIX regular
+      // expression and searches it; Confluent matches the whole name.
+      const list = pattern !== null ? [`^(${pattern})$`] : topics ?? []
+      client.subscribe(list)
+      this.mode = 'subscribe'
+      this.topics = topics ?? []
+      this.pattern = pattern
+      this.held = []
+    })
+  }
+
+  unsubscribe (): Promise<void> {
+    return this.serial(async () => {
+      if (this.client !== null && this.mode === 'subscribe') this.client.unsubscribe()
+      if (this.mode === 'subscribe') this.mode = 'none'
+      this.topics = []
+      this.pattern = null
+      this.held = []
+    })
+  }
+
+  subscription (): string[] {
+    if (this.mode !== 'subscribe') return []
+    if (this.pattern === null) return [...this.topics]
+    return [...new Set(this.currentAssignment().map((p) => p.topic))].sort()
+  }
+
+  assign (partitions: TopicPartition[]): Promise<void> {
+    return this.serial(async () => {
+      if (this.mode === 'subscribe') throw illegalState('Subscription to topics, partitions and pattern are mutually exclusive.')
+      const client = await this.connect()
+      if (partitions.length === 0) {
+        client.unassign()
+        this.mode = 'none'
+      } else {
+        client.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
+        this.mode = 'assign'
+      }
+      this.assigned = partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
+      this.held = []
+    })
+  }
+
+  currentAssignment (): TopicPartition[] {
+    if (this.mode === 'assign') return [...this.assigned]
+    if (this.mode === 'subscribe' && this.client !== null) {
+      return this.client.assignments().map((a) => ({ topic: a.topic, partition: a.partition }))
+    }
+    return []
+  }
+
+  private requireAssigned (partitions: TopicPartition[]): void {
+    const current = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
+    for (const p of partitions) {
+      if (!current.has(key(p.topic, p.partition))) throw illegalState(`No current assignment for partition ${p.topic}-${p.partition}`)
+    }
+  }
+
+  /** Moves the fetch position of assigned partitions; `offset` may be OFFSET_BEGINNING or OFFSET_END. */
+  seek (targets: OffsetRequest[]): Promise<void> {
+    return this.serial(async () => {
+      this.requireAssigned(targets)
+      const client = await this.connect()
+      for (const t of targets) {
+        await new Promise<void>((resolve, reject) => {
+          client.seek({ topic: t.topic, partition: t.partition, offset: t.offset }, this.settings.callTimeoutMs, (err) => {
+            if (err !== null && err !== undefined) reject(requestError(err))
+            else resolve()
+          })
+        })
+        this.dropHeld(t.topic, t.partition)
+      }
+    })
+  }
+
+  seekToBeginning (partitions: TopicPartition[]): Promise<void> {
+    return this.seek(partitions.map((p) => ({ ...p, offset: OFFSET_BEGINNING })))
+  }
+
+  seekToEnd (partitions: TopicPartition[]): Promise<void> {
+    return this.seek(partitions.map((p) => ({ ...p, offset: OFFSET_END })))
+  }
+
+  /** The offset of the first record at or after each timestamp (the end when there is none). */
+  async offsetsForTimes (targets: TimestampRequest[]): Promise<OffsetRequest[]> {
+    this.requireAssigned(targets)
+    const client = await this.connect()
+    const found = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
+      client.offsetsForTimes(targets.map((t) => ({ topic: t.topic, partition: t.partition, offset: t.timestamp })), this.settings.callTimeoutMs, (err, offsets) => {
+        if (err !== null && err !== undefined) reject(requestError(err))
+        else resolve(offsets)
+      })
+    })
+    return found.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset < 0 ? OFFSET_END : o.offset }))
+  }
+
+  private dropHeld (topic: string, partition: number): void {
+    this.held = this.held.filter((m) => m.topic !== topic || m.partition !== partition)
+  }
+
+  /** Commits explicit offsets (already the next offset to read), or what was delivered when null. */
+  commit (offsets: OffsetRequest[] | null): Promise<void> {
+    return this.serial(async () => {
+      const list: OffsetRequest[] = offsets ?? [...this.delivered.values()].map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset + 1 }))
+      if (list.length === 0) return
+      const client = await this.connect()
+      await new Promise<void>((resolve, reject) => {
+        client.commitCb(list.map((o) => o.metadata === undefined
+          ? { topic: o.topic, partition: o.partition, offset: o.offset }
+          : { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata }), (err) => {
+          if (err !== null && err !== undefined) reject(requestError(err))
+          else resolve()
+        })
+      })
+    })
+  }
+
+  async committed (partitions: TopicPartition[]): Promise<Array<OffsetRequest & { metadata: string }>> {
+    const client = await this.connect()
+    const result = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
+      client.committed(partitions.map((p) => ({ topic: p.topic, partition: p.partition })), this.settings.callTimeoutMs, (err, tps) => {
+        if (err !== null && err !== undefined) reject(requestError(err))
+        else resolve(tps)
+      })
+    })
+    // A partition without a committed offset is left out, as the Java client
+    // returns null for it.
+    return result
+      .filter((tp) => tp.offset >= 0)
+      .map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: tp.offset, metadata: (tp as { metadata?: string }).metadata ?? '' }))
+  }
+
+  /**
+   * Collects records until the timeout passes, more than `minBytes` were
+   * collected, or the next record would exceed `maxBytes` (that record stays
+   * for the next read). `render` turns the records into the response; only
+   * when it succeeds do they count as delivered, so a record that cannot be
+   * rendered is never lost.
+   */
+  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T): Promise<T> {
+    return this.serial(async () => {
+      if (this.mode === 'none') throw illegalState('Consumer is not subscribed to any topics or assigned any partitions')
+      const client = await this.connect()
+      if (!opts.acquireThread()) throw new ProxyError('consumerThreadsBusy')
+      let records: ConsumerMessage[]
+      try {
+        records = await this.collect(client, opts)
+      } finally {
+        opts.releaseThread()
+      }
+      let rendered: T
+      try {
+        rendered = render(records)
+      } catch (err) {
+        this.held = records.concat(this.held)
+        throw err
+      }
+      this.markDelivered(client, records)
+      this.touch()
+      return rendered
+    })
+  }
+
+  private async collect (client: ConsumerClient, opts: ReadOptions): Promise<ConsumerMessage[]> {
+    const deadline = Date.now() + opts.timeoutMs
+    const out: ConsumerMessage[] = []
+    const state = { bytes: 0, full: false }
+    // Moves records from `batch` into the response until max_bytes; returns the rest.
+    const take = (batch: ConsumerMessage[]): ConsumerMessage[] => {
+      let i = 0
+      for (; i < batch.length; i++) {
+        const m = batch[i] as ConsumerMessage
+        const size = recordBytes(m)
+        // The first record is always delivered, however large, or a record
+        // bigger than max_bytes would block its partition forever.
+        if (out.length > 0 && state.bytes + size > opts.maxBytes) {
+          state.full = true
+          break
+        }
+        out.push(m)
+        state.bytes += size
+      }
+      return batch.slice(i)
+    }
+    if (this.held.length > 0) this.held = take(this.held)
+    while (!state.full && !(opts.minBytes >= 0 && state.bytes > opts.minBytes)) {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) break
+      client.setDefaultConsumeTimeout(Math.min(STEP_MS, remaining))
+      const batch = await new Promise<ConsumerMessage[]>((resolve, reject) => {
+        client.consume(this.settings.maxPollRecords, (err, messages) => {
+          if (err !== null && err !== undefined) reject(requestError(err))
+          else resolve(messages)
+        })
+      })
+      const left = take(batch)
+      if (left.length > 0) this.held = left
+    }
+    return out
+  }
+
+  private markDelivered (client: ConsumerClient, messages: ConsumerMessage[]): void {
+    if (messages.length === 0) return
+    const latest = new Map<string, TopicPartition & { offset: number }>()
+    for (const m of messages) latest.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
+    for (const [k, v] of latest) this.delivered.set(k, v)
+    // Auto-commit commits stored offsets: store only what clients received.
+    try {
+      client.offsetsStore([...latest.values()].map((v) => ({ topic: v.topic, partition: v.partition, offset: v.offset + 1 })))
+    } catch (err) {
+      // The partition was revoked since: its records go to the next owner
+      // again (at-least-once), which is all a rebalance allows.
+      this.log.debug({ err, group: this.group, instance: this.name }, 'could not store delivered offsets')
+    }
+  }
+
+  /** Leaves the group (committing stored offsets when auto-commit is on) and frees the client. */
+  close (): Promise<void> {
+    this.closed = true
+    return this.serial(async () => {
+      const client = this.client ?? await this.connecting?.catch(() => null) ?? null
+      this.client = null
+      if (client === null) return
+      await new Promise<void>((resolve) => client.disconnect(() => resolve()))
+    })
+  }
+}
+
+function illegalState (detail: string): ProxyError {
+  return new ProxyError('illegalState', `Illegal state: ${detail}`)
+}
