@@ -34,6 +34,7 @@ export const ERRORS = {
   formatMismatch: { status: 406, errorCode: 40601, retriable: false, message: 'The requested embedded data format does not match the deserializer for this consumer instance' },
   invalidConsumerConfig: { status: 422, errorCode: 40001, retriable: false, message: 'Invalid consumer configuration' },
   kafkaConsumerConfig: { status: 422, errorCode: 42204, retriable: false, message: 'Invalid consumer configuration' },
+  directoryUnavailable: { status: 503, errorCode: 50305, retriable: true, message: 'The consumer directory did not answer; retry' },
   consumerThreadsBusy: { status: 503, errorCode: 50304, retriable: true, message: 'All consumer threads are busy; retry the read' },
   clusterUnreachable: { status: 503, errorCode: 50302, retriable: true, message: 'Kafka cluster is unreachable' },
   poolBusy: { status: 503, errorCode: 50301, retriable: true, message: 'Proxy is overloaded: the worker pool queue is full' },

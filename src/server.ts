@@ -24,6 +24,7 @@ import { healthHandlers } from './api/health.js'
 import { consumerHandlers } from './api/v2/consumers.js'
 import { ConsumerManager } from './kafka/consumers.js'
 import { createDirectory } from './cluster/directory.js'
+import { forward, isForwarded } from './cluster/forward.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -120,7 +121,12 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     consumer: config.consumer,
     maxBodyBytes: config.server.max_body_bytes,
     advertisedUrl: config.server.advertised_url,
-    routing: null
+    routing: {
+      locate: (group, name) => directory.locate(group, name),
+      selfUrl: directory.selfUrl,
+      isForwarded: (ctx) => isForwarded(ctx.req),
+      forward: (ctx, owner) => forward(ctx.req, ctx.res, owner)
+    }
   })
   const instance = '/consumers/{group}/instances/{instance}'
   router

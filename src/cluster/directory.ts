@@ -10,6 +10,7 @@
 // carries an id its reply repeats; `type: 'directory'` keeps these messages
 // apart from the worker's `{ type: 'listening' }` announcement.
 import cluster from 'node:cluster'
+import { ProxyError } from '../errors.js'
 
 export interface ConsumerDirectory {
   /** Claims (group, name) for this process; false when any process already holds it. */
@@ -167,7 +168,7 @@ class IpcDirectory implements ConsumerDirectory {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
-        reject(new Error(`consumer directory: the primary did not answer ${body.op} within ${this.timeoutMs} ms`))
+        reject(new ProxyError('directoryUnavailable', `The consumer directory did not answer ${body.op} within ${this.timeoutMs} ms; retry`))
       }, this.timeoutMs)
       this.pending.set(id, { resolve, reject, timer, key })
       this.channel.send(msg, (err) => {
@@ -176,7 +177,7 @@ class IpcDirectory implements ConsumerDirectory {
         if (p === undefined) return
         this.pending.delete(id)
         clearTimeout(p.timer)
-        p.reject(new Error(`consumer directory: cannot reach the primary (${err.message})`, { cause: err }))
+        p.reject(new ProxyError('directoryUnavailable', `The consumer directory cannot be reached (${err.message}); retry`, { cause: err }))
       })
     })
   }

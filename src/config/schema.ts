@@ -268,7 +268,7 @@ export const configSchema = {
         },
         request_timeout_ms: {
           type: 'integer',
-          description: 'Longest a records read waits for data (Confluent consumer.request.timeout.ms); a smaller `timeout` query parameter or instance setting wins.',
+          description: 'Longest a records read waits for data (Confluent consumer.request.timeout.ms). An instance created with its own consumer.request.timeout.ms uses that instead; a smaller `timeout` query parameter shortens either.',
           default: 1000,
           minimum: 0,
           maximum: 600000

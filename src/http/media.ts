@@ -138,3 +138,17 @@ export const V2_OFFERS: readonly Offer[] = [
   { type: MEDIA.v1, qs: 1 },
   { type: MEDIA.json, qs: 0.9 }
 ]
+
+/** The same offers for a request sent in a v1 content type: a v1 client gets v1 back unless it asks otherwise. */
+export const V1_OFFERS: readonly Offer[] = [
+  { type: MEDIA.v1, qs: 1 },
+  { type: MEDIA.v2, qs: 1 },
+  { type: MEDIA.json, qs: 0.9 }
+]
+
+/** A negotiator that answers in the API version of the request's Content-Type. */
+export function versionedNegotiator (): (accept: string | undefined, contentType: string | undefined) => string | null {
+  const v2 = negotiator(V2_OFFERS)
+  const v1 = negotiator(V1_OFFERS)
+  return (accept, contentType) => requestMedia(contentType)?.version === 1 ? v1(accept) : v2(accept)
+}

@@ -12,7 +12,8 @@
 import { KafkaConsumer } from './client.js'
 import type { ConsumerClient, ConsumerMessage, TopicPartitionOffset } from './client.js'
 import { ProxyError } from '../errors.js'
-import { requestError } from './errors.js'
+import { requestError, RD, type KafkaClientError } from './errors.js'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientProperties } from './options.js'
 import type { Logger } from '../logger.js'
 
@@ -219,13 +220,9 @@ export class ConsumerInstance {
     return this.serial(async () => {
       this.requireAssigned(targets)
       const client = await this.connect()
+      const deadline = Date.now() + this.settings.callTimeoutMs
       for (const t of targets) {
-        await new Promise<void>((resolve, reject) => {
-          client.seek({ topic: t.topic, partition: t.partition, offset: t.offset }, this.settings.callTimeoutMs, (err) => {
-            if (err !== null && err !== undefined) reject(requestError(err))
-            else resolve()
-          })
-        })
+        await this.seekOne(client, t, deadline)
         this.dropHeld(t.topic, t.partition)
       }
     })
@@ -237,6 +234,20 @@ export class ConsumerInstance {
 
   seekToEnd (partitions: TopicPartition[]): Promise<void> {
     return this.seek(partitions.map((p) => ({ ...p, offset: OFFSET_END })))
+  }
+
+  // librdkafka refuses a seek (ERR__STATE) until it has started fetching the
+  // partition, which happens shortly after an assignment; Confluent clients
+  // seek right after assigning, so the seek waits for that.
+  private async seekOne (client: ConsumerClient, t: OffsetRequest, deadline: number): Promise<void> {
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      const err = await new Promise<KafkaClientError | null>((resolve) => {
+        client.seek({ topic: t.topic, partition: t.partition, offset: t.offset }, Math.max(1, deadline - Date.now()), (e) => resolve(e ?? null))
+      })
+      if (err === null) return
+      if (err.code !== RD.STATE || Date.now() + wait >= deadline) throw requestError(err)
+      await delay(wait)
+    }
   }
 
   /** The offset of the first record at or after each timestamp (the end when there is none). */
@@ -256,12 +267,19 @@ export class ConsumerInstance {
     this.held = this.held.filter((m) => m.topic !== topic || m.partition !== partition)
   }
 
-  /** Commits explicit offsets (already the next offset to read), or what was delivered when null. */
+  /**
+   * Commits explicit offsets (already the next offset to read), or what was
+   * delivered from the partitions still assigned when null, and returns once
+   * the group coordinator has them.
+   */
   commit (offsets: OffsetRequest[] | null): Promise<void> {
     return this.serial(async () => {
-      const list: OffsetRequest[] = offsets ?? [...this.delivered.values()].map((d) => ({ topic: d.topic, partition: d.partition, offset: d.offset + 1 }))
+      const list: OffsetRequest[] = offsets ?? this.deliveredStillAssigned()
       if (list.length === 0) return
       const client = await this.connect()
+      // The binding's commit callback fires once the commit is queued
+      // (librdkafka commitAsync), not when it is done; a commitSync would
+      // block the event loop for a broker round trip.
       await new Promise<void>((resolve, reject) => {
         client.commitCb(list.map((o) => o.metadata === undefined
           ? { topic: o.topic, partition: o.partition, offset: o.offset }
@@ -270,17 +288,54 @@ export class ConsumerInstance {
           else resolve()
         })
       })
+      await this.confirmCommitted(client, list)
     })
   }
 
-  async committed (partitions: TopicPartition[]): Promise<Array<OffsetRequest & { metadata: string }>> {
-    const client = await this.connect()
-    const result = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
+  /**
+   * Waits until the coordinator reports the committed offsets. librdkafka
+   * sends the commit and a later offset fetch in order on the coordinator
+   * connection, so the first fetch normally confirms; a commit that failed
+   * (e.g. the member was fenced by a rebalance) never shows and times out as
+   * a retriable error.
+   */
+  private async confirmCommitted (client: ConsumerClient, list: OffsetRequest[]): Promise<void> {
+    const deadline = Date.now() + this.settings.callTimeoutMs
+    const wanted = new Map(list.map((o) => [key(o.topic, o.partition), o.offset]))
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      const committed = await this.fetchCommitted(client, list)
+      if (committed.every((c) => wanted.get(key(c.topic, c.partition)) === c.offset)) return
+      if (Date.now() + wait >= deadline) {
+        throw new ProxyError('kafkaRetriable', 'The commit was not confirmed by the group coordinator in time; it may not have been applied')
+      }
+      await delay(wait)
+    }
+  }
+
+  private fetchCommitted (client: ConsumerClient, partitions: TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return new Promise((resolve, reject) => {
       client.committed(partitions.map((p) => ({ topic: p.topic, partition: p.partition })), this.settings.callTimeoutMs, (err, tps) => {
         if (err !== null && err !== undefined) reject(requestError(err))
         else resolve(tps)
       })
     })
+  }
+
+  // A partition revoked since its records were delivered belongs to another
+  // member now: committing our older position there would move the group back.
+  private deliveredStillAssigned (): OffsetRequest[] {
+    const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
+    const out: OffsetRequest[] = []
+    for (const [k, d] of this.delivered) {
+      if (assigned.has(k)) out.push({ topic: d.topic, partition: d.partition, offset: d.offset + 1 })
+      else this.delivered.delete(k)
+    }
+    return out
+  }
+
+  async committed (partitions: TopicPartition[]): Promise<Array<OffsetRequest & { metadata: string }>> {
+    const client = await this.connect()
+    const result = await this.fetchCommitted(client, partitions)
     // A partition without a committed offset is left out, as the Java client
     // returns null for it.
     return result
@@ -340,7 +395,11 @@ export class ConsumerInstance {
       }
       return batch.slice(i)
     }
-    if (this.held.length > 0) this.held = take(this.held)
+    if (this.held.length > 0) {
+      // Records held back from partitions revoked since belong to their new owner.
+      const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
+      this.held = take(this.held.filter((m) => assigned.has(key(m.topic, m.partition))))
+    }
     while (!state.full && !(opts.minBytes >= 0 && state.bytes > opts.minBytes)) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) break

@@ -54,13 +54,30 @@ export class ConsumerManager {
     if (this.groups.get(group)?.has(name) === true || !await this.opts.claims.claim(group, name)) {
       throw new ProxyError('consumerExists')
     }
+    let instance: ConsumerInstance
+    try {
+      instance = this.build(group, name, req)
+    } catch (err) {
+      this.opts.claims.release(group, name)
+      throw err
+    }
+    let members = this.groups.get(group)
+    if (members === undefined) {
+      members = new Map()
+      this.groups.set(group, members)
+    }
+    members.set(name, instance)
+    return instance
+  }
+
+  private build (group: string, name: string, req: CreateRequest): ConsumerInstance {
     const properties = consumerProperties(this.opts.kafka, this.opts.consumer, {
       group,
       name,
       autoOffsetReset: req.autoOffsetReset,
       autoCommit: req.autoCommit
     })
-    const instance = new ConsumerInstance({
+    return new ConsumerInstance({
       group,
       name,
       format: req.format,
@@ -70,13 +87,6 @@ export class ConsumerManager {
       maxPollRecords: this.opts.consumer.max_poll_records,
       callTimeoutMs: this.opts.callTimeoutMs
     }, this.opts.log)
-    let members = this.groups.get(group)
-    if (members === undefined) {
-      members = new Map()
-      this.groups.set(group, members)
-    }
-    members.set(name, instance)
-    return instance
   }
 
   /** The instance, marked as used now; null when this process does not have it. */

@@ -2,7 +2,9 @@
 // value, partition, offset) plus two additive ones clients ask for:
 // `timestamp` (ms since the epoch, null when the record has none) and
 // `headers` ([{name, value}] with base64 values), in the shape v3 produce
-// takes, so a consumed header can be produced again unchanged.
+// takes, so a consumed header can be produced again unchanged. The client
+// binding cannot carry a null header value, so values are never null: a
+// header written with a null value reads as "".
 import fjs, { type ObjectSchema } from 'fast-json-stringify'
 import type { ConsumerMessage } from '../kafka/client.js'
 import { ProxyError } from '../errors.js'
@@ -16,7 +18,7 @@ interface RenderedRecord {
   partition: number
   offset: number
   timestamp: number | null
-  headers: Array<{ name: string, value: string | null }>
+  headers: Array<{ name: string, value: string }>
 }
 
 function itemSchema (data: object): ObjectSchema {
@@ -33,7 +35,7 @@ function itemSchema (data: object): ObjectSchema {
         type: 'array',
         items: {
           type: 'object',
-          properties: { name: { type: 'string' }, value: { type: 'string', nullable: true } },
+          properties: { name: { type: 'string' }, value: { type: 'string' } },
           required: ['name', 'value']
         }
       }
@@ -62,13 +64,12 @@ function decodeJson (bytes: Buffer | null, m: ConsumerMessage, field: string): u
   }
 }
 
-function headersOf (m: ConsumerMessage): Array<{ name: string, value: string | null }> {
-  const out: Array<{ name: string, value: string | null }> = []
+function headersOf (m: ConsumerMessage): Array<{ name: string, value: string }> {
+  const out: Array<{ name: string, value: string }> = []
   for (const h of m.headers ?? []) {
     // The binding gives each header as a one-key object.
     for (const name in h) {
-      const v = asBuffer((h as Record<string, Buffer | string>)[name])
-      out.push({ name, value: v === null ? null : v.toString('base64') })
+      out.push({ name, value: asBuffer((h as Record<string, Buffer | string>)[name])?.toString('base64') ?? '' })
     }
   }
   return out

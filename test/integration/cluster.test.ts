@@ -1,63 +1,11 @@
 // Boots the real entry point (cluster primary + 2 HTTP workers) as a child
 // process, the way `npm start` runs it, and checks draining and worker
 // replacement from the outside.
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { bootstrap, createTopic, eventually, readAll, uniqueName } from '../helpers/kafka.js'
+import { createTopic, eventually, readAll, uniqueName } from '../helpers/kafka.js'
 import { BINARY } from '../helpers/proxy.js'
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
-
-interface LogLine { msg: string, [k: string]: unknown }
-
-interface Proxy {
-  child: ChildProcess
-  url: string
-  logs: LogLine[]
-  exited: Promise<number | null>
-}
-
-async function bootProxy (t: TestContext): Promise<Proxy> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      KAFKA_PROXY_KAFKA__BOOTSTRAP_SERVERS: bootstrap(),
-      KAFKA_PROXY_SERVER__HOST: '127.0.0.1',
-      KAFKA_PROXY_SERVER__PORT: '0',
-      KAFKA_PROXY_SERVER__WORKERS: '2',
-      KAFKA_PROXY_LOG__LEVEL: 'info'
-    },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const logs: LogLine[] = []
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    try {
-      logs.push(JSON.parse(line) as LogLine)
-    } catch {
-      logs.push({ msg: line })
-    }
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  const listening = await eventually(() => logs.find((l) => l.msg.startsWith('proxy listening on')), { timeoutMs: 60000, what: 'the proxy to listen' })
-  return { child, url: `http://127.0.0.1:${listening.port as number}`, logs, exited }
-}
-
-function workerPids (logs: LogLine[]): number[] {
-  return logs.filter((l) => l.msg === 'worker listening').map((l) => l.worker_pid as number)
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { alive, bootProxy, workerPids } from '../helpers/process.js'
 
 async function produceOne (url: string, topic: string, value: string): Promise<{ status: number, body: any }> {
   const res = await fetch(`${url}/topics/${topic}`, {

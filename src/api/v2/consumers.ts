@@ -4,7 +4,7 @@
 // need no sticky load balancing.
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
-import { MEDIA, negotiator, V2_OFFERS, type Offer } from '../../http/media.js'
+import { MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
 import { reply, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
@@ -141,12 +141,12 @@ function formatOfType (type: string): string {
 }
 
 export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
-  const negotiate = negotiator(V2_OFFERS)
+  const negotiate = versionedNegotiator()
   const negotiateRead = negotiator(READ_OFFERS)
   const { manager, consumer } = deps
 
   const accept = (ctx: Ctx): string => {
-    const type = negotiate(ctx.req.headers.accept)
+    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
     if (type === null) throw new ProxyError('notAcceptable')
     return type
   }

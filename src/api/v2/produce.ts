@@ -5,7 +5,7 @@
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { requestMedia, negotiator, V2_OFFERS } from '../../http/media.js'
+import { requestMedia, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import { decodeProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
 import { transferableCopy, type TaskPool } from '../../pool/pool.js'
@@ -73,7 +73,7 @@ function toEntry (r: RecordResult): OffsetEntry {
 const PLAIN_FORMATS = new Set(['binary', 'json'])
 
 export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toPartition: Handler } {
-  const negotiate = negotiator(V2_OFFERS)
+  const negotiate = versionedNegotiator()
 
   async function decode (format: PlainFormat, body: Buffer): Promise<DecodedBatch> {
     if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body)
@@ -98,7 +98,7 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
       throw new ProxyError('unsupportedMediaType', `The ${media.format} embedded format is not supported by this proxy yet`)
     }
     const format = media.format as PlainFormat
-    const type = negotiate(ctx.req.headers.accept)
+    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
     if (type === null) throw new ProxyError('notAcceptable')
 
     const topicName = ctx.params.topic as string
