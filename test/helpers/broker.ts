@@ -18,13 +18,13 @@ export interface OwnBroker {
   restart (): Promise<RunningBroker>
 }
 
-export async function startOwnBroker (t: TestContext): Promise<OwnBroker> {
+export async function startOwnBroker (t: TestContext, properties: Record<string, string> = {}): Promise<OwnBroker> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kafka-test-'))
   const own: OwnBroker = {
     dataDir,
-    current: await startBroker({ libDir: libDir(), dataDir }),
+    current: await startBroker({ libDir: libDir(), dataDir, properties }),
     async restart () {
-      own.current = await startBroker({ libDir: libDir(), dataDir, port: own.current.port })
+      own.current = await startBroker({ libDir: libDir(), dataDir, port: own.current.port, properties })
       return own.current
     }
   }
@@ -33,4 +33,15 @@ export async function startOwnBroker (t: TestContext): Promise<OwnBroker> {
     rmSync(dataDir, { recursive: true, force: true })
   })
   return own
+}
+
+/** Runs one of Kafka's own command-line tools (e.g. AclCommand) from the test broker's jars. */
+export async function kafkaTool (mainClass: string, args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process')
+  return await new Promise((resolve, reject) => {
+    execFile('java', ['-cp', path.join(libDir(), '*'), mainClass, ...args], { timeout: 60000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${mainClass} failed: ${stderr || err.message}`))
+      else resolve(stdout)
+    })
+  })
 }
