@@ -310,6 +310,53 @@ export const configSchema = {
         }
       }
     },
+    schema_registry: {
+      type: 'object',
+      description: 'The Confluent-compatible schema registry used by the avro, jsonschema and protobuf formats.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        url: {
+          type: 'string',
+          description: 'Base URL of the registry\'s Confluent-compatible API (e.g. http://registry:8081 or an Apicurio .../apis/ccompat/v7); empty means `npm start` runs an embedded dev registry, and elsewhere schema formats answer 422/42206.',
+          default: ''
+        },
+        basic_auth_user: {
+          type: 'string',
+          description: 'User for HTTP Basic authentication to the registry; empty sends none.',
+          default: ''
+        },
+        basic_auth_password: {
+          type: 'string',
+          description: 'Password for HTTP Basic authentication to the registry.',
+          default: ''
+        },
+        ca_file: {
+          type: 'string',
+          description: 'PEM file of certificate authorities trusted for an https registry URL; empty uses the system trust store.',
+          default: ''
+        },
+        request_timeout_ms: {
+          type: 'integer',
+          description: 'Timeout of one registry request; a registry that does not answer in time gives 408/40801.',
+          default: 5000,
+          minimum: 100,
+          maximum: 600000
+        },
+        key_subject_strategy: {
+          type: 'string',
+          description: 'Subject of key schemas: topic_name (<topic>-key), record_name (<fully qualified record name>) or topic_record_name (<topic>-<record name>).',
+          default: 'topic_name',
+          enum: ['topic_name', 'record_name', 'topic_record_name']
+        },
+        value_subject_strategy: {
+          type: 'string',
+          description: 'Subject of value schemas: topic_name (<topic>-value), record_name or topic_record_name.',
+          default: 'topic_name',
+          enum: ['topic_name', 'record_name', 'topic_record_name']
+        }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -399,6 +446,18 @@ export interface ConsumerConfig {
   max_poll_records: number
 }
 
+export type SubjectStrategy = 'topic_name' | 'record_name' | 'topic_record_name'
+
+export interface SchemaRegistryConfig {
+  url: string
+  basic_auth_user: string
+  basic_auth_password: string
+  ca_file: string
+  request_timeout_ms: number
+  key_subject_strategy: SubjectStrategy
+  value_subject_strategy: SubjectStrategy
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -415,6 +474,7 @@ export interface Config {
   kafka: KafkaConfig
   producer: ProducerConfig
   consumer: ConsumerConfig
+  schema_registry: SchemaRegistryConfig
   log: LogConfig
   dev: DevConfig
 }
