@@ -1,0 +1,400 @@
+// The benchmark harness: boots a real broker and the real proxy (cluster
+// workers, worker pool, librdkafka), runs named scenarios with autocannon, and
+// measures a native baseline for each scenario in the same run, on the same
+// broker and topic, interleaved with the proxy runs so machine drift cancels
+// out. Results: bench/results/latest.json and a table on stdout. A scenario
+// that sees errors fails the run.
+//
+// npm run bench [-- --quick] [-- --only <name>]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import rdkafka from '@confluentinc/kafka-javascript'
+import { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } from '../src/dev/kafka-broker.js'
+import { defaultConfig } from '../src/config/schema.js'
+import { bootProxy, createTopic, median, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' }
+  }
+})
+const quick = flags.quick === true
+const ROUNDS = Number(flags.rounds ?? (quick ? 2 : 3))
+const DURATION_S = Number(flags.duration ?? (quick ? 5 : 15))
+const CONNECTIONS = 32
+const defaults = defaultConfig()
+
+interface Measure {
+  recordsPerSec: number
+  mbPerSec: number
+  p50?: number
+  p99?: number
+  p999?: number
+  errors: number
+  rssPeakMiB?: number
+}
+
+interface ScenarioResult {
+  name: string
+  description: string
+  baseline: string
+  proxy: Measure
+  native: Measure
+  ratio: number
+  target: string
+  met: boolean | null
+  runs: { proxy: Measure[], native: Measure[] }
+  extra?: Record<string, number | string>
+}
+
+const b64 = (n: number, fill: number): string => Buffer.alloc(n, fill).toString('base64')
+
+function produceBody (records: number, valueBytes: number, format: 'binary' | 'json'): string {
+  if (format === 'json') {
+    // A small JSON object of about valueBytes once serialized.
+    const pad = 'x'.repeat(Math.max(0, valueBytes - 40))
+    return JSON.stringify({ records: Array.from({ length: records }, (_, i) => ({ value: { id: i, name: 'bench', pad } })) })
+  }
+  return JSON.stringify({ records: Array.from({ length: records }, () => ({ value: b64(valueBytes, 120) })) })
+}
+
+/** An autocannon run against the proxy; records/s counts only records acknowledged without error. */
+async function cannon (url: string, opts: { path: string, body: string, contentType: string, records: number, valueBytes: number, durationS: number, overallRate?: number, connections?: number }): Promise<Measure & { reqPerSec: number }> {
+  let recordErrors = 0
+  const result = await autocannon({
+    url: url + opts.path,
+    method: 'POST',
+    connections: opts.connections ?? CONNECTIONS,
+    duration: opts.durationS,
+    headers: { 'content-type': opts.contentType },
+    body: opts.body,
+    ...(opts.overallRate === undefined ? {} : { overallRate: opts.overallRate }),
+    requests: [{
+      method: 'POST',
+      onResponse: (status: number, body: string) => {
+        // Any record-level error_code is a number; successes carry null.
+        if (status === 200 && /"error_code":\d/.test(body)) recordErrors++
+      }
+    }]
+  } as autocannon.Options)
+  const ok = result['2xx']
+  const seconds = result.duration
+  const recordsPerSec = (ok - recordErrors) * opts.records / seconds
+  return {
+    reqPerSec: ok / seconds,
+    recordsPerSec,
+    mbPerSec: recordsPerSec * opts.valueBytes / 1e6,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    errors: result.errors + result.timeouts + result.non2xx + recordErrors
+  }
+}
+
+function summarize (runs: Measure[]): Measure {
+  const pick = (k: keyof Measure): number | undefined => {
+    const xs = runs.map((r) => r[k]).filter((v): v is number => typeof v === 'number')
+    return xs.length === 0 ? undefined : median(xs)
+  }
+  const out: Measure = {
+    recordsPerSec: pick('recordsPerSec') as number,
+    mbPerSec: pick('mbPerSec') as number,
+    errors: runs.reduce((n, r) => n + r.errors, 0)
+  }
+  for (const k of ['p50', 'p99', 'p999'] as const) {
+    const v = pick(k)
+    if (v !== undefined) out[k] = v
+  }
+  const rss = runs.map((r) => r.rssPeakMiB).filter((v): v is number => v !== undefined)
+  if (rss.length > 0) out.rssPeakMiB = Math.max(...rss)
+  return out
+}
+
+async function withRss<T extends Measure> (proxy: ProxyProcess, fn: () => Promise<T>): Promise<T> {
+  const sampler = sampleRss(proxy.pids)
+  const m = await fn()
+  const peak = Math.max(...sampler.stop())
+  return { ...m, rssPeakMiB: peak / 1048576 }
+}
+
+// Alternates which side runs first in each round so drift hits both alike.
+async function interleave (rounds: number, native: () => Promise<Measure>, proxy: () => Promise<Measure>): Promise<{ proxy: Measure[], native: Measure[] }> {
+  const out = { proxy: [] as Measure[], native: [] as Measure[] }
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      out.native.push(await native())
+      out.proxy.push(await proxy())
+    } else {
+      out.proxy.push(await proxy())
+      out.native.push(await native())
+    }
+  }
+  return out
+}
+
+async function main (): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-kafka-'))
+  const broker = await startBroker({ libDir: kafkaLibDir(projectRoot()), dataDir, heapMb: 1024 })
+  const bootstrap = broker.bootstrapServers
+  const results: ScenarioResult[] = []
+  let proxy: ProxyProcess | null = null
+  const want = (name: string): boolean => flags.only === undefined || name.includes(flags.only)
+  try {
+    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576) })
+    const p = proxy
+    await sleep(1000)
+
+    const produceScenario = async (name: string, description: string, records: number, valueBytes: number, format: 'binary' | 'json'): Promise<void> => {
+      if (!want(name)) return
+      const topic = `bench-${name}`
+      await createTopic(bootstrap, topic, 3)
+      await sleep(500)
+      const body = produceBody(records, valueBytes, format)
+      const wireValueBytes = format === 'json' ? Buffer.byteLength(JSON.stringify(JSON.parse(body).records[0].value)) : valueBytes
+      const contentType = `application/vnd.kafka.${format}.v2+json`
+      // Warm up both paths (JIT, connections, metadata).
+      await cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: 2 })
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, String(wireValueBytes), String(DURATION_S * 1000), String(CONNECTIONS * records)])
+          const rps = r.records / r.seconds
+          return { recordsPerSec: rps, mbPerSec: rps * wireValueBytes / 1e6, errors: r.errors }
+        },
+        () => withRss(p, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: DURATION_S })))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+      results.push({
+        name,
+        description,
+        baseline: 'native librdkafka producer from Node, same properties (acks=all, idempotence, linger.ms=5)',
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio,
+        target: name === 'v2-binary-100x100B' ? '>= 0.90x native' : 'reported',
+        met: name === 'v2-binary-100x100B' ? ratio >= 0.9 : null,
+        runs
+      })
+    }
+
+    await produceScenario('v2-binary-100x100B', '100 records of 100 B per request, 32 connections', 100, 100, 'binary')
+    await produceScenario('v2-binary-100x1KB', '100 records of 1 KB per request, 32 connections', 100, 1024, 'binary')
+    await produceScenario('v2-binary-10x10KB', '10 records of 10 KB per request, 32 connections', 10, 10240, 'binary')
+    await produceScenario('v2-json-100x100B', '100 JSON values of about 100 B per request, 32 connections', 100, 100, 'json')
+
+    if (want('v2-binary-1x100B')) {
+      // Single-record requests against a bare node:http no-op with the same
+      // number of worker processes: the HTTP stack's share of the cost.
+      const topic = 'bench-single'
+      await createTopic(bootstrap, topic, 3)
+      await sleep(500)
+      const body = produceBody(1, 100, 'binary')
+      const noop = await startNoop()
+      try {
+        const opts = { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 1, valueBytes: 100, durationS: DURATION_S }
+        await cannon(p.url, { ...opts, durationS: 2 })
+        const runs = await interleave(ROUNDS,
+          () => cannon(noop.url, opts),
+          () => withRss(p, () => cannon(p.url, opts)))
+        const proxySummary = summarize(runs.proxy)
+        const nativeSummary = summarize(runs.native)
+        const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+        results.push({
+          name: 'v2-binary-1x100B',
+          description: '1 record of 100 B per request, 32 connections; baseline is requests/s of a bare node:http no-op',
+          baseline: 'bare node:http no-op, same worker count, req/s',
+          proxy: proxySummary,
+          native: nativeSummary,
+          ratio,
+          target: '>= 0.5x bare node:http',
+          met: ratio >= 0.5,
+          runs
+        })
+      } finally {
+        await stopChild(noop.child)
+      }
+    }
+
+    const maxRps = results.find((r) => r.name === 'v2-binary-100x100B')?.proxy.recordsPerSec
+    if (want('latency') && maxRps !== undefined) {
+      // p99 at half of the maximum throughput measured above.
+      const topic = 'bench-v2-binary-100x100B'
+      const rate = Math.max(1, Math.round(maxRps / 100 / 2))
+      const body = produceBody(100, 100, 'binary')
+      const m = await withRss(p, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 100, valueBytes: 100, durationS: DURATION_S, overallRate: rate }))
+      const limit = defaults.producer.linger_ms + 3
+      results.push({
+        name: 'latency-at-half-max',
+        description: `100 x 100 B per request at ${rate} req/s (half of the maximum), 32 connections`,
+        baseline: `linger.ms + 3 ms = ${limit} ms`,
+        proxy: m,
+        native: { recordsPerSec: Number.NaN, mbPerSec: Number.NaN, errors: 0 },
+        ratio: (m.p99 ?? Number.NaN) / limit,
+        target: `p99 <= ${limit} ms`,
+        met: (m.p99 ?? Number.POSITIVE_INFINITY) <= limit,
+        runs: { proxy: [m], native: [] },
+        extra: { rateReqPerSec: rate }
+      })
+    }
+
+    for (const consumers of [1, 6]) {
+      const name = `v2-consume-${consumers === 1 ? '1-consumer' : `group-of-${consumers}`}`
+      if (!want(name)) continue
+      const topic = `bench-consume-${consumers}`
+      const total = quick ? 300_000 : 1_000_000
+      await createTopic(bootstrap, topic, 6)
+      await sleep(500)
+      await fill(bootstrap, topic, total)
+      let round = 0
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const r = await runJson<{ records: number, seconds: number }>('native-consume.ts', [bootstrap, topic, `native-${name}-${round++}`, String(consumers), String(total), String(16 * 1048576)])
+          const rps = r.records / r.seconds
+          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0 }
+        },
+        () => withRss(p, () => proxyConsume(p.url, topic, `proxy-${name}-${round++}`, consumers, total)))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+      results.push({
+        name,
+        description: `${total} records of 100 B from 6 partitions, ${consumers} consumer instance(s), max_bytes 8 MiB`,
+        baseline: `${consumers} native librdkafka consumer(s) from Node, same properties`,
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio,
+        target: '>= 0.60x native',
+        met: ratio >= 0.6,
+        runs
+      })
+    }
+  } finally {
+    if (proxy !== null) await proxy.stop()
+    await broker.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const environment = {
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kafka: KAFKA_VERSION,
+    librdkafka: rdkafka.librdkafkaVersion,
+    proxyWorkers: os.availableParallelism(),
+    acks: defaults.producer.acks,
+    idempotence: defaults.producer.enable_idempotence,
+    lingerMs: defaults.producer.linger_ms,
+    compression: defaults.producer.compression,
+    connections: CONNECTIONS,
+    rounds: ROUNDS,
+    durationS: DURATION_S,
+    quick
+  }
+  mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true })
+  const file = path.join(ROOT, 'bench', 'results', 'latest.json')
+  writeFileSync(file, JSON.stringify({ environment, scenarios: results }, null, 2) + '\n')
+  printTable(results)
+  process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`)
+  const failed = results.filter((r) => r.proxy.errors > 0 || r.native.errors > 0)
+  if (failed.length > 0) {
+    process.stderr.write(`errors in: ${failed.map((r) => r.name).join(', ')}\n`)
+    process.exitCode = 1
+  }
+}
+
+async function startNoop (): Promise<{ child: import('node:child_process').ChildProcess, url: string }> {
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}bench/noop-server.ts`, '0', String(os.availableParallelism())], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`no-op server exited with ${code}`)))
+    child.stdout?.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString())
+      if (m !== null) resolve(Number(m[1]))
+    })
+  })
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+/** Fills a topic with `count` records of 100 B using the native producer. */
+async function fill (bootstrap: string, topic: string, count: number): Promise<void> {
+  const { Producer } = rdkafka
+  const producer = new Producer({ 'bootstrap.servers': bootstrap, 'linger.ms': 20, 'batch.size': 1048576, 'queue.buffering.max.messages': 2_000_000, dr_cb: true })
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10000 }, (err) => err ? reject(err) : resolve()))
+  producer.setPollInBackground(true)
+  let acked = 0
+  const done = new Promise<void>((resolve) => producer.on('delivery-report', () => { if (++acked === count) resolve() }))
+  const value = Buffer.alloc(100, 97)
+  for (let i = 0; i < count; i++) {
+    for (;;) {
+      try {
+        producer.produce(topic, -1, value, null, null)
+        break
+      } catch {
+        await sleep(5)
+      }
+    }
+  }
+  await done
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()))
+}
+
+/** Consumes `total` records through the proxy with `instances` consumer instances in one group. */
+async function proxyConsume (url: string, topic: string, group: string, instances: number, total: number): Promise<Measure> {
+  const json = 'application/vnd.kafka.v2+json'
+  const names = Array.from({ length: instances }, (_, i) => `c${i}`)
+  const started = performance.now()
+  for (const name of names) {
+    const res = await fetch(`${url}/consumers/${group}`, { method: 'POST', headers: { 'content-type': json }, body: JSON.stringify({ name, format: 'binary', 'auto.offset.reset': 'earliest', 'fetch.min.bytes': 1048576, 'consumer.request.timeout.ms': 1000 }) })
+    if (res.status !== 200) throw new Error(`create: ${res.status} ${await res.text()}`)
+    const sub = await fetch(`${url}/consumers/${group}/instances/${name}/subscription`, { method: 'POST', headers: { 'content-type': json }, body: JSON.stringify({ topics: [topic] }) })
+    if (sub.status !== 204) throw new Error(`subscribe: ${sub.status}`)
+  }
+  let consumed = 0
+  let errors = 0
+  await Promise.all(names.map(async (name) => {
+    while (consumed < total) {
+      const res = await fetch(`${url}/consumers/${group}/instances/${name}/records?max_bytes=${8 * 1048576}`, { headers: { accept: 'application/vnd.kafka.binary.v2+json' } })
+      if (res.status !== 200) {
+        errors++
+        await res.arrayBuffer()
+        continue
+      }
+      const text = await res.text()
+      // Count records without building objects: each record has one "offset".
+      let n = 0
+      for (let i = text.indexOf('"offset":'); i !== -1; i = text.indexOf('"offset":', i + 9)) n++
+      consumed += n
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  for (const name of names) await fetch(`${url}/consumers/${group}/instances/${name}`, { method: 'DELETE' })
+  const rps = consumed / seconds
+  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors }
+}
+
+function fmt (n: number | undefined, digits = 0): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+function printTable (results: ScenarioResult[]): void {
+  const rows = [['scenario', 'proxy rec/s', 'proxy MB/s', 'baseline rec/s', 'ratio', 'p50 ms', 'p99 ms', 'p999 ms', 'errors', 'peak RSS MiB', 'target', 'met']]
+  for (const r of results) {
+    rows.push([r.name, fmt(r.proxy.recordsPerSec), fmt(r.proxy.mbPerSec, 1), fmt(r.native.recordsPerSec), fmt(r.ratio, 2),
+      fmt(r.proxy.p50, 1), fmt(r.proxy.p99, 1), fmt(r.proxy.p999, 1), String(r.proxy.errors + r.native.errors), fmt(r.proxy.rssPeakMiB), r.target, r.met === null ? '-' : r.met ? 'yes' : 'no'])
+  }
+  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)))
+  for (const row of rows) process.stdout.write(row.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ') + '\n')
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})
