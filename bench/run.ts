@@ -21,13 +21,17 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     rounds: { type: 'string' },
-    duration: { type: 'string' }
+    duration: { type: 'string' },
+    // Proxy settings for comparison runs, as config paths: --set pool.offload_threshold_bytes=1048576
+    set: { type: 'string', multiple: true },
+    out: { type: 'string' }
   }
 })
 const quick = flags.quick === true
 const ROUNDS = Number(flags.rounds ?? (quick ? 2 : 3))
 const DURATION_S = Number(flags.duration ?? (quick ? 5 : 15))
 const CONNECTIONS = 32
+const SINGLE_CONNECTIONS = 256
 const defaults = defaultConfig()
 
 interface Measure {
@@ -146,7 +150,7 @@ async function main (): Promise<void> {
   let proxy: ProxyProcess | null = null
   const want = (name: string): boolean => flags.only === undefined || name.includes(flags.only)
   try {
-    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576) })
+    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576), ...settingsEnv(flags.set ?? []) })
     const p = proxy
     await sleep(1000)
 
@@ -197,7 +201,10 @@ async function main (): Promise<void> {
       const body = produceBody(1, 100, 'binary')
       const noop = await startNoop()
       try {
-        const opts = { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 1, valueBytes: 100, durationS: DURATION_S }
+        // Each request waits for its acknowledgement (linger.ms + a broker round
+        // trip), so closed-loop clients need many connections to load the
+        // proxy rather than measure its latency.
+        const opts = { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 1, valueBytes: 100, durationS: DURATION_S, connections: SINGLE_CONNECTIONS }
         await cannon(p.url, { ...opts, durationS: 2 })
         const runs = await interleave(ROUNDS,
           () => cannon(noop.url, opts),
@@ -207,7 +214,7 @@ async function main (): Promise<void> {
         const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
         results.push({
           name: 'v2-binary-1x100B',
-          description: '1 record of 100 B per request, 32 connections; baseline is requests/s of a bare node:http no-op',
+          description: `1 record of 100 B per request, ${SINGLE_CONNECTIONS} connections; baseline is requests/s of a bare node:http no-op`,
           baseline: 'bare node:http no-op, same worker count, req/s',
           proxy: proxySummary,
           native: nativeSummary,
@@ -296,10 +303,11 @@ async function main (): Promise<void> {
     connections: CONNECTIONS,
     rounds: ROUNDS,
     durationS: DURATION_S,
-    quick
+    quick,
+    settings: flags.set ?? []
   }
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true })
-  const file = path.join(ROOT, 'bench', 'results', 'latest.json')
+  const file = path.join(ROOT, 'bench', 'results', flags.out ?? 'latest.json')
   writeFileSync(file, JSON.stringify({ environment, scenarios: results }, null, 2) + '\n')
   printTable(results)
   process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`)
@@ -310,9 +318,21 @@ async function main (): Promise<void> {
   }
 }
 
+/** `server.workers=1` -> KAFKA_PROXY_SERVER__WORKERS=1, the config's environment naming rule. */
+function settingsEnv (settings: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const s of settings) {
+    const eq = s.indexOf('=')
+    if (eq < 1) throw new Error(`--set ${s}: expected path=value`)
+    env['KAFKA_PROXY_' + s.slice(0, eq).split('.').map((p) => p.toUpperCase()).join('__')] = s.slice(eq + 1)
+  }
+  return env
+}
+
 async function startNoop (): Promise<{ child: import('node:child_process').ChildProcess, url: string }> {
   const { spawn } = await import('node:child_process')
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}bench/noop-server.ts`, '0', String(os.availableParallelism())], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const workers = settingsEnv(flags.set ?? []).KAFKA_PROXY_SERVER__WORKERS ?? String(os.availableParallelism())
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}bench/noop-server.ts`, '0', workers], { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`no-op server exited with ${code}`)))
     child.stdout?.on('data', (d: Buffer) => {

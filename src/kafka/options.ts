@@ -75,7 +75,6 @@ function consumerGlobal (kafka: KafkaConfig, consumer: ConsumerConfig, choices: 
     'enable.auto.offset.store': false,
     // The prefetch bound: librdkafka's local queue is what a read drains.
     'queued.max.messages.kbytes': Math.ceil(consumer.prefetch_max_bytes / 1024),
-    'queued.min.messages': consumer.max_poll_records,
     // An instance that is alive but not being read stays in its group until
     // the proxy expires it (librdkafka caps this at 24 h).
     'max.poll.interval.ms': Math.min(86_400_000, consumer.instance_timeout_ms + 60_000),
