@@ -16,8 +16,9 @@ export interface ProxyProcess {
 }
 
 /** Boots the compiled proxy (dist/) with its cluster of workers, the way `npm start` runs it. */
-export async function bootProxy (bootstrap: string, env: Record<string, string> = {}): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [`${ROOT}dist/src/main.js`], {
+export async function bootProxy (bootstrap: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<ProxyProcess> {
+  // Cluster workers inherit the primary's execArgv (e.g. --cpu-prof).
+  const child = spawn(process.execPath, [...execArgv, `${ROOT}dist/src/main.js`], {
     env: {
       ...process.env,
       KAFKA_PROXY_KAFKA__BOOTSTRAP_SERVERS: bootstrap,

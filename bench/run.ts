@@ -153,8 +153,8 @@ async function main (): Promise<void> {
   const only = flags.only?.split(',')
   const want = (name: string): boolean => only === undefined || only.some((o) => name.includes(o))
   try {
-    const profileEnv: Record<string, string> = flags.profile === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(flags.profile)}` }
-    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576), ...settingsEnv(flags.set ?? []), ...profileEnv })
+    const profileArgs = flags.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.profile)}`]
+    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576), ...settingsEnv(flags.set ?? []) }, profileArgs)
     const p = proxy
     await sleep(1000)
 
