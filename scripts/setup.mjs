@@ -1,5 +1,5 @@
-// Brings a checkout to a runnable state: npm dependencies (with the native Kafka client) and the
-// Kafka broker jars used by dev mode and the tests. Runs on a fresh clone before `npm install`,
+// Brings a checkout to a runnable state: npm dependencies (with the native Kafka client), the
+// Kafka broker jars and the schema registry (Apicurio Registry) used by dev mode and the tests. Runs on a fresh clone before `npm install`,
 // so it must only use Node built-ins. Every step is guarded by a stamp so a warm run costs
 // milliseconds.
 import { spawn } from 'node:child_process'
@@ -17,6 +17,11 @@ const SYSTEM_PACKAGES = ['libssl-dev', 'libsasl2-dev', 'libzstd-dev', 'liblz4-de
 // Kafka 4 logs through log4j2 but leaves the SLF4J binding to the application.
 const LOG4J_VERSION = '2.24.3'
 const DEPENDENCY_PLUGIN_VERSION = '3.8.1'
+// Apicurio publishes its runnable form (a Quarkus runner jar with lib/) as one tar.gz. Version
+// 3.x of the dependency plugin reads that artifact's POM before fetching it and fails when the
+// POM's parent (io.apicurio:apicurio-registry) is missing from the repository, as it is in the
+// Maven Central mirror our machines reach; 2.10 fetches the file alone, still checksum-verified.
+const REGISTRY_UNPACK_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.10'
 
 /** A failure the user can act on: printed as a message, never as a stack trace. */
 export class SetupError extends Error {
@@ -39,6 +44,7 @@ export function reportFailure (err) {
 export async function setup ({ log = defaultLog } = {}) {
   await ensureNpmDependencies(log)
   await ensureKafka(log)
+  await ensureSchemaRegistry(log)
 }
 
 function defaultLog (msg) {
@@ -115,11 +121,11 @@ async function missingDebPackages (packages) {
   return packages.filter((p) => !installed.has(p))
 }
 
-function kafkaVersion () {
+function pinnedVersion (key) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  const version = pkg.config?.kafka_version
+  const version = pkg.config?.[key]
   if (typeof version !== 'string' || version === '') {
-    throw new SetupError('package.json has no config.kafka_version')
+    throw new SetupError(`package.json has no config.${key}`)
   }
   return version
 }
@@ -156,23 +162,14 @@ ${dependency('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
 }
 
 async function ensureKafka (log) {
-  const version = kafkaVersion()
+  const version = pinnedVersion('kafka_version')
   const dir = join(ROOT, '.cache', 'kafka', version)
   const stampFile = join(dir, '.complete')
   const pom = kafkaPom(version)
   const pomHash = createHash('sha256').update(pom).digest('hex')
   if (readOptional(stampFile) === pomHash) return
 
-  const needs = [
-    ['java', 'Java 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)'],
-    ['mvn', 'Maven (Debian: apt-get install -y maven)']
-  ].filter(([cmd]) => !findExecutable(cmd))
-  if (needs.length > 0) {
-    throw new SetupError(
-      'the Kafka broker for dev mode and tests needs ' + needs.map(([, what]) => what).join(' and ') +
-      '; install it and run setup again'
-    )
-  }
+  requireJavaAndMaven('the Kafka broker for dev mode and tests')
 
   log(`downloading Apache Kafka ${version} jars from Maven Central into .cache/kafka/${version} (about 80 MB: seconds to a minute or two the first time)`)
   mkdirSync(dir, { recursive: true })
@@ -187,6 +184,64 @@ async function ensureKafka (log) {
       `and Kafka ${version} must exist there; package.json config.kafka_version pins it.`
   })
   writeFileSync(stampFile, pomHash)
+}
+
+function requireJavaAndMaven (who) {
+  const needs = [
+    ['java', 'Java 17 or newer (Debian: apt-get install -y openjdk-17-jre-headless)'],
+    ['mvn', 'Maven (Debian: apt-get install -y maven)']
+  ].filter(([cmd]) => !findExecutable(cmd))
+  if (needs.length > 0) {
+    throw new SetupError(`${who} needs ${needs.map(([, what]) => what).join(' and ')}; install it and run setup again`)
+  }
+}
+
+// Apicurio Registry serves the Confluent Schema Registry API under /apis/ccompat/v7; the
+// dev mode and the integration tests run it (src/dev/schema-registry.ts). 3.0.x is the newest
+// line that runs on Java 17 (3.1 and later are compiled for Java 21).
+async function ensureSchemaRegistry (log) {
+  const version = pinnedVersion('schema_registry_version')
+  const dir = join(ROOT, '.cache', 'schema-registry', version)
+  const stampFile = join(dir, '.complete')
+  const artifact = `io.apicurio:apicurio-registry-app:${version}:tar.gz:all`
+  const stamp = `${REGISTRY_UNPACK_PLUGIN}\n${artifact}\n`
+  if (readOptional(stampFile) === stamp) return
+
+  requireJavaAndMaven('the schema registry for dev mode and tests')
+
+  log(`downloading Apicurio Registry ${version} (schema registry) from Maven Central into .cache/schema-registry/${version} (about 110 MB: seconds to a minute or two the first time)`)
+  mkdirSync(dir, { recursive: true })
+  rmSync(stampFile, { force: true })
+  // The plugin skips an unpack it has marker files for, so a half-filled app dir goes with them.
+  rmSync(join(dir, 'app'), { recursive: true, force: true })
+  rmSync(join(dir, 'target'), { recursive: true, force: true })
+  writeFileSync(join(dir, 'pom.xml'), registryPom(version))
+  await run('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', 'pom.xml', `${REGISTRY_UNPACK_PLUGIN}:unpack`, `-Dartifact=${artifact}`, '-DoutputDirectory=app'], {
+    cwd: dir,
+    what: `downloading Apicurio Registry ${version} with Maven`,
+    hint: 'Maven Central must be reachable (check proxy settings in ~/.m2/settings.xml) ' +
+      `and io.apicurio:apicurio-registry-app ${version} must exist there; package.json config.schema_registry_version pins it.`
+  })
+  rmSync(join(dir, 'target'), { recursive: true, force: true })
+  const runner = join(dir, 'app', `apicurio-registry-app-${version}-runner.jar`)
+  if (!existsSync(runner)) {
+    throw new SetupError(`the Apicurio Registry ${version} download has no ${runner}: this version is packaged differently; pin a 3.0.x release`)
+  }
+  writeFileSync(stampFile, stamp)
+}
+
+// The unpack goal needs a project to run in; this one declares nothing.
+function registryPom (version) {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by scripts/setup.mjs: only used to download the schema registry. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.kafka-http-proxy</groupId>
+  <artifactId>schema-registry-runtime</artifactId>
+  <version>${version}</version>
+  <packaging>pom</packaging>
+</project>
+`
 }
 
 function readOptional (file) {

@@ -1,7 +1,8 @@
-// `npm test`: lint, typecheck, then unit and integration tests against one real Kafka broker that
-// this script owns. `--unit` runs only the unit tests (no lint, typecheck or broker). `--no-checks`
-// skips lint and typecheck, for focused runs while code elsewhere in the tree is mid-edit. Any other
-// argument narrows the test files to paths containing it: `npm test -- dev-broker`.
+// `npm test`: lint, typecheck, then unit and integration tests against one real Kafka broker and
+// one real schema registry that this script owns. `--unit` runs only the unit tests (no lint,
+// typecheck, broker or registry). `--no-checks` skips lint and typecheck, for focused runs while
+// code elsewhere in the tree is mid-edit. Any other argument narrows the test files to paths
+// containing it: `npm test -- dev-broker`.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { constants, tmpdir } from 'node:os'
@@ -16,13 +17,13 @@ const skipChecks = args.includes('--no-checks')
 const filters = args.filter((arg) => !arg.startsWith('--'))
 
 const children = new Set()
-let broker
 let brokerStarting
+let registryStarting
 let tempDir
 let testsRunning = false
 
 // A Ctrl-C already reached the children through the process group (a second one is harmless);
-// a SIGTERM from CI reached only us. Either way the broker and temp dir go before we exit.
+// a SIGTERM from CI reached only us. Either way the broker, registry and temp dir go before we exit.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     for (const child of children) child.kill(signal)
@@ -59,18 +60,26 @@ async function main () {
   if (!unitOnly) {
     const { tsImport } = await import('tsx/esm/api')
     const { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } = await tsImport('../src/dev/kafka-broker.ts', import.meta.url)
+    const { startRegistry, REGISTRY_VERSION } = await tsImport('../src/dev/schema-registry.ts', import.meta.url)
     const libDir = kafkaLibDir(projectRoot())
     const dataDir = join(tempDir, 'broker')
+    const registryDataDir = join(tempDir, 'schema-registry')
+    // The registry keeps its schemas in its own H2 file, not in Kafka, so both JVMs start at once.
     brokerStarting = startBroker({ libDir, dataDir })
-    try {
-      broker = await brokerStarting
-    } catch (err) {
-      process.stderr.write(`${err.message}\n`)
+    registryStarting = startRegistry({ root: projectRoot(), dataDir: registryDataDir })
+    const [brokerResult, registryResult] = await Promise.allSettled([brokerStarting, registryStarting])
+    const failures = [brokerResult, registryResult].filter((r) => r.status === 'rejected')
+    if (failures.length > 0) {
+      for (const { reason } of failures) process.stderr.write(`${reason?.message ?? reason}\n`)
       return 1
     }
+    const broker = brokerResult.value
+    const registry = registryResult.value
     process.stderr.write(`test broker: Kafka ${KAFKA_VERSION} at ${broker.bootstrapServers} (data in ${dataDir})\n`)
+    process.stderr.write(`test schema registry: Apicurio Registry ${REGISTRY_VERSION} at ${registry.url} (data in ${registryDataDir})\n`)
     env.TEST_KAFKA_BOOTSTRAP = broker.bootstrapServers
     env.TEST_KAFKA_LIB_DIR = libDir
+    env.TEST_SCHEMA_REGISTRY_URL = registry.url
   }
 
   testsRunning = true
@@ -146,12 +155,12 @@ function run (cmd, argv, { env }) {
   })
 }
 
-// A test process killed before its own cleanup leaves its broker to the guard, which is
-// stopping it right now; the data dir can only go once that JVM is gone.
-async function stopBrokersUnder (dir) {
+// A test process killed before its own cleanup leaves its broker or registry to the guard, which
+// is stopping it right now; the data dir can only go once that JVM is gone.
+async function stopJvmsUnder (dir) {
   const deadline = Date.now() + 25_000
   for (;;) {
-    const pids = brokerPidsUnder(dir)
+    const pids = jvmPidsUnder(dir)
     if (pids.length === 0) return
     if (Date.now() > deadline) {
       for (const pid of pids) {
@@ -165,7 +174,8 @@ async function stopBrokersUnder (dir) {
   }
 }
 
-function brokerPidsUnder (dir) {
+// A broker names its server.properties on the command line, a registry its H2 database URL.
+function jvmPidsUnder (dir) {
   let entries
   try {
     entries = readdirSync('/proc')
@@ -175,7 +185,8 @@ function brokerPidsUnder (dir) {
   return entries.filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-      return argv.includes('kafka.Kafka') && argv.some((arg) => arg.startsWith(dir + sep))
+      if (argv.includes('kafka.Kafka')) return argv.some((arg) => arg.startsWith(dir + sep))
+      return argv.some((arg) => arg.startsWith(`-Dapicurio.datasource.url=jdbc:h2:file:${dir}${sep}`))
     } catch {
       return false
     }
@@ -186,11 +197,16 @@ let cleaning
 function cleanup () {
   cleaning ??= (async () => {
     try {
-      const running = broker ?? await brokerStarting?.catch(() => undefined)
-      await running?.stop()
+      // Both were started together; each stop is awaited even when the other one fails.
+      const stops = [brokerStarting, registryStarting].map(async (starting) => {
+        const running = await starting?.catch(() => undefined)
+        await running?.stop()
+      })
+      const failed = (await Promise.allSettled(stops)).find((r) => r.status === 'rejected')
+      if (failed) throw failed.reason
     } finally {
       if (tempDir) {
-        await stopBrokersUnder(tempDir)
+        await stopJvmsUnder(tempDir)
         rmSync(tempDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
       }
     }

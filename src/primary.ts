@@ -1,7 +1,8 @@
 // The node:cluster primary: starts the embedded dev broker when no cluster is
-// configured, forks the HTTP workers, replaces crashed ones with backoff, and
-// on SIGINT/SIGTERM drains the workers before stopping the broker, so records
-// in flight still reach Kafka.
+// configured (and the embedded dev schema registry with it when no registry is
+// configured either), forks the HTTP workers, replaces crashed ones with
+// backoff, and on SIGINT/SIGTERM drains the workers before stopping the broker,
+// so records in flight still reach Kafka.
 import cluster, { type Worker } from 'node:cluster'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,6 +15,14 @@ interface EmbeddedBroker {
   bootstrapServers: string
   stop (): Promise<void>
 }
+
+interface EmbeddedRegistry {
+  url: string
+  stop (): Promise<void>
+}
+
+// Confluent Schema Registry's default port; taken, the embedded one picks another.
+const DEV_REGISTRY_PORT = 8081
 
 /** Worker count: configured, or one per core. */
 export function workerCount (configured: number): number {
@@ -45,13 +54,52 @@ async function startEmbeddedBroker (config: Config, log: Logger): Promise<Embedd
   return broker
 }
 
+// Only next to the embedded broker: with a real cluster, schema ids written into its records
+// must come from the registry its other clients use, never from a private one.
+// Its storage (an H2 file) sits inside the broker's data dir because the schema ids in the
+// broker's records are only meaningful together with it: both are kept or deleted together.
+async function startEmbeddedRegistry (config: Config, log: Logger): Promise<EmbeddedRegistry> {
+  const { startRegistry } = await import('./dev/schema-registry.js')
+  const { projectRoot } = await import('./dev/guard.js')
+  const root = projectRoot()
+  const registry = await startRegistry({
+    root,
+    dataDir: path.resolve(root, config.dev.data_dir, 'schema-registry'),
+    port: DEV_REGISTRY_PORT,
+    log: (msg, fields) => log.info(fields === undefined ? {} : { registry: fields }, msg)
+  })
+  if (registry.portWasTaken) {
+    log.warn(`port ${DEV_REGISTRY_PORT} is taken; the embedded schema registry listens on ${registry.port} instead`)
+  }
+  return registry
+}
+
 export async function runPrimary (config: Config, log: Logger): Promise<void> {
   let broker: EmbeddedBroker | null = null
+  let registry: EmbeddedRegistry | null = null
   let effective = config
   if (config.kafka.bootstrap_servers === '') {
-    broker = await startEmbeddedBroker(config, log)
+    // The registry does not use Kafka, so both JVMs start at once; the proxy does not start
+    // without either, and one that did start is stopped again.
+    const [brokerStart, registryStart] = await Promise.allSettled([
+      startEmbeddedBroker(config, log),
+      config.schema_registry.url === '' ? startEmbeddedRegistry(config, log) : null
+    ])
+    if (brokerStart.status === 'rejected' || registryStart.status === 'rejected') {
+      await Promise.allSettled([
+        brokerStart.status === 'fulfilled' ? brokerStart.value.stop() : undefined,
+        registryStart.status === 'fulfilled' ? registryStart.value?.stop() : undefined
+      ])
+      throw brokerStart.status === 'rejected' ? brokerStart.reason : (registryStart as PromiseRejectedResult).reason
+    }
+    broker = brokerStart.value
+    registry = registryStart.value
     effective = { ...config, kafka: { ...config.kafka, bootstrap_servers: broker.bootstrapServers } }
     log.info({ bootstrap_servers: broker.bootstrapServers }, `kafka broker (embedded) listening on ${broker.bootstrapServers}`)
+    if (registry !== null) {
+      effective = { ...effective, schema_registry: { ...effective.schema_registry, url: registry.url } }
+      log.info({ schema_registry_url: registry.url }, `schema registry (embedded) listening on ${registry.url}`)
+    }
   } else {
     log.info({ bootstrap_servers: config.kafka.bootstrap_servers }, `kafka cluster at ${config.kafka.bootstrap_servers}`)
   }
@@ -113,10 +161,17 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
       w.process.kill('SIGTERM')
       setTimeout(() => { if (!w.isDead()) w.process.kill('SIGKILL') }, config.server.shutdown_timeout_ms + 5000).unref()
     })))
+    // The registry keeps its schemas outside Kafka, so the two stop independently.
+    const stopping: Array<Promise<void>> = []
+    if (registry !== null) {
+      log.info('stopping the embedded schema registry')
+      stopping.push(registry.stop())
+    }
     if (broker !== null) {
       log.info('stopping the embedded broker')
-      await broker.stop()
+      stopping.push(broker.stop())
     }
+    await Promise.all(stopping)
     log.info('stopped')
     process.exit(0)
   }

@@ -1,22 +1,17 @@
 // A single-node KRaft broker run from the jars that scripts/setup.mjs caches, for dev mode
-// (`npm start` without bootstrap servers) and for the test harness.
-//
-// Ownership rule: a broker never outlives the process that started it. The JVM runs under a
-// small Node guard whose stdin is a pipe from the owner; the kernel closes that pipe when the
-// owner exits for any reason, including SIGKILL, and the guard then stops the JVM. The guard is
-// detached (its own process group) so a terminal Ctrl-C reaches only the owner, which decides
-// when the broker stops (the proxy flushes its producers first).
+// (`npm start` without bootstrap servers) and for the test harness. It runs under the guard of
+// ./guard.ts, so it never outlives the process that started it.
 import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { createConnection, createServer } from 'node:net'
+import { createConnection } from 'node:net'
 import type { Server } from 'node:net'
-import { delimiter, dirname, join, resolve } from 'node:path'
-import type { Readable } from 'node:stream'
+import { join, resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import { findJava, logTail, pinnedVersion, releasePorts, reservePort, spawnGuarded, stopStale } from './guard.js'
+
+export { projectRoot } from './guard.js'
 
 export interface BrokerOptions {
   libDir: string
@@ -46,69 +41,15 @@ export interface RunningBroker {
   stop (): Promise<void>
 }
 
-const STOP_GRACE_MS = 20_000
 // The line KafkaRaftServer logs once the broker and controller have finished starting up.
 const STARTED_MESSAGE = 'Kafka Server started'
-const LOG_TAIL_LINES = 30
-
-let cachedRoot: string | undefined
-
-/** The directory holding package.json, found by walking up from this module (src/ or dist/src/). */
-export function projectRoot (): string {
-  if (cachedRoot !== undefined) return cachedRoot
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`)
-    dir = parent
-  }
-  cachedRoot = dir
-  return dir
-}
-
-function readKafkaVersion (): string {
-  const pkg: unknown = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8'))
-  const config = typeof pkg === 'object' && pkg !== null && 'config' in pkg ? pkg.config : undefined
-  const version = typeof config === 'object' && config !== null && 'kafka_version' in config ? config.kafka_version : undefined
-  if (typeof version !== 'string' || version === '') throw new Error('package.json has no config.kafka_version')
-  return version
-}
 
 /** The pinned Kafka version (package.json config.kafka_version). */
-export const KAFKA_VERSION: string = readKafkaVersion()
+export const KAFKA_VERSION: string = pinnedVersion('kafka_version')
 
 export function kafkaLibDir (root: string): string {
   return join(root, '.cache', 'kafka', KAFKA_VERSION, 'libs')
 }
-
-// Runs as `node -e GUARD_SOURCE <java> <args...>`. Reports the JVM pid on fd 3, stops the JVM when
-// its stdin ends (the owner is gone or called stop) or on a signal, and exits with the JVM.
-const GUARD_SOURCE = `
-'use strict'
-const { spawn } = require('node:child_process')
-const { writeSync, closeSync } = require('node:fs')
-const { constants } = require('node:os')
-const [java, ...args] = process.argv.slice(1)
-const child = spawn(java, args, { stdio: ['ignore', 'inherit', 'inherit'] })
-child.on('error', (err) => {
-  process.stderr.write('broker guard: cannot run ' + java + ': ' + err.message + '\\n')
-  process.exit(127)
-})
-try {
-  if (child.pid !== undefined) writeSync(3, child.pid + '\\n')
-  closeSync(3)
-} catch {}
-let stopping = false
-function stop () {
-  if (stopping) return
-  stopping = true
-  child.kill('SIGTERM')
-  setTimeout(() => child.kill('SIGKILL'), ${STOP_GRACE_MS}).unref()
-}
-child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)))
-process.stdin.on('end', stop).on('close', stop).on('error', stop).resume()
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, stop)
-`
 
 interface StoredPorts {
   port?: number
@@ -136,10 +77,15 @@ export async function startBroker (opts: BrokerOptions): Promise<RunningBroker> 
     pidFile: join(dataDir, 'broker.pid'),
     portsFile: join(dataDir, 'ports.json')
   }
-  const java = findJava()
+  const java = findJava('the dev Kafka broker')
   const classpath = checkLibDir(opts.libDir)
   mkdirSync(paths.logDirs, { recursive: true })
-  await stopStaleBroker(paths, opts.log)
+  await stopStale(
+    paths.pidFile,
+    (argv) => argv.includes('kafka.Kafka') && argv.includes(paths.propertiesFile),
+    (pid) => opts.log?.('stopping a stale kafka broker left by an earlier run', { pid, dataDir: paths.dataDir }),
+    'Kafka broker'
+  )
   writeFileSync(paths.log4jFile, LOG4J_CONFIG)
 
   // A port picked here can still be grabbed by someone else before the JVM binds it; when that
@@ -165,7 +111,6 @@ async function launch (
   java: string, classpath: string, opts: BrokerOptions, paths: Paths, host: string, port: number
 ): Promise<Omit<RunningBroker, 'portWasTaken'>> {
   const started = Date.now()
-  rotateLog(paths.logFile)
   const heapMb = opts.heapMb ?? 512
   const javaArgs = [
     `-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`,
@@ -175,69 +120,24 @@ async function launch (
     '-cp', classpath,
     'kafka.Kafka', paths.propertiesFile
   ]
-  const logFd = openSync(paths.logFile, 'a')
-  let guard: ChildProcess
-  try {
-    guard = spawn(process.execPath, ['-e', GUARD_SOURCE, java, ...javaArgs], {
-      cwd: paths.dataDir,
-      detached: true,
-      stdio: ['pipe', logFd, logFd, 'pipe']
-    })
-  } finally {
-    closeSync(logFd)
-  }
-  // EPIPE here only means the guard is already gone, which the exit handler reports.
-  guard.stdin?.on('error', () => {})
-
-  let exitCode: number | null | undefined
-  let exitSignal: NodeJS.Signals | null = null
-  const exited = new Promise<void>((resolve) => {
-    guard.once('exit', (code, signal) => {
-      exitCode = code
-      exitSignal = signal
-      resolve()
-    })
-    guard.once('error', () => {
-      exitCode ??= -1
-      resolve()
-    })
-  })
-
-  const javaPid = await readPid(guard.stdio[3] as Readable)
-  if (javaPid !== undefined) writeFileSync(paths.pidFile, `${javaPid}\n`)
-
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (exitCode === undefined) {
-        guard.stdin?.end()
-        guard.kill('SIGTERM')
-        const fallback = setTimeout(() => killGroup(guard.pid, javaPid), STOP_GRACE_MS + 5_000)
-        await exited
-        clearTimeout(fallback)
-      }
-      if (javaPid !== undefined && isAlive(javaPid)) killGroup(undefined, javaPid)
-      rmSync(paths.pidFile, { force: true })
-    })()
-    return stopping
-  }
+  const jvm = await spawnGuarded({ command: java, args: javaArgs, cwd: paths.dataDir, logFile: paths.logFile, pidFile: paths.pidFile })
+  const javaPid = jvm.pid
 
   try {
     if (javaPid === undefined) {
-      await exited
+      await jvm.exited
       throw new Error('the broker guard could not start java')
     }
-    await waitUntilReady(paths.logFile, host, port, opts.startTimeoutMs ?? 60_000, () => exitCode !== undefined)
+    await waitUntilReady(paths.logFile, host, port, opts.startTimeoutMs ?? 60_000, () => jvm.exitReason() !== undefined)
   } catch (err) {
-    const reason = exitCode !== undefined
-      ? `exited (${exitSignal ?? `code ${exitCode}`})`
-      : (err instanceof Error ? err.message : String(err))
-    await stop()
+    const exit = jvm.exitReason()
+    const reason = exit !== undefined ? `exited (${exit})` : (err instanceof Error ? err.message : String(err))
+    await jvm.stop()
     throw new Error(`Kafka broker failed to start: ${reason}\n--- last lines of ${paths.logFile} ---\n${await logTail(paths.logFile)}`)
   }
 
   opts.log?.('kafka broker started', { bootstrapServers: `${host}:${port}`, pid: javaPid, ms: Date.now() - started })
-  return { bootstrapServers: `${host}:${port}`, port, pid: javaPid, dataDir: paths.dataDir, logFile: paths.logFile, stop }
+  return { bootstrapServers: `${host}:${port}`, port, pid: javaPid, dataDir: paths.dataDir, logFile: paths.logFile, stop: jvm.stop }
 }
 
 async function waitUntilReady (
@@ -267,77 +167,6 @@ function canConnect (host: string, port: number): Promise<boolean> {
   })
 }
 
-function readPid (pipe: Readable): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    let text = ''
-    pipe.setEncoding('utf8')
-    pipe.on('data', (chunk: string) => { text += chunk })
-    pipe.once('error', () => resolve(undefined))
-    pipe.once('close', () => {
-      const pid = Number.parseInt(text, 10)
-      resolve(Number.isInteger(pid) && pid > 0 ? pid : undefined)
-    })
-  })
-}
-
-function killGroup (guardPid: number | undefined, javaPid: number | undefined): void {
-  // The guard leads its own process group (detached) and the JVM is in it.
-  for (const target of [guardPid === undefined ? undefined : -guardPid, javaPid]) {
-    if (target === undefined) continue
-    try {
-      process.kill(target, 'SIGKILL')
-    } catch {}
-  }
-}
-
-/** True while `pid` runs; a zombie counts as gone. */
-function isAlive (pid: number): boolean {
-  let stat: string
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-  return state !== 'Z' && state !== 'X'
-}
-
-// A broker left by an owner that died while its guard could not act (e.g. the whole process
-// group was SIGKILLed) still holds the log dir lock; only ours is touched, identified by the
-// data dir on its command line.
-async function stopStaleBroker (paths: Paths, log: BrokerOptions['log']): Promise<void> {
-  const pid = Number.parseInt(readOptional(paths.pidFile) ?? '', 10)
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    const cmdline = (readOptional(`/proc/${pid}/cmdline`) ?? '').split('\0')
-    if (cmdline.includes('kafka.Kafka') && cmdline.includes(paths.propertiesFile)) {
-      log?.('stopping a stale kafka broker left by an earlier run', { pid, dataDir: paths.dataDir })
-      await terminatePid(pid)
-    }
-  }
-  rmSync(paths.pidFile, { force: true })
-}
-
-async function terminatePid (pid: number): Promise<void> {
-  const signals: Array<[NodeJS.Signals, number]> = [['SIGTERM', STOP_GRACE_MS], ['SIGKILL', 5_000]]
-  for (const [signal, waitMs] of signals) {
-    try {
-      process.kill(pid, signal)
-    } catch {
-      return
-    }
-    const deadline = Date.now() + waitMs
-    while (isAlive(pid) && Date.now() < deadline) await delay(100)
-    if (!isAlive(pid)) return
-  }
-  throw new Error(`could not stop the stale Kafka broker with pid ${pid}`)
-}
-
 interface ChosenPorts {
   port: number
   controllerPort: number
@@ -356,31 +185,8 @@ async function choosePorts (opts: BrokerOptions, paths: Paths): Promise<ChosenPo
     const controller = await reservePort(host, opts.controllerPort ?? stored.controllerPort ?? 0, held)
     return { port: client, controllerPort: controller, portWasTaken: wanted !== undefined && client !== wanted }
   } finally {
-    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))))
+    await releasePorts(held)
   }
-}
-
-// Holds the port open until all ports are chosen so two picks can never coincide.
-async function reservePort (host: string, preferred: number, held: Server[]): Promise<number> {
-  if (preferred > 0) {
-    const port = await listenOn(host, preferred, held)
-    if (port !== undefined) return port
-  }
-  const port = await listenOn(host, 0, held)
-  if (port === undefined) throw new Error(`cannot find a free port on ${host}`)
-  return port
-}
-
-function listenOn (host: string, port: number, held: Server[]): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(undefined))
-    server.listen({ host, port, exclusive: true }, () => {
-      held.push(server)
-      const address = server.address()
-      resolve(typeof address === 'object' && address !== null ? address.port : undefined)
-    })
-  })
 }
 
 function readStoredPorts (file: string): StoredPorts {
@@ -475,20 +281,6 @@ function runCaptured (cmd: string, args: string[], cwd: string): Promise<{ code:
   })
 }
 
-function findJava (): string {
-  const candidates = [
-    ...(process.env.JAVA_HOME ? [join(process.env.JAVA_HOME, 'bin', 'java')] : []),
-    ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'java'))
-  ]
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {}
-  }
-  throw new Error('java not found (set JAVA_HOME or put java on PATH): the dev Kafka broker needs Java 17 or newer')
-}
-
 function checkLibDir (libDir: string): string {
   let jars: string[] = []
   try {
@@ -498,29 +290,4 @@ function checkLibDir (libDir: string): string {
     throw new Error(`no Kafka jars in ${libDir}: run \`node scripts/setup.mjs\` to download them`)
   }
   return join(resolve(libDir), '*')
-}
-
-// Keeps the previous run's log next to the new one: after a crash it is the one to read.
-function rotateLog (logFile: string): void {
-  try {
-    renameSync(logFile, `${logFile}.1`)
-  } catch {}
-}
-
-// Java stack frames would crowd the cause out of the tail, so they are left out.
-async function logTail (logFile: string): Promise<string> {
-  try {
-    const lines = (await readFile(logFile, 'utf8')).trimEnd().split('\n')
-    return lines.filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line)).slice(-LOG_TAIL_LINES).join('\n')
-  } catch {
-    return '(no broker log)'
-  }
-}
-
-function readOptional (file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }
