@@ -318,7 +318,7 @@ export const configSchema = {
       properties: {
         url: {
           type: 'string',
-          description: 'Base URL of the registry\'s Confluent-compatible API (e.g. http://registry:8081 or an Apicurio .../apis/ccompat/v7); empty means `npm start` runs an embedded dev registry, and elsewhere schema formats answer 422/42206.',
+          description: 'Base URL of the registry\'s Confluent-compatible API (e.g. http://registry:8081 or an Apicurio .../apis/ccompat/v7); empty means `npm start` runs an embedded dev registry when kafka.bootstrap_servers is empty too, and otherwise the schema formats answer 422/42206.',
           default: ''
         },
         basic_auth_user: {
