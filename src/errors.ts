@@ -43,7 +43,21 @@ export const ERRORS = {
   kafkaError: { status: 500, errorCode: 50002, retriable: false, message: 'Kafka error' },
   kafkaAuthentication: { status: 401, errorCode: 40101, retriable: false, message: 'Kafka authentication failed' },
   kafkaAuthorization: { status: 403, errorCode: 40301, retriable: false, message: 'Kafka authorization failed' },
-  internal: { status: 500, errorCode: 500, retriable: false, message: 'Internal Server Error' }
+  internal: { status: 500, errorCode: 500, retriable: false, message: 'Internal Server Error' },
+  // Schema formats (avro, jsonschema, protobuf) and the schema registry.
+  keySchemaMissing: { status: 422, errorCode: 42201, retriable: false, message: 'Request includes keys but does not include key schema' },
+  valueSchemaMissing: { status: 422, errorCode: 42202, retriable: false, message: 'Request includes values but does not include value schema' },
+  schemaConversion: { status: 422, errorCode: 42203, retriable: false, message: 'Conversion of JSON to Object failed' },
+  invalidSchema: { status: 422, errorCode: 42205, retriable: false, message: 'Invalid schema' },
+  registryNotConfigured: { status: 422, errorCode: 42206, retriable: false, message: 'Schema Registry must be configured when using schemas.' },
+  registryRefused: { status: 422, errorCode: 42207, retriable: false, message: 'Error serializing message.' },
+  // Confluent answers 42207 for any registry error status; a registry 5xx is transient, so this one is retriable.
+  registryFailed: { status: 422, errorCode: 42207, retriable: true, message: 'Error serializing message.' },
+  registryForbidden: { status: 403, errorCode: 40301, retriable: false, message: 'Schema Registry authorization failed' },
+  registryUnavailable: { status: 408, errorCode: 40801, retriable: true, message: 'Schema Registry is unavailable' },
+  // A consumed record whose bytes do not fit its format (bad magic byte, unknown schema id, corrupt
+  // payload). Same code as a non-JSON record read with format json.
+  undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' }
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorKey = keyof typeof ERRORS
