@@ -24,6 +24,7 @@ import { healthHandlers } from './api/health.js'
 import { consumerHandlers } from './api/v2/consumers.js'
 import { ConsumerManager } from './kafka/consumers.js'
 import { createDirectory } from './cluster/directory.js'
+import { SchemaRegistryClient } from './serdes/registry.js'
 import { forward, isForwarded } from './cluster/forward.js'
 
 export interface ProxyServer {
@@ -83,6 +84,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   }, log)
   metadataRef.current = metadata
   const pool = new TaskPool({ threads: poolThreads(config.pool.threads, opts.workers), maxQueue: config.pool.max_queue })
+  const registry = new SchemaRegistryClient(config.schema_registry)
+  const strategies = { key: config.schema_registry.key_subject_strategy, value: config.schema_registry.value_subject_strategy }
 
   // Forwarded consumer calls arrive on a loopback port of this process alone
   // (exclusive: cluster workers would otherwise share one port).
@@ -113,12 +116,15 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     metadata,
     pool,
     maxBodyBytes: config.server.max_body_bytes,
-    offloadThresholdBytes: config.pool.offload_threshold_bytes
+    offloadThresholdBytes: config.pool.offload_threshold_bytes,
+    registry,
+    strategies
   })
   const health = healthHandlers(metadata, () => draining)
   const consumer = consumerHandlers({
     manager: consumers,
     consumer: config.consumer,
+    registry,
     maxBodyBytes: config.server.max_body_bytes,
     advertisedUrl: config.server.advertised_url,
     routing: {
@@ -272,6 +278,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     server.closeAllConnections()
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
     await pool.close()
+    registry.close()
   }
 
   return {

@@ -23,7 +23,7 @@ const STEP_MS = 100
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 
-export type ConsumerFormat = 'binary' | 'json'
+export type ConsumerFormat = 'binary' | 'json' | 'avro' | 'jsonschema' | 'protobuf'
 
 export interface TopicPartition {
   topic: string
@@ -350,7 +350,7 @@ export class ConsumerInstance {
    * when it succeeds do they count as delivered, so a record that cannot be
    * rendered is never lost.
    */
-  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T): Promise<T> {
+  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>): Promise<T> {
     return this.serial(async () => {
       if (this.mode === 'none') throw illegalState('Consumer is not subscribed to any topics or assigned any partitions')
       const client = await this.connect()
@@ -363,7 +363,7 @@ export class ConsumerInstance {
       }
       let rendered: T
       try {
-        rendered = render(records)
+        rendered = await render(records)
       } catch (err) {
         this.held = records.concat(this.held)
         throw err

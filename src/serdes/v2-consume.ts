@@ -75,6 +75,25 @@ function headersOf (m: ConsumerMessage): Array<{ name: string, value: string }> 
   return out
 }
 
+/** Records of a schema format, already decoded through the registry, as JSON. */
+export function renderDecoded (messages: ConsumerMessage[], decoded: ReadonlyArray<{ key: unknown, value: unknown }>): string {
+  const records = new Array<RenderedRecord>(messages.length)
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as ConsumerMessage
+    const d = decoded[i] as { key: unknown, value: unknown }
+    records[i] = {
+      topic: m.topic,
+      key: d.key,
+      value: d.value,
+      partition: m.partition,
+      offset: m.offset,
+      timestamp: m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : null,
+      headers: headersOf(m)
+    }
+  }
+  return serializers.json(records)
+}
+
 export function renderRecords (format: ReadFormat, messages: ConsumerMessage[]): string {
   const records = new Array<RenderedRecord>(messages.length)
   for (let i = 0; i < messages.length; i++) {

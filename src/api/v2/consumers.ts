@@ -9,7 +9,10 @@ import { reply, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
 import type { ConsumerConfig } from '../../config/schema.js'
-import { renderRecords } from '../../serdes/v2-consume.js'
+import { renderDecoded, renderRecords } from '../../serdes/v2-consume.js'
+import { decodeRecordBatch, isSchemaFormat } from '../../serdes/schema-formats.js'
+import type { SchemaRegistryClient } from '../../serdes/registry.js'
+import type { ConsumerMessage } from '../../kafka/client.js'
 import { isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
 
 /** Finds the process that owns an instance this process does not have. */
@@ -25,6 +28,7 @@ export interface InstanceRouting {
 export interface ConsumerDeps {
   manager: ConsumerManager
   consumer: ConsumerConfig
+  registry: SchemaRegistryClient
   maxBodyBytes: number
   /** Base URL for base_uri; empty means from the request's Host header. */
   advertisedUrl: string
@@ -66,7 +70,6 @@ const serializeCommitted = fjs({
   required: ['offsets']
 })
 
-const SUPPORTED_FORMATS = new Set(['binary', 'json'])
 const KNOWN_FORMATS = new Set(['binary', 'json', 'avro', 'jsonschema', 'protobuf'])
 const RESET: Record<string, CreateRequest['autoOffsetReset']> = {
   earliest: 'earliest', latest: 'latest', none: 'none', smallest: 'earliest', largest: 'latest'
@@ -99,7 +102,6 @@ export function parseCreate (body: JsonObject | null): CreateRequest {
   if (name !== null && (name === '' || name.includes('/'))) throw new ProxyError('unprocessable', 'name must be non-empty and contain no "/"')
   const format = (stringOrNull(b, 'format') ?? 'binary').toLowerCase()
   if (!KNOWN_FORMATS.has(format)) throw new ProxyError('unprocessable', 'Invalid format type.')
-  if (!SUPPORTED_FORMATS.has(format)) throw new ProxyError('unprocessable', `The ${format} format is not supported by this proxy yet`)
   const resetRaw = stringOrNull(b, 'auto.offset.reset')
   const reset = resetRaw === null ? 'latest' : RESET[resetRaw.toLowerCase()]
   if (reset === undefined) throw new ProxyError('kafkaConsumerConfig', `Invalid value ${resetRaw} for configuration auto.offset.reset`)
@@ -192,8 +194,18 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       minBytes: instance.fetchMinBytes ?? consumer.fetch_min_bytes,
       acquireThread: manager.acquireThread,
       releaseThread: manager.releaseThread
-    }, (records) => renderRecords(instance.format, records))
+    }, (records) => render(instance.format, records))
     return reply(200, type, body)
+  }
+
+  async function render (format: ConsumerFormat, records: ConsumerMessage[]): Promise<string> {
+    if (!isSchemaFormat(format)) return renderRecords(format, records)
+    const decoded = await decodeRecordBatch(format, deps.registry, records.map((m) => ({
+      key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+      value: m.value,
+      where: `${m.topic}-${m.partition}@${m.offset}`
+    })))
+    return renderDecoded(records, decoded)
   }
 
   function offsetRequests (body: JsonObject | null): OffsetRequest[] {

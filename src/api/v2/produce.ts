@@ -7,7 +7,9 @@ import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { requestMedia, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
-import { decodeProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
+import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
+import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
+import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import { transferableCopy, type TaskPool } from '../../pool/pool.js'
 import type { ProduceTask, ProduceTaskResult } from '../../../workers/produce.js'
 import type { KafkaProducer, OutgoingRecord, RecordResult } from '../../kafka/producer.js'
@@ -20,6 +22,8 @@ export interface ProduceDeps {
   pool: TaskPool
   maxBodyBytes: number
   offloadThresholdBytes: number
+  registry: SchemaRegistryClient
+  strategies: SubjectStrategies
 }
 
 interface OffsetEntry {
@@ -70,7 +74,11 @@ function toEntry (r: RecordResult): OffsetEntry {
   return entry
 }
 
-const PLAIN_FORMATS = new Set(['binary', 'json'])
+/** Every failure before records reach the producer leaves Kafka untouched: say so. */
+function notWritten (err: unknown): unknown {
+  if (!(err instanceof ProxyError) || err.persisted !== undefined) return err
+  return new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause })
+}
 
 export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toPartition: Handler } {
   const negotiate = versionedNegotiator()
@@ -91,22 +99,26 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
     return fresh?.topics.get(topic.name)?.partitions.length ?? topic.partitions.length
   }
 
-  async function produce (ctx: Ctx, pathPartition: number | null): Promise<Reply> {
-    const media = requestMedia(ctx.req.headers['content-type'])
-    if (media === null || !media.vendor || media.format === null) throw new ProxyError('unsupportedMediaType')
-    if (!PLAIN_FORMATS.has(media.format)) {
-      throw new ProxyError('unsupportedMediaType', `The ${media.format} embedded format is not supported by this proxy yet`)
-    }
-    const format = media.format as PlainFormat
-    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
-    if (type === null) throw new ProxyError('notAcceptable')
+  interface Prepared {
+    batch: DecodedBatch
+    topic: TopicInfo
+    keySchemaId: number | null
+    valueSchemaId: number | null
+  }
 
-    const topicName = ctx.params.topic as string
+  async function prepare (ctx: Ctx, format: string, topicName: string): Promise<Prepared> {
     const body = await readBody(ctx.req, deps.maxBodyBytes)
     const topic = await deps.metadata.topic(topicName)
     if (topic === null) throw new ProxyError('topicNotFound', `Topic ${topicName} not found.`)
-    const batch = await decode(format, body)
+    if (!isSchemaFormat(format)) return { batch: await decode(format as PlainFormat, body), topic, keySchemaId: null, valueSchemaId: null }
+    // Schemas are resolved (registry I/O) on the event loop; encoding large batches happens in the pool.
+    const encoded = body.length >= deps.offloadThresholdBytes
+      ? await encodeRecordsInPool(deps.pool, format, deps.registry, topicName, body, deps.strategies)
+      : await encodeRecords(format, deps.registry, topicName, parseProduceBody(body).parsed, deps.strategies)
+    return { batch: encoded.batch, topic, keySchemaId: encoded.keySchemaId, valueSchemaId: encoded.valueSchemaId }
+  }
 
+  async function checkPartitions ({ batch, topic }: Prepared, pathPartition: number | null, topicName: string): Promise<void> {
     let highest = pathPartition ?? -1
     if (pathPartition === null) {
       for (let i = 0; i < batch.count; i++) highest = Math.max(highest, batch.partitions[i] as number)
@@ -114,7 +126,23 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
     if (highest >= 0 && highest >= await partitionCount(topic, highest)) {
       throw new ProxyError('partitionNotFound', `Partition ${highest} of topic ${topicName} not found.`)
     }
+  }
 
+  async function produce (ctx: Ctx, pathPartition: number | null): Promise<Reply> {
+    const media = requestMedia(ctx.req.headers['content-type'])
+    if (media === null || !media.vendor || media.format === null) throw new ProxyError('unsupportedMediaType')
+    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
+    if (type === null) throw new ProxyError('notAcceptable')
+
+    const topicName = ctx.params.topic as string
+    let prepared: Prepared
+    try {
+      prepared = await prepare(ctx, media.format, topicName)
+      await checkPartitions(prepared, pathPartition, topicName)
+    } catch (err) {
+      throw notWritten(err)
+    }
+    const { batch } = prepared
     const records = new Array<OutgoingRecord>(batch.count)
     for (let i = 0; i < batch.count; i++) {
       records[i] = {
@@ -127,7 +155,7 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
     const results = await deps.producer.produce(topicName, records)
     const offsets = new Array<OffsetEntry>(results.length)
     for (let i = 0; i < results.length; i++) offsets[i] = toEntry(results[i] as RecordResult)
-    return reply(200, type, serializeProduceResponse({ offsets, key_schema_id: null, value_schema_id: null }))
+    return reply(200, type, serializeProduceResponse({ offsets, key_schema_id: prepared.keySchemaId, value_schema_id: prepared.valueSchemaId }))
   }
 
   return {
