@@ -119,3 +119,19 @@ export function median (xs: number[]): number {
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
+
+/** CPU seconds (user + system, all threads) used so far by `pids`, from /proc/<pid>/stat. */
+export function cpuSeconds (pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // The process is gone.
+    }
+  }
+  return ticks / 100
+}

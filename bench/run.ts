@@ -14,7 +14,7 @@ import autocannon from 'autocannon'
 import rdkafka from '@confluentinc/kafka-javascript'
 import { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } from '../src/dev/kafka-broker.js'
 import { defaultConfig } from '../src/config/schema.js'
-import { bootProxy, createTopic, median, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
+import { bootProxy, cpuSeconds, createTopic, median, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +44,8 @@ interface Measure {
   p999?: number
   errors: number
   rssPeakMiB?: number
+  /** Cores in use during the run, by the proxy's processes, the broker, and the load generator. */
+  cores?: { proxy: number, broker: number, loadgen: number }
 }
 
 interface ScenarioResult {
@@ -119,14 +121,27 @@ function summarize (runs: Measure[]): Measure {
   }
   const rss = runs.map((r) => r.rssPeakMiB).filter((v): v is number => v !== undefined)
   if (rss.length > 0) out.rssPeakMiB = Math.max(...rss)
+  const cores = runs.map((r) => r.cores).filter((c): c is NonNullable<Measure['cores']> => c !== undefined)
+  if (cores.length > 0) out.cores = { proxy: median(cores.map((c) => c.proxy)), broker: median(cores.map((c) => c.broker)), loadgen: median(cores.map((c) => c.loadgen)) }
   return out
 }
 
+let brokerPid = 0
+
 async function withRss<T extends Measure> (proxy: ProxyProcess, fn: () => Promise<T>): Promise<T> {
   const sampler = sampleRss(proxy.pids)
+  const started = performance.now()
+  const before = { proxy: cpuSeconds(proxy.pids()), broker: cpuSeconds([brokerPid]), loadgen: process.cpuUsage() }
   const m = await fn()
+  const wall = (performance.now() - started) / 1000
+  const loadgen = process.cpuUsage(before.loadgen)
+  const cores = {
+    proxy: (cpuSeconds(proxy.pids()) - before.proxy) / wall,
+    broker: (cpuSeconds([brokerPid]) - before.broker) / wall,
+    loadgen: (loadgen.user + loadgen.system) / 1e6 / wall
+  }
   const peak = Math.max(...sampler.stop())
-  return { ...m, rssPeakMiB: peak / 1048576 }
+  return { ...m, rssPeakMiB: peak / 1048576, cores }
 }
 
 // Alternates which side runs first in each round so drift hits both alike.
@@ -148,6 +163,7 @@ async function main (): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-kafka-'))
   const broker = await startBroker({ libDir: kafkaLibDir(projectRoot()), dataDir, heapMb: 1024 })
   const bootstrap = broker.bootstrapServers
+  brokerPid = broker.pid
   const results: ScenarioResult[] = []
   let proxy: ProxyProcess | null = null
   const only = flags.only?.split(',')
@@ -413,10 +429,11 @@ function fmt (n: number | undefined, digits = 0): string {
 }
 
 function printTable (results: ScenarioResult[]): void {
-  const rows = [['scenario', 'proxy rec/s', 'proxy MB/s', 'baseline rec/s', 'ratio', 'p50 ms', 'p99 ms', 'p999 ms', 'errors', 'peak RSS MiB', 'target', 'met']]
+  const rows = [['scenario', 'proxy rec/s', 'proxy MB/s', 'baseline rec/s', 'ratio', 'p50 ms', 'p99 ms', 'p999 ms', 'errors', 'peak RSS MiB', 'cores proxy/broker/loadgen', 'target', 'met']]
   for (const r of results) {
     rows.push([r.name, fmt(r.proxy.recordsPerSec), fmt(r.proxy.mbPerSec, 1), fmt(r.native.recordsPerSec), fmt(r.ratio, 2),
-      fmt(r.proxy.p50, 1), fmt(r.proxy.p99, 1), fmt(r.proxy.p999, 1), String(r.proxy.errors + r.native.errors), fmt(r.proxy.rssPeakMiB), r.target, r.met === null ? '-' : r.met ? 'yes' : 'no'])
+      fmt(r.proxy.p50, 1), fmt(r.proxy.p99, 1), fmt(r.proxy.p999, 1), String(r.proxy.errors + r.native.errors), fmt(r.proxy.rssPeakMiB),
+      r.proxy.cores === undefined ? '-' : `${fmt(r.proxy.cores.proxy, 2)}/${fmt(r.proxy.cores.broker, 2)}/${fmt(r.proxy.cores.loadgen, 2)}`, r.target, r.met === null ? '-' : r.met ? 'yes' : 'no'])
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((row) => (row[i] as string).length)))
   for (const row of rows) process.stdout.write(row.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ') + '\n')
