@@ -230,6 +230,42 @@ async function ensureSchemaRegistry (log) {
   writeFileSync(stampFile, stamp)
 }
 
+// Python packages the integration tests use as an independent client (interop checks against
+// fastavro). Only tests need them, so `setup()` (run by `npm start`) leaves them out and
+// scripts/test.mjs calls this before integration tests. Pinned; bump with the stamp in mind.
+const PYTHON_PACKAGES = ['fastavro==1.13.1']
+
+/**
+ * A venv in .cache/python/venv with PYTHON_PACKAGES installed; returns its python. A stamp
+ * holding the pinned list makes a warm run a file read.
+ */
+export async function ensurePythonTools ({ log = defaultLog } = {}) {
+  const venv = join(ROOT, '.cache', 'python', 'venv')
+  const python = join(venv, 'bin', 'python')
+  const stampFile = join(venv, '.complete')
+  const stamp = `${PYTHON_PACKAGES.join('\n')}\n`
+  if (readOptional(stampFile) === stamp && existsSync(python)) return python
+
+  const python3 = findExecutable('python3')
+  if (!python3) {
+    throw new SetupError('the integration tests need Python 3 with venv (Debian: apt-get install -y python3 python3-venv); install it and run the tests again')
+  }
+  log(`installing ${PYTHON_PACKAGES.join(' ')} from PyPI into .cache/python/venv for the interop tests (about 20 s the first time)`)
+  // A venv left half-made by an interrupted run is rebuilt rather than repaired.
+  rmSync(venv, { recursive: true, force: true })
+  mkdirSync(join(ROOT, '.cache', 'python'), { recursive: true })
+  await run(python3, ['-m', 'venv', venv], {
+    what: 'creating a Python venv',
+    hint: 'Python\'s venv module is missing (Debian: apt-get install -y python3-venv).'
+  })
+  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...PYTHON_PACKAGES], {
+    what: `pip install ${PYTHON_PACKAGES.join(' ')}`,
+    hint: 'PyPI must be reachable (pip honours PIP_INDEX_URL and proxy settings in pip.conf).'
+  })
+  writeFileSync(stampFile, stamp)
+  return python
+}
+
 // The unpack goal needs a project to run in; this one declares nothing.
 function registryPom (version) {
   return `<?xml version="1.0" encoding="UTF-8"?>

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { constants, tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { reportFailure, setup } from './setup.mjs'
+import { ensurePythonTools, reportFailure, setup } from './setup.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
@@ -34,8 +34,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 async function main () {
+  let python
   try {
     await setup()
+    // Only the integration tests use Python (an independent Avro implementation for interop).
+    if (!unitOnly) python = await ensurePythonTools()
   } catch (err) {
     return reportFailure(err)
   }
@@ -80,6 +83,7 @@ async function main () {
     env.TEST_KAFKA_BOOTSTRAP = broker.bootstrapServers
     env.TEST_KAFKA_LIB_DIR = libDir
     env.TEST_SCHEMA_REGISTRY_URL = registry.url
+    env.TEST_PYTHON = python
   }
 
   testsRunning = true
