@@ -244,6 +244,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   })
 
   await producer.start()
+  // Listen only after the first metadata answer (bounded by the request
+  // timeout), so a fresh or replacement worker does not answer its first
+  // requests with 503. An unreachable cluster still lets it start.
+  if (producer.connected) await metadata.refresh().catch(() => {})
   metadata.start()
   consumers.startExpiry()
   await new Promise<void>((resolve, reject) => {
