@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { compile, decode, encode, recordName } from '../../src/serdes/avro.js'
 import { ProxyError } from '../../src/errors.js'
+import { rejects } from '../helpers/errors.js'
 
 // Expected bytes are worked out by hand from the Avro specification
 // (https://avro.apache.org/docs/1.11.1/specification/#binary-encoding):
@@ -15,15 +16,6 @@ function hex (b: Uint8Array): string {
 
 function schema (s: unknown, id?: number): ReturnType<typeof compile> {
   return compile({ id, schema: JSON.stringify(s) })
-}
-
-function rejects (fn: () => unknown, key: string, pattern?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ProxyError, String(err))
-    assert.equal(err.key, key)
-    if (pattern !== undefined) assert.match(err.message, pattern)
-    return true
-  })
 }
 
 const USER = {

@@ -2,18 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { compile, decode, encode, recordName } from '../../src/serdes/jsonschema.js'
 import { ProxyError } from '../../src/errors.js'
+import { rejects } from '../helpers/errors.js'
 
 function schema (s: unknown, id?: number): ReturnType<typeof compile> {
   return compile({ id, schema: JSON.stringify(s) })
-}
-
-function rejects (fn: () => unknown, key: string, pattern?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ProxyError, String(err))
-    assert.equal(err.key, key)
-    if (pattern !== undefined) assert.match(err.message, pattern)
-    return true
-  })
 }
 
 const ORDER = {

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { compile, decode, encode, messageType, recordName } from '../../src/serdes/protobuf.js'
 import { ProxyError } from '../../src/errors.js'
+import { rejects } from '../helpers/errors.js'
 
 // Expected bytes follow the Protobuf encoding guide
 // (https://protobuf.dev/programming-guides/encoding/): each field is a tag
@@ -10,15 +11,6 @@ import { ProxyError } from '../../src/errors.js'
 
 function hex (b: Uint8Array): string {
   return Buffer.from(b).toString('hex')
-}
-
-function rejects (fn: () => unknown, key: string, pattern?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ProxyError, String(err))
-    assert.equal(err.key, key)
-    if (pattern !== undefined) assert.match(err.message, pattern)
-    return true
-  })
 }
 
 const ORDER = `syntax = "proto3";

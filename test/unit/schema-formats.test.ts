@@ -13,6 +13,7 @@ import {
 import { SchemaRegistryClient } from '../../src/serdes/registry.js'
 import { decodeFrame, encodeFrame } from '../../src/serdes/wire.js'
 import { ProxyError } from '../../src/errors.js'
+import { throwsWith } from '../helpers/errors.js'
 import { TaskPool } from '../../src/pool/pool.js'
 import schemaEncode from '../../workers/schema-encode.js'
 import { registryClient, startFakeRegistry } from '../helpers/fake-registry.js'
@@ -36,15 +37,6 @@ async function rejectsWith (p: Promise<unknown>, errorCode: number, status: numb
     assert.ok(err instanceof ProxyError, String(err))
     assert.equal(err.errorCode, errorCode)
     assert.equal(err.status, status)
-    if (message !== undefined) assert.match(err.message, message)
-    return true
-  })
-}
-
-function throwsWith (fn: () => unknown, errorCode: number, message?: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ProxyError, String(err))
-    assert.equal(err.errorCode, errorCode)
     if (message !== undefined) assert.match(err.message, message)
     return true
   })

@@ -1,0 +1,23 @@
+// What every produce-side piscina task shares: run a pure decode or encode
+// step over a request body and send the packed batch back transferred, not
+// copied; errors travel as data because an Error subclass loses its class and
+// fields across the thread boundary.
+import { Piscina } from 'piscina'
+import { packBatch, type DecodedBatch, type PackedBatch } from '../src/serdes/v2-produce.js'
+import { serializeError, type SerializedError } from '../src/errors.js'
+
+export type BatchTaskResult = { ok: true, batch: PackedBatch } | { ok: false, error: SerializedError }
+
+export function runBatchTask (body: Uint8Array, step: (body: Buffer) => DecodedBatch): BatchTaskResult {
+  try {
+    const batch = packBatch(step(Buffer.from(body.buffer, body.byteOffset, body.byteLength)))
+    const result: BatchTaskResult = { ok: true, batch }
+    const movable = {
+      [Piscina.transferableSymbol]: [batch.data, batch.index.buffer, batch.partitions.buffer],
+      [Piscina.valueSymbol]: result
+    }
+    return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]) as unknown as BatchTaskResult
+  } catch (err) {
+    return { ok: false, error: serializeError(err) }
+  }
+}
