@@ -11,8 +11,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import avsc from 'avsc'
 import rdkafka from '@confluentinc/kafka-javascript'
 import { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } from '../src/dev/kafka-broker.js'
+import { startRegistry, REGISTRY_VERSION } from '../src/dev/schema-registry.js'
 import { defaultConfig } from '../src/config/schema.js'
 import { bootProxy, cpuSeconds, createTopic, median, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
 
@@ -161,7 +163,10 @@ async function interleave (rounds: number, native: () => Promise<Measure>, proxy
 
 async function main (): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-kafka-'))
-  const broker = await startBroker({ libDir: kafkaLibDir(projectRoot()), dataDir, heapMb: 1024 })
+  const [broker, registry] = await Promise.all([
+    startBroker({ libDir: kafkaLibDir(projectRoot()), dataDir, heapMb: 1024 }),
+    startRegistry({ dataDir: path.join(dataDir, 'registry') })
+  ])
   const bootstrap = broker.bootstrapServers
   brokerPid = broker.pid
   const results: ScenarioResult[] = []
@@ -170,7 +175,11 @@ async function main (): Promise<void> {
   const want = (name: string): boolean => only === undefined || only.some((o) => name.includes(o))
   try {
     const profileArgs = flags.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.profile)}`]
-    proxy = await bootProxy(bootstrap, { KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576), ...settingsEnv(flags.set ?? []) }, profileArgs)
+    proxy = await bootProxy(bootstrap, {
+      KAFKA_PROXY_CONSUMER__PREFETCH_MAX_BYTES: String(16 * 1048576),
+      KAFKA_PROXY_SCHEMA_REGISTRY__URL: registry.url,
+      ...settingsEnv(flags.set ?? [])
+    }, profileArgs)
     const p = proxy
     await sleep(1000)
 
@@ -211,6 +220,45 @@ async function main (): Promise<void> {
     await produceScenario('v2-binary-100x1KB', '100 records of 1 KB per request, 32 connections', 100, 1024, 'binary')
     await produceScenario('v2-binary-10x10KB', '10 records of 10 KB per request, 32 connections', 10, 10240, 'binary')
     await produceScenario('v2-json-100x100B', '100 JSON values of about 100 B per request, 32 connections', 100, 100, 'json')
+
+    if (want('v2-avro-100x100B')) {
+      // Avro records of about 100 B by schema id (registered once, as clients
+      // do after their first request). The baseline produces the same encoded
+      // bytes, so the ratio is the cost of the proxy including Avro encoding.
+      const topic = 'bench-avro'
+      await createTopic(bootstrap, topic, 3)
+      await sleep(500)
+      const schema = JSON.stringify({ type: 'record', name: 'Event', fields: [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }, { name: 'payload', type: 'string' }] })
+      const value = { id: 1234567, name: 'bench', payload: 'x'.repeat(82) }
+      const contentType = 'application/vnd.kafka.avro.v2+json'
+      const first = await fetch(`${p.url}/topics/${topic}`, { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ value_schema: schema, records: [{ value }] }) })
+      const { value_schema_id: schemaId } = await first.json() as { value_schema_id: number }
+      const body = JSON.stringify({ value_schema_id: schemaId, records: Array.from({ length: 100 }, () => ({ value })) })
+      // The Confluent frame (magic byte + 4-byte id) + the Avro encoding of the value.
+      const encodedBytes = 5 + avsc.Type.forSchema(JSON.parse(schema)).toBuffer(value).length
+      const opts = { path: `/topics/${topic}`, body, contentType, records: 100, valueBytes: encodedBytes, durationS: DURATION_S }
+      await cannon(p.url, { ...opts, durationS: 2 })
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, String(encodedBytes), String(DURATION_S * 1000), String(CONNECTIONS * 100)])
+          const rps = r.records / r.seconds
+          return { recordsPerSec: rps, mbPerSec: rps * encodedBytes / 1e6, errors: r.errors }
+        },
+        () => withRss(p, () => cannon(p.url, opts)))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      results.push({
+        name: 'v2-avro-100x100B',
+        description: '100 Avro records of about 100 B per request by value_schema_id, 32 connections',
+        baseline: 'native librdkafka producer from Node producing the same encoded bytes',
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio: proxySummary.recordsPerSec / nativeSummary.recordsPerSec,
+        target: 'reported',
+        met: null,
+        runs
+      })
+    }
 
     if (want('v2-binary-1x100B')) {
       // Single-record requests against a bare node:http no-op with the same
@@ -307,7 +355,7 @@ async function main (): Promise<void> {
     }
   } finally {
     if (proxy !== null) await proxy.stop()
-    await broker.stop()
+    await Promise.all([broker.stop(), registry.stop()])
     rmSync(dataDir, { recursive: true, force: true })
   }
 
@@ -318,6 +366,7 @@ async function main (): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     kafka: KAFKA_VERSION,
+    schemaRegistry: `Apicurio Registry ${REGISTRY_VERSION}`,
     librdkafka: rdkafka.librdkafkaVersion,
     proxyWorkers: os.availableParallelism(),
     acks: defaults.producer.acks,
