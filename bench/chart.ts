@@ -44,3 +44,32 @@ bars.forEach((s, i) => {
 parts.push(`<text x="${left}" y="${H - 8}" fill="#555">green: target met, red: not met, blue: reported without a target</text>`, '</svg>')
 writeFileSync(output, parts.join('\n') + '\n')
 process.stdout.write(`wrote ${output}\n`)
+
+// The proxy's RSS over the whole run, one point a second, scenario boundaries marked.
+const rss = (JSON.parse(readFileSync(input, 'utf8')) as { rss?: { samples: Array<{ t: number, mib: number, scenario: string }> } }).rss?.samples ?? []
+if (rss.length > 1) {
+  const out = output.replace(/\.svg$/, '') + '-rss.svg'
+  const w = 760
+  const h = 300
+  const l = 60
+  const tMax = rss[rss.length - 1]?.t ?? 1
+  const mMax = Math.max(...rss.map((r) => r.mib)) * 1.1
+  const px = (t: number): number => l + (w - l - 20) * t / tMax
+  const py = (m: number): number => h - 40 - (h - 80) * m / mMax
+  const g: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${w}" height="${h}" fill="#fff"/>`,
+    `<text x="${w / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">Proxy RSS (primary + workers) during the benchmark run</text>`
+  ]
+  for (let m = 0; m <= mMax; m += 100) g.push(`<line x1="${l}" y1="${py(m)}" x2="${w - 20}" y2="${py(m)}" stroke="#eee"/>`, `<text x="${l - 6}" y="${py(m) + 4}" text-anchor="end" fill="#555">${m} MiB</text>`)
+  let last = ''
+  for (const r of rss) {
+    if (r.scenario === last) continue
+    last = r.scenario
+    g.push(`<line x1="${px(r.t)}" y1="30" x2="${px(r.t)}" y2="${h - 40}" stroke="#ccc" stroke-dasharray="3,3"/>`, `<text x="${px(r.t) + 3}" y="${h - 28}" fill="#555" transform="rotate(-30 ${px(r.t) + 3} ${h - 28})">${esc(r.scenario)}</text>`)
+  }
+  g.push(`<polyline fill="none" stroke="#5b9bd5" stroke-width="2" points="${rss.map((r) => `${px(r.t).toFixed(1)},${py(r.mib).toFixed(1)}`).join(' ')}"/>`)
+  g.push(`<text x="${w - 20}" y="${h - 6}" text-anchor="end" fill="#555">seconds since the proxy started (${tMax} s)</text>`, '</svg>')
+  writeFileSync(out, g.join('\n') + '\n')
+  process.stdout.write(`wrote ${out}\n`)
+}

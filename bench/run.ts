@@ -16,7 +16,7 @@ import rdkafka from '@confluentinc/kafka-javascript'
 import { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } from '../src/dev/kafka-broker.js'
 import { startRegistry, REGISTRY_VERSION } from '../src/dev/schema-registry.js'
 import { defaultConfig } from '../src/config/schema.js'
-import { bootProxy, cpuSeconds, createTopic, median, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
+import { bootProxy, cpuSeconds, createTopic, median, rssOf, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -129,6 +129,9 @@ function summarize (runs: Measure[]): Measure {
 }
 
 let brokerPid = 0
+// The scenario running now, for the RSS timeline.
+let currentScenario = 'start'
+const rssTimeline: Array<{ t: number, mib: number, scenario: string }> = []
 
 async function withRss<T extends Measure> (proxy: ProxyProcess, fn: () => Promise<T>): Promise<T> {
   const sampler = sampleRss(proxy.pids)
@@ -172,7 +175,11 @@ async function main (): Promise<void> {
   const results: ScenarioResult[] = []
   let proxy: ProxyProcess | null = null
   const only = flags.only?.split(',')
-  const want = (name: string): boolean => only === undefined || only.some((o) => name.includes(o))
+  const want = (name: string): boolean => {
+    const yes = only === undefined || only.some((o) => name.includes(o))
+    if (yes) currentScenario = name
+    return yes
+  }
   try {
     const profileArgs = flags.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.profile)}`]
     proxy = await bootProxy(bootstrap, {
@@ -181,6 +188,11 @@ async function main (): Promise<void> {
       ...settingsEnv(flags.set ?? [])
     }, profileArgs)
     const p = proxy
+    const bootedAt = performance.now()
+    const timeline = setInterval(() => {
+      rssTimeline.push({ t: Math.round((performance.now() - bootedAt) / 1000), mib: Math.round(rssOf(p.pids()) / 1048576), scenario: currentScenario })
+    }, 1000)
+    timeline.unref()
     await sleep(1000)
 
     const produceScenario = async (name: string, description: string, records: number, valueBytes: number, format: 'binary' | 'json'): Promise<void> => {
@@ -380,8 +392,9 @@ async function main (): Promise<void> {
     settings: flags.set ?? []
   }
   mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true })
+  const rss = { everySeconds: 1, samples: rssTimeline }
   const file = path.join(ROOT, 'bench', 'results', flags.out ?? 'latest.json')
-  writeFileSync(file, JSON.stringify({ environment, scenarios: results }, null, 2) + '\n')
+  writeFileSync(file, JSON.stringify({ environment, scenarios: results, rss }, null, 2) + '\n')
   printTable(results)
   process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`)
   const failed = results.filter((r) => r.proxy.errors > 0 || r.native.errors > 0)
