@@ -26,6 +26,8 @@ export const ERRORS = {
   malformedJson: { status: 400, errorCode: 400, retriable: false, message: 'Malformed JSON' },
   payloadTooLarge: { status: 413, errorCode: 413, retriable: false, message: 'Request body is larger than the limit' },
   unprocessable: { status: 422, errorCode: 422, retriable: false, message: 'Unprocessable Entity' },
+  emptyPayload: { status: 422, errorCode: 42206, retriable: false, message: 'Payload error. Request body is empty. Data is required.' },
+  batchValidation: { status: 422, errorCode: 42208, retriable: false, message: 'Batch validation error.' },
   topicNotFound: { status: 404, errorCode: 40401, retriable: false, message: 'Topic not found.' },
   partitionNotFound: { status: 404, errorCode: 40402, retriable: false, message: 'Partition not found.' },
   consumerNotFound: { status: 404, errorCode: 40403, retriable: false, message: 'Consumer instance not found.' },

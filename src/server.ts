@@ -22,6 +22,7 @@ import { brokerHandlers } from './api/v2/brokers.js'
 import { rootHandlers } from './api/v2/root.js'
 import { healthHandlers } from './api/health.js'
 import { consumerHandlers } from './api/v2/consumers.js'
+import { v3ProduceHandlers } from './api/v3/records.js'
 import { ConsumerManager } from './kafka/consumers.js'
 import { createDirectory } from './cluster/directory.js'
 import { SchemaRegistryClient } from './serdes/registry.js'
@@ -120,6 +121,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     registry,
     strategies
   })
+  const v3Produce = v3ProduceHandlers({ producer, metadata, maxBodyBytes: config.server.max_body_bytes })
   const health = healthHandlers(metadata, () => draining)
   const consumer = consumerHandlers({
     manager: consumers,
@@ -160,6 +162,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('POST', `${instance}/positions`, consumer.seek)
     .add('POST', `${instance}/positions/beginning`, consumer.seekToBeginning)
     .add('POST', `${instance}/positions/end`, consumer.seekToEnd)
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', v3Produce.stream)
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', v3Produce.batch)
     .add('GET', '/health/live', health.live)
     .add('GET', '/health/ready', health.ready)
 
