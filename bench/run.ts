@@ -272,6 +272,36 @@ async function main (): Promise<void> {
       })
     }
 
+    if (want('v3-stream-1x100B')) {
+      // One connection streaming records of 100 B as fast as the proxy takes
+      // them; counts records whose result line says 200.
+      const topic = 'bench-v3-stream'
+      await createTopic(bootstrap, topic, 3)
+      await sleep(500)
+      await streamProduce(p.url, topic, 2)
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, '100', String(DURATION_S * 1000), String(STREAM_WINDOW)])
+          const rps = r.records / r.seconds
+          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: r.errors }
+        },
+        () => withRss(p, () => streamProduce(p.url, topic, DURATION_S)))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+      results.push({
+        name: 'v3-stream-1x100B',
+        description: `one streaming connection, records of 100 B (BINARY), up to ${STREAM_WINDOW} unacknowledged`,
+        baseline: `native librdkafka producer from Node, same properties, window ${STREAM_WINDOW}`,
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio,
+        target: '>= 0.90x native',
+        met: ratio >= 0.9,
+        runs
+      })
+    }
+
     if (want('v2-binary-1x100B')) {
       // Single-record requests against a bare node:http no-op with the same
       // number of worker processes: the HTTP stack's share of the cost.
@@ -427,6 +457,56 @@ async function startNoop (): Promise<{ child: import('node:child_process').Child
     })
   })
   return { child, url: `http://127.0.0.1:${port}` }
+}
+
+// Records a streaming client keeps unacknowledged: below the proxy's own
+// pause threshold, so the client, not the proxy, sets the pace.
+const STREAM_WINDOW = 8000
+
+/** Streams records over one v3 connection for `seconds`; records/s counts 200 results. */
+async function streamProduce (url: string, topic: string, seconds: number): Promise<Measure> {
+  const { request } = await import('node:http')
+  const record = Buffer.from(JSON.stringify({ value: { type: 'BINARY', data: b64(100, 120) } }) + '\n')
+  const chunk = Buffer.concat(Array.from({ length: 100 }, () => record))
+  let sent = 0
+  let ok = 0
+  let errors = 0
+  let partial = ''
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+  await new Promise<void>((resolve, reject) => {
+    const req = request(`${url}/v3/clusters/bench/topics/${topic}/records`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } })
+    const pump = (): void => {
+      while (performance.now() < deadline) {
+        if (sent - ok - errors >= STREAM_WINDOW) return
+        sent += 100
+        if (!req.write(chunk)) return
+      }
+      req.end()
+    }
+    req.on('response', (res) => {
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => {
+        const lines = (partial + d).split('\r\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) {
+          if (line === '') continue
+          if (line.startsWith('{"error_code":200')) ok++
+          else errors++
+        }
+        // Results free room in the window.
+        if (!req.writableEnded) pump()
+      })
+      res.on('end', () => resolve())
+      res.on('error', reject)
+    })
+    req.on('drain', () => { if (!req.writableEnded) pump() })
+    req.on('error', reject)
+    pump()
+  })
+  const elapsed = (performance.now() - started) / 1000
+  const rps = ok / elapsed
+  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors }
 }
 
 /** Fills a topic with `count` records of 100 B using the native producer. */

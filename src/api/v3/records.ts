@@ -210,12 +210,16 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 
       function flush (): void {
         if (settled) return
+        // One write for every result that is ready: a write per line made
+        // socket writes most of the cost of a busy stream.
+        let out = ''
         while (head < lines.length) {
           const line = (lines[head] as Slot).line
           if (line === null) break
-          if (!res.write(line)) writeBlocked = true
+          out += line
           head++
         }
+        if (out !== '' && !res.write(out)) writeBlocked = true
         if (head === lines.length) {
           lines.length = 0
           head = 0
@@ -267,7 +271,19 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           const r = results[0] as RecordResult
           if (r.error !== null) fail(slot, r.error)
           else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topic.name, rec, r) }) + '\r\n'
-        }, (err: unknown) => fail(slot, asProxyError(err))).finally(flush)
+        }, (err: unknown) => fail(slot, asProxyError(err))).finally(scheduleFlush)
+      }
+
+      // Delivery reports arrive in bursts; their results go out together,
+      // once per turn of the event loop.
+      let flushScheduled = false
+      function scheduleFlush (): void {
+        if (flushScheduled) return
+        flushScheduled = true
+        setImmediate(() => {
+          flushScheduled = false
+          flush()
+        })
       }
 
       /** Takes one record object; false when it was malformed and the stream must stop. */
