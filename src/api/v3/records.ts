@@ -266,12 +266,29 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         return slot
       }
 
+      // The records of one incoming chunk go to the producer as one batch:
+      // one result promise per chunk instead of per record, in stream order.
+      let chunk: Array<{ slot: Slot, rec: V3Record }> = []
+
       function produce (slot: Slot, rec: V3Record): void {
-        deps.producer.produce(topic.name, [rec.record]).then((results) => {
-          const r = results[0] as RecordResult
-          if (r.error !== null) fail(slot, r.error)
-          else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topic.name, rec, r) }) + '\r\n'
-        }, (err: unknown) => fail(slot, asProxyError(err))).finally(scheduleFlush)
+        chunk.push({ slot, rec })
+      }
+
+      function produceChunk (): void {
+        if (chunk.length === 0) return
+        const items = chunk
+        chunk = []
+        deps.producer.produce(topic.name, items.map((i) => i.rec.record)).then((results) => {
+          for (let i = 0; i < items.length; i++) {
+            const { slot, rec } = items[i] as { slot: Slot, rec: V3Record }
+            const r = results[i] as RecordResult
+            if (r.error !== null) fail(slot, r.error)
+            else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topic.name, rec, r) }) + '\r\n'
+          }
+        }, (err: unknown) => {
+          const e = asProxyError(err)
+          for (const { slot } of items) fail(slot, e)
+        }).finally(scheduleFlush)
       }
 
       // Delivery reports arrive in bursts; their results go out together,
@@ -304,8 +321,13 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           return true
         }
         const pending = checkPartition(rec.record.partition)
-        if (pending === undefined) produce(slot, rec)
-        else pending.then(() => produce(slot, rec), (err: unknown) => { fail(slot, notWritten(err)); flush() })
+        if (pending === undefined) {
+          produce(slot, rec)
+        } else {
+          // Earlier records of this chunk go first; this one waits for the partition check.
+          produceChunk()
+          pending.then(() => { produce(slot, rec); produceChunk() }, (err: unknown) => { fail(slot, notWritten(err)); flush() })
+        }
         return true
       }
 
@@ -318,6 +340,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
             break
           }
         }
+        produceChunk()
         if (error !== null && !inputDone) {
           fail(take(), new ProxyError('badRequest', `Bad Request: ${error}`, { persisted: 'no' }))
           stopInput()
