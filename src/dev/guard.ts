@@ -112,6 +112,19 @@ export interface GuardedProcess {
   stop (): Promise<void>
 }
 
+/** What a started dev JVM (broker or registry) gives its owner. */
+export interface RunningJvm {
+  port: number
+  /** The preferred port was in use, so the service listens on another one. */
+  portWasTaken: boolean
+  /** The JVM's pid. */
+  pid: number
+  dataDir: string
+  logFile: string
+  /** Idempotent; resolves once the JVM has exited (SIGTERM, then SIGKILL after 20 s). */
+  stop (): Promise<void>
+}
+
 export async function spawnGuarded (opts: GuardedOptions): Promise<GuardedProcess> {
   rotateLog(opts.logFile)
   const logFd = openSync(opts.logFile, 'a')

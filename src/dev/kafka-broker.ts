@@ -9,7 +9,7 @@ import { createConnection } from 'node:net'
 import type { Server } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { findJava, logTail, pinnedVersion, releasePorts, reservePort, spawnGuarded, stopStale } from './guard.js'
+import { findJava, logTail, pinnedVersion, releasePorts, reservePort, spawnGuarded, stopStale, type RunningJvm } from './guard.js'
 
 export { projectRoot } from './guard.js'
 
@@ -28,17 +28,8 @@ export interface BrokerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void
 }
 
-export interface RunningBroker {
+export interface RunningBroker extends RunningJvm {
   bootstrapServers: string
-  port: number
-  /** The preferred port was in use, so the broker listens on another one. */
-  portWasTaken: boolean
-  /** The JVM's pid. */
-  pid: number
-  dataDir: string
-  logFile: string
-  /** Idempotent; resolves once the JVM has exited (SIGTERM, then SIGKILL after 20 s). */
-  stop (): Promise<void>
 }
 
 // The line KafkaRaftServer logs once the broker and controller have finished starting up.

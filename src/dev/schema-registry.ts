@@ -11,7 +11,7 @@ import { request } from 'node:http'
 import type { Server } from 'node:net'
 import { join, resolve } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { findJava, logTail, pinnedVersion, projectRoot, releasePorts, reservePort, spawnGuarded, stopStale } from './guard.js'
+import { findJava, logTail, pinnedVersion, projectRoot, releasePorts, reservePort, spawnGuarded, stopStale, type RunningJvm } from './guard.js'
 
 export interface RegistryOptions {
   /** The project root holding .cache/schema-registry; defaults to the one above this module. */
@@ -26,18 +26,9 @@ export interface RegistryOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void
 }
 
-export interface RunningRegistry {
+export interface RunningRegistry extends RunningJvm {
   /** Base URL of the Confluent-compatible API, e.g. http://127.0.0.1:8081/apis/ccompat/v7. */
   url: string
-  port: number
-  /** The preferred port was in use, so the registry listens on another one. */
-  portWasTaken: boolean
-  /** The JVM's pid. */
-  pid: number
-  dataDir: string
-  logFile: string
-  /** Idempotent; resolves once the JVM has exited (SIGTERM, then SIGKILL after 20 s). */
-  stop (): Promise<void>
 }
 
 /** The pinned Apicurio Registry version (package.json config.schema_registry_version). */
