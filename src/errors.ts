@@ -28,6 +28,16 @@ export const ERRORS = {
   unprocessable: { status: 422, errorCode: 422, retriable: false, message: 'Unprocessable Entity' },
   emptyPayload: { status: 422, errorCode: 42206, retriable: false, message: 'Payload error. Request body is empty. Data is required.' },
   batchValidation: { status: 422, errorCode: 42208, retriable: false, message: 'Batch validation error.' },
+  nullPayload: { status: 422, errorCode: 42206, retriable: false, message: 'Payload error. Null input provided. Data is required.' },
+  invalidPayload: { status: 422, errorCode: 42206, retriable: false, message: 'Payload error.' },
+  clusterNotFound: { status: 404, errorCode: 404, retriable: false, message: 'Cluster cannot be found.' },
+  // Kafka refused an admin request as invalid (TopicExists, InvalidReplicationFactor, PolicyViolation…).
+  kafkaBadRequest: { status: 400, errorCode: 40002, retriable: false, message: 'Kafka bad request' },
+  // v3: Kafka's UnknownTopicOrPartition/UnknownTopicId (v2 uses 40403 for consumer instances).
+  unknownTopicOrPartition: { status: 404, errorCode: 40403, retriable: false, message: 'This server does not host this topic-partition.' },
+  kafkaThrottled: { status: 429, errorCode: 42901, retriable: true, message: 'Request throttled by a Kafka quota' },
+  rateLimited: { status: 429, errorCode: 429, retriable: true, message: 'Request rate limit exceeded' },
+  streamExpired: { status: 408, errorCode: 408, retriable: true, message: 'Streaming connection open for longer than allowed: Connection will be closed.' },
   topicNotFound: { status: 404, errorCode: 40401, retriable: false, message: 'Topic not found.' },
   partitionNotFound: { status: 404, errorCode: 40402, retriable: false, message: 'Partition not found.' },
   consumerNotFound: { status: 404, errorCode: 40403, retriable: false, message: 'Consumer instance not found.' },

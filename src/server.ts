@@ -22,7 +22,9 @@ import { brokerHandlers } from './api/v2/brokers.js'
 import { rootHandlers } from './api/v2/root.js'
 import { healthHandlers } from './api/health.js'
 import { consumerHandlers } from './api/v2/consumers.js'
-import { v3ProduceHandlers } from './api/v3/records.js'
+import { registerV3 } from './api/v3/index.js'
+import { Resources } from './api/v3/resource.js'
+import { createProtocolAdmin } from './kafka/protocol/client.js'
 import { ConsumerManager } from './kafka/consumers.js'
 import { createDirectory } from './cluster/directory.js'
 import { SchemaRegistryClient } from './serdes/registry.js'
@@ -121,7 +123,6 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     registry,
     strategies
   })
-  const v3Produce = v3ProduceHandlers({ producer, metadata, maxBodyBytes: config.server.max_body_bytes })
   const health = healthHandlers(metadata, () => draining)
   const consumer = consumerHandlers({
     manager: consumers,
@@ -162,10 +163,22 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('POST', `${instance}/positions`, consumer.seek)
     .add('POST', `${instance}/positions/beginning`, consumer.seekToBeginning)
     .add('POST', `${instance}/positions/end`, consumer.seekToEnd)
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', v3Produce.stream)
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', v3Produce.batch)
     .add('GET', '/health/live', health.live)
     .add('GET', '/health/ready', health.ready)
+  const admin = createProtocolAdmin({
+    bootstrapServers: config.kafka.bootstrap_servers,
+    clientId: `${config.kafka.client_id}-admin`,
+    requestTimeoutMs: config.kafka.request_timeout_ms,
+    properties: config.kafka.admin,
+    log
+  })
+  const resources = new Resources({
+    advertisedUrl: config.server.advertised_url,
+    authority: config.v3.resource_name_authority,
+    admin,
+    maxBodyBytes: config.server.max_body_bytes
+  })
+  const closeV3 = registerV3(router, { config, log, producer, metadata, admin, resources, registry, pool, workers: opts.workers })
 
   function write (req: IncomingMessage, res: ServerResponse, r: Reply): void {
     if (r.handled === true || res.headersSent || res.destroyed) return
@@ -279,6 +292,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
     // Consumers leave their groups now so their partitions move on at once.
     await consumers.close()
+    await closeV3()
+    await admin.close()
     internal.close()
     internal.closeAllConnections()
     metadata.stop()

@@ -357,6 +357,81 @@ export const configSchema = {
         }
       }
     },
+    v3: {
+      type: 'object',
+      description: 'The v3 API (Confluent api.v3.* and streaming.* settings).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        resource_name_authority: {
+          type: 'string',
+          description: 'Authority of the resource names (crn://<authority>/kafka=<cluster id>/...) in v3 resources (Confluent confluent.resource.name.authority).',
+          default: ''
+        },
+        batch_max_entries: {
+          type: 'integer',
+          description: 'Most entries one records:batch request may hold (Confluent api.v3.produce.batch.maximum.entries).',
+          default: 10,
+          minimum: 1,
+          maximum: 50
+        },
+        record_max_bytes: {
+          type: 'integer',
+          description: 'Largest JSON object of one record in a produce stream or batch; a larger one gets a 400 result and ends the stream. 0 means only server.max_body_bytes applies (Confluent api.v3.produce.request.size.limit.max.bytes).',
+          default: 0,
+          minimum: 0
+        },
+        stream_max_duration_ms: {
+          type: 'integer',
+          description: 'Age after which each further record of a produce stream gets a 408 result and the connection is closed after stream_grace_period_ms (Confluent streaming.connection.max.duration.ms).',
+          default: 86400000,
+          minimum: 1
+        },
+        stream_grace_period_ms: {
+          type: 'integer',
+          description: 'Time between a produce stream passing stream_max_duration_ms and its connection being closed (Confluent streaming.connection.max.duration.grace.period.ms).',
+          default: 500,
+          minimum: 0
+        },
+        rate_limit: {
+          type: 'object',
+          description: 'Produce rate limits of the v3 records and records:batch endpoints, off by default (Confluent api.v3.produce.rate.limit.*). A record over a limit gets a 429 result and is not produced. Each limit is shared by the worker processes of one proxy instance (each enforces its share).',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            enabled: {
+              type: 'boolean',
+              description: 'Whether the produce rate limits apply.',
+              default: false
+            },
+            max_records_per_sec: {
+              type: 'integer',
+              description: 'Records per second for one cluster id (Confluent max.requests.per.sec).',
+              default: 10000,
+              minimum: 1
+            },
+            max_records_global_per_sec: {
+              type: 'integer',
+              description: 'Records per second for the whole proxy instance (Confluent max.requests.global.per.sec).',
+              default: 10000,
+              minimum: 1
+            },
+            max_bytes_per_sec: {
+              type: 'integer',
+              description: 'Record bytes per second for one cluster id (Confluent max.bytes.per.sec).',
+              default: 10000000,
+              minimum: 1
+            },
+            max_bytes_global_per_sec: {
+              type: 'integer',
+              description: 'Record bytes per second for the whole proxy instance (Confluent max.bytes.global.per.sec).',
+              default: 10000000,
+              minimum: 1
+            }
+          }
+        }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -458,6 +533,23 @@ export interface SchemaRegistryConfig {
   value_subject_strategy: SubjectStrategy
 }
 
+export interface V3RateLimitConfig {
+  enabled: boolean
+  max_records_per_sec: number
+  max_records_global_per_sec: number
+  max_bytes_per_sec: number
+  max_bytes_global_per_sec: number
+}
+
+export interface V3Config {
+  resource_name_authority: string
+  batch_max_entries: number
+  record_max_bytes: number
+  stream_max_duration_ms: number
+  stream_grace_period_ms: number
+  rate_limit: V3RateLimitConfig
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -475,6 +567,7 @@ export interface Config {
   producer: ProducerConfig
   consumer: ConsumerConfig
   schema_registry: SchemaRegistryConfig
+  v3: V3Config
   log: LogConfig
   dev: DevConfig
 }

@@ -114,3 +114,68 @@ export function requestError (err: unknown): ProxyError {
   if (err.isRetriable === true || RETRIABLE.has(err.code)) return new ProxyError('kafkaRetriable', err.message)
   return new ProxyError('kafkaError', err.message)
 }
+
+/**
+ * Kafka protocol error codes (org.apache.kafka.common.protocol.Errors) that
+ * admin requests map specially. librdkafka passes broker errors through with
+ * the same numbers, so these apply to the binding's admin calls too.
+ */
+export const KAFKA = {
+  UNKNOWN_SERVER_ERROR: -1,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  REQUEST_TIMED_OUT: 7,
+  INVALID_TOPIC_EXCEPTION: 17,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  INVALID_REQUEST: 42,
+  POLICY_VIOLATION: 44,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  SECURITY_DISABLED: 54,
+  SASL_AUTHENTICATION_FAILED: 58,
+  DELEGATION_TOKEN_AUTHORIZATION_FAILED: 65,
+  GROUP_ID_NOT_FOUND: 69,
+  TOPIC_DELETION_DISABLED: 73,
+  THROTTLING_QUOTA_EXCEEDED: 89,
+  UNKNOWN_TOPIC_ID: 100
+} as const
+
+// Confluent's KafkaExceptionMapper answers these with 400/40002.
+const ADMIN_BAD_REQUEST = new Set<number>([
+  KAFKA.TOPIC_ALREADY_EXISTS, KAFKA.INVALID_REPLICATION_FACTOR, KAFKA.INVALID_PARTITIONS,
+  KAFKA.INVALID_REPLICA_ASSIGNMENT, KAFKA.INVALID_REQUEST, KAFKA.POLICY_VIOLATION, KAFKA.INVALID_CONFIG,
+  KAFKA.TOPIC_DELETION_DISABLED, KAFKA.SECURITY_DISABLED, KAFKA.UNSUPPORTED_VERSION,
+  KAFKA.UNKNOWN_SERVER_ERROR, KAFKA.INVALID_TOPIC_EXCEPTION
+])
+const ADMIN_AUTHORIZATION = new Set<number>([
+  KAFKA.TOPIC_AUTHORIZATION_FAILED, KAFKA.GROUP_AUTHORIZATION_FAILED, KAFKA.CLUSTER_AUTHORIZATION_FAILED,
+  KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, KAFKA.DELEGATION_TOKEN_AUTHORIZATION_FAILED
+])
+
+/**
+ * Maps a failed v3 admin call: an error with a Kafka protocol `code` (from
+ * the protocol client or the binding's admin calls), a connection failure,
+ * or anything else.
+ */
+export function adminError (err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err
+  if (!isKafkaClientError(err)) return new ProxyError('internal', undefined, { cause: err })
+  const message = err.message
+  if (ADMIN_BAD_REQUEST.has(err.code)) return new ProxyError('kafkaBadRequest', message)
+  if (ADMIN_AUTHORIZATION.has(err.code)) return new ProxyError('kafkaAuthorization', message)
+  if (err.code === KAFKA.SASL_AUTHENTICATION_FAILED || err.code === KAFKA.UNSUPPORTED_SASL_MECHANISM) {
+    return new ProxyError('kafkaAuthentication', message)
+  }
+  if (err.code === KAFKA.UNKNOWN_TOPIC_OR_PARTITION || err.code === KAFKA.UNKNOWN_TOPIC_ID) {
+    return new ProxyError('unknownTopicOrPartition', message)
+  }
+  if (err.code === KAFKA.THROTTLING_QUOTA_EXCEEDED) return new ProxyError('kafkaThrottled', message)
+  return requestError(err)
+}

@@ -15,6 +15,7 @@ import type { KafkaProducer, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../serdes/json-stream.js'
 import { parseV3Record, type V3Record } from '../../serdes/v3-produce.js'
+import type { V3Module } from './index.js'
 
 export interface V3ProduceDeps {
   producer: KafkaProducer
@@ -466,4 +467,12 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
   }
 
   return { stream, batch }
+}
+
+export const registerRecords: V3Module = (router, deps) => {
+  const handlers = v3ProduceHandlers({ producer: deps.producer, metadata: deps.metadata, maxBodyBytes: deps.config.server.max_body_bytes })
+  router
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', handlers.stream)
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', handlers.batch)
+  return undefined
 }

@@ -1,0 +1,158 @@
+// What every v3 admin resource shares: absolute links, resource names (CRN),
+// the `kind`/`metadata` envelope, list envelopes, the cluster-id check, JSON
+// request bodies and case-insensitive enum parameters (spec §2.1).
+import { ProxyError } from '../../errors.js'
+import { readBody } from '../../http/body.js'
+import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
+import { reply, type Ctx, type Reply } from '../../http/handler.js'
+import { adminError } from '../../kafka/errors.js'
+import type { ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+
+export interface ResourceMetadata {
+  self: string
+  resource_name?: string
+  next?: null
+}
+
+export interface Related {
+  related: string
+}
+
+export interface ListEnvelope<T> {
+  kind: string
+  metadata: { self: string, next: null }
+  data: T[]
+}
+
+const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }])
+
+// The cluster id never changes for a running cluster, so one successful
+// DescribeCluster answers every later check; errors are not cached.
+const CLUSTER_TTL_MS = 60_000
+
+export interface ResourcesOptions {
+  /** server.advertised_url; '' derives the base URL from the Host header. */
+  advertisedUrl: string
+  /** v3.resource_name_authority. */
+  authority: string
+  admin: ProtocolAdmin
+  maxBodyBytes: number
+}
+
+export class Resources {
+  private described: { value: ClusterDescription, at: number } | null = null
+  private inflight: Promise<ClusterDescription> | null = null
+
+  constructor (private readonly opts: ResourcesOptions) {}
+
+  /** scheme://host[:port] of links in responses. */
+  base (ctx: Ctx): string {
+    if (this.opts.advertisedUrl !== '') return this.opts.advertisedUrl
+    const host = ctx.req.headers.host ?? `${ctx.req.socket.localAddress ?? 'localhost'}:${ctx.req.socket.localPort ?? ''}`
+    return `http://${host}`
+  }
+
+  /** The absolute URL of `/v3/clusters/{id}` followed by `path` segments (each URL-encoded). */
+  url (ctx: Ctx, clusterId: string, ...segments: Array<string | number>): string {
+    let out = `${this.base(ctx)}/v3/clusters/${encodeURIComponent(clusterId)}`
+    for (const s of segments) out += `/${encodeURIComponent(String(s))}`
+    return out
+  }
+
+  /** crn://<authority>/kafka=<cluster id>/<type>=<name>/… */
+  crn (clusterId: string, ...pairs: Array<[string, string | number]>): string {
+    let out = `crn://${this.opts.authority}/kafka=${clusterId}`
+    for (const [type, name] of pairs) out += `/${type}=${name}`
+    return out
+  }
+
+  related (url: string): Related {
+    return { related: url }
+  }
+
+  list<T> (kind: string, self: string, data: T[]): ListEnvelope<T> {
+    return { kind, metadata: { self, next: null }, data }
+  }
+
+  /** The cluster as last described (cached); 503/500-class errors when it cannot be asked. */
+  async describe (): Promise<ClusterDescription> {
+    const c = this.described
+    if (c !== null && Date.now() - c.at < CLUSTER_TTL_MS) return c.value
+    this.inflight ??= this.opts.admin.describeCluster()
+      .then((value) => {
+        this.described = { value, at: Date.now() }
+        return value
+      })
+      .finally(() => { this.inflight = null })
+    try {
+      return await this.inflight
+    } catch (err) {
+      throw adminError(err)
+    }
+  }
+
+  /**
+   * Checks the Accept header and that `{cluster_id}` names this cluster
+   * (404 "Cluster <id> cannot be found." otherwise); returns the id.
+   */
+  async cluster (ctx: Ctx): Promise<string> {
+    accept(ctx)
+    const id = ctx.params.cluster_id as string
+    const cluster = await this.describe()
+    if (cluster.clusterId !== id) throw new ProxyError('clusterNotFound', `Cluster ${id} cannot be found.`)
+    return id
+  }
+
+  /**
+   * A JSON object request body. Empty or `null` bodies give 422/42206, bodies
+   * that are not JSON 400, other media types 415.
+   */
+  async body (ctx: Ctx): Promise<Record<string, unknown>> {
+    const media = requestMedia(ctx.req.headers['content-type'])
+    if (media === null || media.vendor) throw new ProxyError('unsupportedMediaType')
+    const raw = await readBody(ctx.req, this.opts.maxBodyBytes)
+    if (raw.length === 0) throw new ProxyError('nullPayload')
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(raw.toString('utf8'))
+    } catch (err) {
+      throw new ProxyError('malformedJson', `Bad Request: ${firstLine((err as Error).message)}`)
+    }
+    if (parsed === null) throw new ProxyError('nullPayload')
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProxyError('badRequest', 'Bad Request: the request body must be a JSON object')
+    return parsed as Record<string, unknown>
+  }
+}
+
+/** 406 unless the client accepts application/json. */
+export function accept (ctx: Ctx): void {
+  if (negotiate(ctx.req.headers.accept) === null) throw new ProxyError('notAcceptable')
+}
+
+export function json (status: number, body: unknown): Reply {
+  return reply(status, MEDIA.json, JSON.stringify(body))
+}
+
+/**
+ * An enum value from a query or path parameter, matched case-insensitively;
+ * `fallback` when absent; 400 when not one of `values`.
+ */
+export function enumParam<T extends string> (raw: string | null | undefined, values: readonly T[], name: string, fallback: T): T {
+  if (raw === null || raw === undefined || raw === '') return fallback
+  const upper = raw.toUpperCase()
+  const found = values.find((v) => v === upper)
+  if (found === undefined) throw new ProxyError('badRequest', `Bad Request: ${name} must be one of ${values.join(', ')} (got ${JSON.stringify(raw)}).`)
+  return found
+}
+
+/** A non-negative integer path parameter; 404 `notFound` otherwise (no such resource can exist). */
+export function intParam (ctx: Ctx, name: string): number {
+  const raw = ctx.params[name] as string
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) > 2147483647) throw new ProxyError('notFound')
+  return Number(raw)
+}
+
+function firstLine (s: string): string {
+  const nl = s.indexOf('\n')
+  return nl === -1 ? s : s.slice(0, nl)
+}
