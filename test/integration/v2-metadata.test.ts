@@ -34,7 +34,7 @@ test('GET /topics/{topic} describes partitions, leaders and replicas', async (t)
   const res = await get(`${url}/topics/${topic}`)
   assert.equal(res.status, 200)
   assert.equal(res.body.name, topic)
-  assert.equal(typeof res.body.configs, 'object')
+  assert.equal(res.body.configs['cleanup.policy'], 'delete')
   assert.equal(res.body.partitions.length, 3)
   res.body.partitions.forEach((p: { partition: number, leader: number, replicas: Array<{ broker: number, leader: boolean, in_sync: boolean }> }, i: number) => {
     assert.equal(p.partition, i)

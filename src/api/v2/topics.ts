@@ -3,7 +3,9 @@ import fjs, { type ObjectSchema } from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { negotiator, V2_OFFERS } from '../../http/media.js'
 import { reply, type Handler } from '../../http/handler.js'
+import { adminError } from '../../kafka/errors.js'
 import { isInternalTopic, type ClusterMetadata, type PartitionInfo } from '../../kafka/metadata.js'
+import type { ProtocolAdmin } from '../../kafka/protocol/admin.js'
 
 const serializeNames = fjs({ type: 'array', items: { type: 'string' } })
 
@@ -42,7 +44,27 @@ export function partitionBody (p: PartitionInfo): { partition: number, leader: n
   }
 }
 
-export function topicHandlers (metadata: ClusterMetadata): { list: Handler, get: Handler } {
+/**
+ * `admin` reads the topic's configs (DescribeConfigs); without it `configs`
+ * stays empty.
+ */
+export function topicHandlers (metadata: ClusterMetadata, admin?: ProtocolAdmin): { list: Handler, get: Handler } {
+  async function configsOf (name: string): Promise<Record<string, string | null>> {
+    const out: Record<string, string | null> = {}
+    if (admin === undefined) return out
+    let entries
+    try {
+      entries = await admin.describeConfigs({ type: 'TOPIC', name })
+    } catch (err) {
+      const e = adminError(err)
+      // Deleted between the metadata answer and DescribeConfigs.
+      if (e.key === 'unknownTopicOrPartition') throw new ProxyError('topicNotFound', `Topic ${name} not found.`)
+      throw e
+    }
+    for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) out[e.name] = e.value
+    return out
+  }
+
   const negotiate = negotiator(V2_OFFERS)
   const accept = (header: string | undefined): string => {
     const type = negotiate(header)
@@ -64,9 +86,7 @@ export function topicHandlers (metadata: ClusterMetadata): { list: Handler, get:
       if (topic === undefined) throw new ProxyError('topicNotFound', `Topic ${name} not found.`)
       return reply(200, type, serializeTopic({
         name,
-        // Topic configs need the DescribeConfigs admin API, which the Kafka
-        // client binding does not expose; see README "Not implemented yet".
-        configs: {},
+        configs: await configsOf(name),
         partitions: topic.partitions.map(partitionBody)
       }))
     }

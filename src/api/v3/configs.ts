@@ -1,4 +1,297 @@
-// v3 configs resources (placeholder: registers nothing yet).
+// v3 configs of the cluster (dynamic broker defaults, …/broker-configs), of one
+// broker (…/brokers/{broker_id}/configs) or all (…/brokers/-/configs), and of
+// topics (…/topics/{topic}/configs, …/topics/-/configs): list, get, set
+// (PUT), reset (DELETE) and batch alter (…:alter) through DescribeConfigs and
+// IncrementalAlterConfigs (KIP-339).
+import { ProxyError } from '../../errors.js'
+import { NO_CONTENT, type Ctx, type Handler } from '../../http/handler.js'
+import { adminError } from '../../kafka/errors.js'
+import { isInternalTopic } from '../../kafka/metadata.js'
+import type { AlterConfigOp, ConfigEntry, ConfigResource, KafkaProtocolError, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import { json, type Resources } from './resource.js'
+import { describeCluster, resolveBroker } from './brokers.js'
+import { bad, optionalBool } from './topics.js'
 import type { V3Module } from './index.js'
 
-export const registerConfigs: V3Module = () => undefined
+const C = '/v3/clusters/{cluster_id}'
+
+/** Where a config lives and how its resources are named. */
+interface Scope {
+  kind: string
+  resource: ConfigResource
+  /** Fields naming the owner (topic_name, broker_id, config_type), after cluster_id. */
+  fields: Record<string, unknown>
+  listSelf: string
+  self (name: string): string
+  crn (name: string): string
+  /** For messages: "topic t", "broker 1", "the cluster". */
+  what: string
+  /**
+   * Whether PUT/DELETE of a name the resource does not list is a 404. Not for
+   * the cluster defaults: DescribeConfigs lists only the defaults already set
+   * there, and any broker config may become one.
+   */
+  checked: boolean
+}
+
+function clusterScope (ctx: Ctx, resources: Resources, cid: string): Scope {
+  return {
+    kind: 'KafkaClusterConfig',
+    // The empty broker name is the cluster-wide default (KIP-226).
+    resource: { type: 'BROKER', name: '' },
+    fields: { config_type: 'BROKER' },
+    listSelf: resources.url(ctx, cid, 'broker-configs'),
+    self: (name) => resources.url(ctx, cid, 'broker-configs', name),
+    crn: (name) => resources.crn(cid, ['broker-config', name]),
+    what: `cluster ${cid}`,
+    checked: false
+  }
+}
+
+function brokerScope (ctx: Ctx, resources: Resources, cid: string, id: number): Scope {
+  return {
+    kind: 'KafkaBrokerConfig',
+    resource: { type: 'BROKER', name: String(id) },
+    fields: { broker_id: id },
+    listSelf: resources.url(ctx, cid, 'brokers', id, 'configs'),
+    self: (name) => resources.url(ctx, cid, 'brokers', id, 'configs', name),
+    crn: (name) => resources.crn(cid, ['broker', id], ['config', name]),
+    what: `broker ${id}`,
+    checked: true
+  }
+}
+
+function topicScope (ctx: Ctx, resources: Resources, cid: string, topic: string): Scope {
+  return {
+    kind: 'KafkaTopicConfig',
+    resource: { type: 'TOPIC', name: topic },
+    fields: { topic_name: topic },
+    listSelf: resources.url(ctx, cid, 'topics', topic, 'configs'),
+    self: (name) => resources.url(ctx, cid, 'topics', topic, 'configs', name),
+    crn: (name) => resources.crn(cid, ['topic', topic], ['config', name]),
+    what: `topic ${topic}`,
+    checked: true
+  }
+}
+
+function configData (scope: Scope, cid: string, e: ConfigEntry): Record<string, unknown> {
+  return {
+    kind: scope.kind,
+    metadata: { self: scope.self(e.name), resource_name: scope.crn(e.name) },
+    cluster_id: cid,
+    ...scope.fields,
+    name: e.name,
+    value: e.value,
+    is_default: e.isDefault,
+    is_read_only: e.isReadOnly,
+    is_sensitive: e.isSensitive,
+    source: e.source,
+    synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source }))
+  }
+}
+
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+
+async function describe (admin: ProtocolAdmin, resource: ConfigResource): Promise<ConfigEntry[]> {
+  try {
+    return (await admin.describeConfigs(resource)).sort(byName)
+  } catch (err) {
+    throw adminError(err)
+  }
+}
+
+async function alter (admin: ProtocolAdmin, resource: ConfigResource, ops: AlterConfigOp[], validateOnly: boolean): Promise<void> {
+  if (ops.length === 0) return
+  try {
+    await admin.alterConfigs(resource, ops, validateOnly)
+  } catch (err) {
+    throw adminError(err)
+  }
+}
+
+async function findEntry (admin: ProtocolAdmin, scope: Scope, name: string): Promise<ConfigEntry> {
+  const entry = (await describe(admin, scope.resource)).find((e) => e.name === name)
+  if (entry === undefined) throw new ProxyError('notFound', `Config ${name} cannot be found for ${scope.what}.`)
+  return entry
+}
+
+export interface AlterBatch {
+  ops: AlterConfigOp[]
+  validateOnly: boolean
+}
+
+/** Parses the entries of an AlterConfigBatchRequest `data` array (or of one topic's `configs`). */
+export function parseAlterOps (raw: unknown, field = 'data'): AlterConfigOp[] {
+  if (raw === undefined || raw === null) throw new ProxyError('invalidPayload', `Payload error. ${field} is required.`)
+  if (!Array.isArray(raw)) throw bad(`${field} must be an array of {name, value, operation}`)
+  return (raw as unknown[]).map((item) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad(`${field} must be an array of {name, value, operation}`)
+    const { name, value, operation } = item as Record<string, unknown>
+    if (typeof name !== 'string' || name === '') throw bad('every config needs a name')
+    if (value !== undefined && value !== null && typeof value !== 'string') throw bad(`config ${name}: value must be a string or null`)
+    let op: AlterConfigOp['operation'] = 'SET'
+    if (operation !== undefined && operation !== null) {
+      const upper = typeof operation === 'string' ? operation.toUpperCase() : ''
+      if (upper !== 'SET' && upper !== 'DELETE') throw bad(`config ${name}: operation must be SET or DELETE`)
+      op = upper
+    }
+    return { name, operation: op, value: op === 'DELETE' || typeof value !== 'string' ? null : value }
+  })
+}
+
+/** Parses an AlterConfigBatchRequest: `{"data":[{name, value?, operation?}], "validate_only"?}`. */
+export function parseAlterBatch (body: Record<string, unknown>): AlterBatch {
+  return { ops: parseAlterOps(body.data), validateOnly: optionalBool(body.validate_only, 'validate_only') }
+}
+
+/** Parses the multi-topic batch: `{"data":[{"topic_name", "configs":[…]}], "validate_only"?}`. */
+export function parseTopicsAlterBatch (body: Record<string, unknown>): { changes: Array<{ topic: string, ops: AlterConfigOp[] }>, validateOnly: boolean } {
+  const data = body.data
+  if (data === undefined || data === null) throw new ProxyError('invalidPayload', 'Payload error. data is required.')
+  if (!Array.isArray(data)) throw bad('data must be an array of {topic_name, configs}')
+  const changes = (data as unknown[]).map((item) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw bad('data must be an array of {topic_name, configs}')
+    const { topic_name: topic, configs } = item as Record<string, unknown>
+    if (typeof topic !== 'string' || topic === '') throw new ProxyError('invalidPayload', 'Payload error. topic_name is required.')
+    return { topic, ops: parseAlterOps(configs, 'configs') }
+  })
+  return { changes, validateOnly: optionalBool(body.validate_only, 'validate_only') }
+}
+
+export const registerConfigs: V3Module = (router, deps) => {
+  const { resources, admin, metadata } = deps
+
+  type ScopeOf = (ctx: Ctx, cid: string) => Promise<Scope>
+
+  const list = (scopeOf: ScopeOf): Handler => async (ctx) => {
+    const cid = await resources.cluster(ctx)
+    const scope = await scopeOf(ctx, cid)
+    const data = (await describe(admin, scope.resource)).map((e) => configData(scope, cid, e))
+    return json(200, resources.list(`${scope.kind}List`, scope.listSelf, data))
+  }
+  const get = (scopeOf: ScopeOf): Handler => async (ctx) => {
+    const cid = await resources.cluster(ctx)
+    const scope = await scopeOf(ctx, cid)
+    return json(200, configData(scope, cid, await findEntry(admin, scope, ctx.params.name as string)))
+  }
+  const put = (scopeOf: ScopeOf): Handler => async (ctx) => {
+    const cid = await resources.cluster(ctx)
+    const body = await resources.body(ctx)
+    const value = body.value
+    if (value !== undefined && value !== null && typeof value !== 'string') throw bad('value must be a string or null')
+    const scope = await scopeOf(ctx, cid)
+    const name = ctx.params.name as string
+    if (scope.checked) await findEntry(admin, scope, name)
+    await alter(admin, scope.resource, [{ name, operation: 'SET', value: typeof value === 'string' ? value : null }], false)
+    return NO_CONTENT
+  }
+  const reset = (scopeOf: ScopeOf): Handler => async (ctx) => {
+    const cid = await resources.cluster(ctx)
+    const scope = await scopeOf(ctx, cid)
+    const name = ctx.params.name as string
+    if (scope.checked) await findEntry(admin, scope, name)
+    await alter(admin, scope.resource, [{ name, operation: 'DELETE', value: null }], false)
+    return NO_CONTENT
+  }
+  const alterBatch = (scopeOf: ScopeOf): Handler => async (ctx) => {
+    const cid = await resources.cluster(ctx)
+    const batch = parseAlterBatch(await resources.body(ctx))
+    const scope = await scopeOf(ctx, cid)
+    if (scope.checked && batch.ops.length > 0) {
+      // As for PUT/DELETE, a name the resource does not have is a 404 before anything changes.
+      const known = new Set((await describe(admin, scope.resource)).map((e) => e.name))
+      const missing = batch.ops.find((op) => !known.has(op.name))
+      if (missing !== undefined) throw new ProxyError('notFound', `Config ${missing.name} cannot be found for ${scope.what}.`)
+    }
+    await alter(admin, scope.resource, batch.ops, batch.validateOnly)
+    return NO_CONTENT
+  }
+
+  const cluster: ScopeOf = async (ctx, cid) => clusterScope(ctx, resources, cid)
+  const broker: ScopeOf = async (ctx, cid) => brokerScope(ctx, resources, cid, (await resolveBroker(ctx, admin)).id)
+  const topic: ScopeOf = async (ctx, cid) => topicScope(ctx, resources, cid, ctx.params.topic as string)
+
+  /** Describes many resources in one go; `skip` says which failures leave a resource out. */
+  async function describeMany (resourcesToDescribe: ConfigResource[], skip: (err: KafkaProtocolError) => boolean): Promise<Array<{ resource: ConfigResource, entries: ConfigEntry[] }>> {
+    if (resourcesToDescribe.length === 0) return []
+    let results
+    try {
+      results = await admin.describeConfigsMany(resourcesToDescribe)
+    } catch (err) {
+      throw adminError(err)
+    }
+    const out: Array<{ resource: ConfigResource, entries: ConfigEntry[] }> = []
+    for (const r of results) {
+      if ('error' in r) {
+        if (skip(r.error)) continue
+        throw adminError(r.error)
+      }
+      out.push({ resource: r.resource, entries: [...r.entries].sort(byName) })
+    }
+    return out
+  }
+
+  router
+    .add('GET', `${C}/broker-configs`, list(cluster))
+    .add('POST', `${C}/broker-configs:alter`, alterBatch(cluster))
+    .add('GET', `${C}/broker-configs/{name}`, get(cluster))
+    .add('PUT', `${C}/broker-configs/{name}`, put(cluster))
+    .add('DELETE', `${C}/broker-configs/{name}`, reset(cluster))
+    .add('GET', `${C}/brokers/{broker_id}/configs`, list(broker))
+    .add('POST', `${C}/brokers/{broker_id}/configs:alter`, alterBatch(broker))
+    .add('GET', `${C}/brokers/{broker_id}/configs/{name}`, get(broker))
+    .add('PUT', `${C}/brokers/{broker_id}/configs/{name}`, put(broker))
+    .add('DELETE', `${C}/brokers/{broker_id}/configs/{name}`, reset(broker))
+    .add('GET', `${C}/topics/{topic}/configs`, list(topic))
+    .add('POST', `${C}/topics/{topic}/configs:alter`, alterBatch(topic))
+    .add('GET', `${C}/topics/{topic}/configs/{name}`, get(topic))
+    .add('PUT', `${C}/topics/{topic}/configs/{name}`, put(topic))
+    .add('DELETE', `${C}/topics/{topic}/configs/{name}`, reset(topic))
+    .add('GET', `${C}/brokers/-/configs`, async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      const ids = (await describeCluster(admin)).brokers.map((b) => b.id).sort((a, b) => a - b)
+      const described = await describeMany(ids.map((id) => ({ type: 'BROKER', name: String(id) })), () => false)
+      const data = described.flatMap((d) => {
+        const scope = brokerScope(ctx, resources, cid, Number(d.resource.name))
+        return d.entries.map((e) => configData(scope, cid, e))
+      })
+      return json(200, resources.list('KafkaBrokerConfigList', resources.url(ctx, cid, 'brokers', '-', 'configs'), data))
+    })
+    .add('GET', `${C}/topics/-/configs`, async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      const names = [...(await metadata.current()).topics.keys()].filter((n) => !isInternalTopic(n)).sort()
+      // A topic deleted between the metadata and DescribeConfigs is left out.
+      const unknown = (err: KafkaProtocolError): boolean => adminError(err).key === 'unknownTopicOrPartition'
+      const described = await describeMany(names.map((name) => ({ type: 'TOPIC', name })), unknown)
+      const data = described
+        .sort((a, b) => byName(a.resource, b.resource))
+        .flatMap((d) => {
+          const scope = topicScope(ctx, resources, cid, d.resource.name)
+          return d.entries.map((e) => configData(scope, cid, e))
+        })
+      return json(200, resources.list('KafkaTopicConfigList', resources.url(ctx, cid, 'topics', '-', 'configs'), data))
+    })
+    .add('POST', `${C}/topics/-/configs:alter`, async (ctx) => {
+      await resources.cluster(ctx)
+      const batch = parseTopicsAlterBatch(await resources.body(ctx))
+      const changes = batch.changes
+        .filter((c) => c.ops.length > 0)
+        .map((c) => ({ resource: { type: 'TOPIC' as const, name: c.topic }, ops: c.ops }))
+      if (changes.length === 0) return NO_CONTENT
+      let results
+      try {
+        results = await admin.alterConfigsMany(changes, batch.validateOnly)
+      } catch (err) {
+        throw adminError(err)
+      }
+      const failures = results
+        .filter((r): r is { resource: ConfigResource, error: KafkaProtocolError } => r.error !== null)
+        .map((r) => {
+          const e = adminError(r.error)
+          return { topic_name: r.resource.name, error_code: e.errorCode, message: e.message }
+        })
+      // Confluent's AlterMultipleTopicsConfigsBatchAction: 207 when some topics failed.
+      return failures.length === 0 ? NO_CONTENT : json(207, { failures })
+    })
+  return undefined
+}

@@ -1,4 +1,229 @@
-// v3 topics resources (placeholder: registers nothing yet).
+// v3 topics: GET/POST /v3/clusters/{cluster_id}/topics and
+// GET/PATCH/DELETE …/topics/{topic}. Topic shapes come from the cluster
+// metadata (partitions, replicas); creation, deletion and partition increases
+// go through the protocol admin client.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ProxyError } from '../../errors.js'
+import { NO_CONTENT, type Ctx } from '../../http/handler.js'
+import { adminError } from '../../kafka/errors.js'
+import { isInternalTopic, type ClusterMetadata, type ClusterView, type TopicInfo } from '../../kafka/metadata.js'
+import type { NewTopic } from '../../kafka/protocol/admin.js'
+import { json, type Resources } from './resource.js'
 import type { V3Module } from './index.js'
 
-export const registerTopics: V3Module = () => undefined
+const TOPIC = '/v3/clusters/{cluster_id}/topics/{topic}'
+
+// Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic).
+const TOPIC_NAME_RE = /^[a-zA-Z0-9._-]{1,249}$/
+
+// How long a create/patch/delete waits for the cluster metadata to show the
+// change, so the next request (and produce) sees it. The admin call already
+// succeeded; after this bound the response goes out regardless.
+const PROPAGATION_MS = 5000
+const PROPAGATION_POLL_MS = 50
+
+export function isValidTopicName (name: string): boolean {
+  return TOPIC_NAME_RE.test(name) && name !== '.' && name !== '..'
+}
+
+/** The TopicData of one topic as the metadata shows it. */
+export function topicData (ctx: Ctx, resources: Resources, clusterId: string, topic: TopicInfo): Record<string, unknown> {
+  return topicBody(ctx, resources, clusterId, topic.name, replicationFactor(topic), topic.partitions.length)
+}
+
+function topicBody (ctx: Ctx, resources: Resources, clusterId: string, name: string, rf: number, count: number): Record<string, unknown> {
+  return {
+    kind: 'KafkaTopic',
+    metadata: { self: resources.url(ctx, clusterId, 'topics', name), resource_name: resources.crn(clusterId, ['topic', name]) },
+    cluster_id: clusterId,
+    topic_name: name,
+    is_internal: isInternalTopic(name),
+    replication_factor: rf,
+    partitions_count: count,
+    partitions: resources.related(resources.url(ctx, clusterId, 'topics', name, 'partitions')),
+    configs: resources.related(resources.url(ctx, clusterId, 'topics', name, 'configs')),
+    partition_reassignments: resources.related(resources.url(ctx, clusterId, 'topics', name, 'partitions', '-', 'reassignment'))
+  }
+}
+
+// Confluent reports the replica count of the first partition.
+function replicationFactor (topic: TopicInfo): number {
+  return topic.partitions[0]?.replicas.length ?? 0
+}
+
+/**
+ * The topic named by `{topic}`, from a fresh metadata view; 404/40403 as
+ * Kafka's UnknownTopicOrPartition (what Confluent answers) when it does not exist.
+ */
+export async function resolveTopic (ctx: Ctx, metadata: ClusterMetadata): Promise<TopicInfo> {
+  const name = ctx.params.topic as string
+  const topic = (await metadata.current()).topics.get(name)
+  if (topic === undefined) throw new ProxyError('unknownTopicOrPartition')
+  return topic
+}
+
+/** Refreshes the metadata until `done` holds for the view or the bound passes. */
+export async function awaitMetadata (metadata: ClusterMetadata, done: (view: ClusterView) => boolean): Promise<void> {
+  const deadline = Date.now() + PROPAGATION_MS
+  while (true) {
+    const view = await metadata.refresh().catch(() => null)
+    if ((view !== null && done(view)) || Date.now() >= deadline) return
+    await sleep(PROPAGATION_POLL_MS)
+  }
+}
+
+export interface CreateTopicRequest {
+  topic: NewTopic
+  validateOnly: boolean
+}
+
+/**
+ * Parses a CreateTopicRequest body. `replicas_assignments` is accepted as
+ * Confluent's code reads it (`{"0":[1,2]}`) and as its OpenAPI schema
+ * declares it (`[{"partition_id":0,"broker_ids":[1,2]}]`); explicit
+ * assignments override partitions_count and replication_factor.
+ */
+export function parseCreateTopic (body: Record<string, unknown>): CreateTopicRequest {
+  const name = body.topic_name
+  if (typeof name !== 'string' || name === '') throw new ProxyError('invalidPayload', 'Payload error. topic_name is required.')
+  if (!isValidTopicName(name)) {
+    throw new ProxyError('invalidPayload', `Payload error. Invalid topic name ${JSON.stringify(name)}: topic names are 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'.`)
+  }
+  const assignments = parseAssignments(body.replicas_assignments)
+  const configs: NewTopic['configs'] = []
+  if (body.configs !== undefined && body.configs !== null) {
+    if (!Array.isArray(body.configs)) throw bad('configs must be an array of {name, value}')
+    for (const c of body.configs as unknown[]) {
+      if (typeof c !== 'object' || c === null) throw bad('configs must be an array of {name, value}')
+      const { name: cn, value } = c as Record<string, unknown>
+      if (typeof cn !== 'string' || cn === '') throw bad('every config needs a name')
+      if (value !== undefined && value !== null && typeof value !== 'string') throw bad(`config ${cn}: value must be a string or null`)
+      configs.push({ name: cn, value: typeof value === 'string' ? value : null })
+    }
+  }
+  const explicit = assignments.length > 0
+  return {
+    topic: {
+      name,
+      numPartitions: explicit ? -1 : optionalInt(body.partitions_count, 'partitions_count', 1),
+      replicationFactor: explicit ? -1 : optionalInt(body.replication_factor, 'replication_factor', 1),
+      assignments,
+      configs
+    },
+    validateOnly: optionalBool(body.validate_only, 'validate_only')
+  }
+}
+
+function parseAssignments (raw: unknown): NewTopic['assignments'] {
+  if (raw === undefined || raw === null) return []
+  const out: NewTopic['assignments'] = []
+  const add = (partition: unknown, brokers: unknown): void => {
+    const p = typeof partition === 'string' && /^\d+$/.test(partition) ? Number(partition) : partition
+    if (!Number.isSafeInteger(p) || (p as number) < 0) throw bad('replicas_assignments: partition ids must be non-negative integers')
+    if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => Number.isSafeInteger(b))) {
+      throw bad(`replicas_assignments: partition ${String(p)} needs a non-empty array of broker ids`)
+    }
+    out.push({ partition: p as number, brokers: brokers as number[] })
+  }
+  if (Array.isArray(raw)) {
+    for (const item of raw as unknown[]) {
+      if (typeof item !== 'object' || item === null) throw bad('replicas_assignments must map partition ids to broker ids')
+      const o = item as Record<string, unknown>
+      if ('partition_id' in o) add(o.partition_id, o.broker_ids)
+      else for (const [k, v] of Object.entries(o)) add(k, v)
+    }
+  } else if (typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) add(k, v)
+  } else {
+    throw bad('replicas_assignments must map partition ids to broker ids')
+  }
+  return out.sort((a, b) => a.partition - b.partition)
+}
+
+function optionalInt (raw: unknown, name: string, min: number): number {
+  if (raw === undefined || raw === null) return -1
+  if (!Number.isSafeInteger(raw) || (raw as number) < min || (raw as number) > 2147483647) {
+    throw bad(`${name} must be an integer of at least ${min}`)
+  }
+  return raw as number
+}
+
+export function optionalBool (raw: unknown, name: string): boolean {
+  if (raw === undefined || raw === null) return false
+  if (typeof raw !== 'boolean') throw bad(`${name} must be a boolean`)
+  return raw
+}
+
+export function bad (detail: string): ProxyError {
+  return new ProxyError('badRequest', `Bad Request: ${detail}`)
+}
+
+export const registerTopics: V3Module = (router, deps) => {
+  const { resources, metadata, admin } = deps
+
+  router
+    .add('GET', '/v3/clusters/{cluster_id}/topics', async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      const view = await metadata.current()
+      const data = [...view.topics.values()]
+        .filter((t) => !isInternalTopic(t.name))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .map((t) => topicData(ctx, resources, cid, t))
+      return json(200, resources.list('KafkaTopicList', resources.url(ctx, cid, 'topics'), data))
+    })
+    .add('POST', '/v3/clusters/{cluster_id}/topics', async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      const req = parseCreateTopic(await resources.body(ctx))
+      const name = req.topic.name
+      let created
+      try {
+        created = await admin.createTopic(req.topic, req.validateOnly)
+      } catch (err) {
+        throw adminError(err)
+      }
+      // CreateTopics v5+ answers the partition count and replication factor
+      // the broker chose, defaults included; fall back to what was asked.
+      const count = created.numPartitions > 0 ? created.numPartitions : req.topic.assignments.length > 0 ? req.topic.assignments.length : Math.max(0, req.topic.numPartitions)
+      const rf = created.replicationFactor > 0 ? created.replicationFactor : req.topic.assignments[0]?.brokers.length ?? Math.max(0, req.topic.replicationFactor)
+      const body = topicBody(ctx, resources, cid, name, rf, count)
+      if (req.validateOnly) return json(200, body)
+      await awaitMetadata(metadata, (v) => {
+        const t = v.topics.get(name)
+        return t !== undefined && t.partitions.length >= count && t.partitions.every((p) => p !== undefined && p.leader >= 0)
+      })
+      return { ...json(201, body), headers: { location: resources.url(ctx, cid, 'topics', name) } }
+    })
+    .add('GET', TOPIC, async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      return json(200, topicData(ctx, resources, cid, await resolveTopic(ctx, metadata)))
+    })
+    .add('PATCH', TOPIC, async (ctx) => {
+      const cid = await resources.cluster(ctx)
+      const body = await resources.body(ctx)
+      const count = body.partitions_count
+      if (count === undefined || count === null) throw new ProxyError('invalidPayload', 'Payload error. partitions_count is required.')
+      if (!Number.isSafeInteger(count) || (count as number) < 1 || (count as number) > 2147483647) throw bad('partitions_count must be a positive integer')
+      const topic = await resolveTopic(ctx, metadata)
+      try {
+        await admin.createPartitions(topic.name, count as number, false)
+      } catch (err) {
+        throw adminError(err)
+      }
+      await awaitMetadata(metadata, (v) => (v.topics.get(topic.name)?.partitions.length ?? 0) >= (count as number))
+      const now = metadata.cached()?.topics.get(topic.name)
+      const rf = now === undefined ? replicationFactor(topic) : replicationFactor(now)
+      return json(200, topicBody(ctx, resources, cid, topic.name, rf, count as number))
+    })
+    .add('DELETE', TOPIC, async (ctx) => {
+      await resources.cluster(ctx)
+      const name = ctx.params.topic as string
+      try {
+        await admin.deleteTopic(name)
+      } catch (err) {
+        throw adminError(err)
+      }
+      await awaitMetadata(metadata, (v) => !v.topics.has(name))
+      return NO_CONTENT
+    })
+  return undefined
+}

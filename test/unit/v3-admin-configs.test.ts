@@ -1,0 +1,54 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ProxyError } from '../../src/errors.js'
+import { parseAlterBatch, parseTopicsAlterBatch } from '../../src/api/v3/configs.js'
+
+function refused (fn: () => unknown, status: number, errorCode: number): void {
+  assert.throws(fn, (err: unknown) => err instanceof ProxyError && err.status === status && err.errorCode === errorCode)
+}
+
+test('AlterConfigBatch: operation defaults to SET, is case-insensitive, DELETE drops the value', () => {
+  assert.deepEqual(parseAlterBatch({
+    data: [
+      { name: 'a', value: '1' },
+      { name: 'b', value: '2', operation: 'set' },
+      { name: 'c', value: 'ignored', operation: 'Delete' },
+      { name: 'd', value: null }
+    ]
+  }), {
+    ops: [
+      { name: 'a', operation: 'SET', value: '1' },
+      { name: 'b', operation: 'SET', value: '2' },
+      { name: 'c', operation: 'DELETE', value: null },
+      { name: 'd', operation: 'SET', value: null }
+    ],
+    validateOnly: false
+  })
+  assert.equal(parseAlterBatch({ data: [], validate_only: true }).validateOnly, true)
+})
+
+test('AlterConfigBatch refuses: missing data 422/42206; wrong shapes, names, values and operations 400', () => {
+  refused(() => parseAlterBatch({}), 422, 42206)
+  refused(() => parseAlterBatch({ data: { name: 'a' } }), 400, 400)
+  refused(() => parseAlterBatch({ data: [{ value: '1' }] }), 400, 400)
+  refused(() => parseAlterBatch({ data: [{ name: 'a', value: 1 }] }), 400, 400)
+  refused(() => parseAlterBatch({ data: [{ name: 'a', operation: 'APPEND' }] }), 400, 400)
+  refused(() => parseAlterBatch({ data: [], validate_only: 1 }), 400, 400)
+})
+
+test('multi-topic alter batch: per-topic configs, validate_only', () => {
+  assert.deepEqual(parseTopicsAlterBatch({
+    data: [{ topic_name: 't1', configs: [{ name: 'retention.ms', value: '1' }] }, { topic_name: 't2', configs: [{ name: 'x', operation: 'DELETE' }] }],
+    validate_only: true
+  }), {
+    changes: [
+      { topic: 't1', ops: [{ name: 'retention.ms', operation: 'SET', value: '1' }] },
+      { topic: 't2', ops: [{ name: 'x', operation: 'DELETE', value: null }] }
+    ],
+    validateOnly: true
+  })
+  refused(() => parseTopicsAlterBatch({}), 422, 42206)
+  refused(() => parseTopicsAlterBatch({ data: [{ configs: [] }] }), 422, 42206)
+  refused(() => parseTopicsAlterBatch({ data: [{ topic_name: 't' }] }), 422, 42206)
+  refused(() => parseTopicsAlterBatch({ data: 'x' }), 400, 400)
+})
