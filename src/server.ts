@@ -21,6 +21,7 @@ import { partitionHandlers } from './api/v2/partitions.js'
 import { brokerHandlers } from './api/v2/brokers.js'
 import { rootHandlers } from './api/v2/root.js'
 import { healthHandlers } from './api/health.js'
+import { openapiHandler } from './api/openapi.js'
 import { consumerHandlers } from './api/v2/consumers.js'
 import { registerV3 } from './api/v3/index.js'
 import { Resources } from './api/v3/resource.js'
@@ -111,7 +112,14 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
 
   const router = new Router<Handler>()
   const root = rootHandlers(config.server.max_body_bytes)
-  const topics = topicHandlers(metadata)
+  const admin = createProtocolAdmin({
+    bootstrapServers: config.kafka.bootstrap_servers,
+    clientId: `${config.kafka.client_id}-admin`,
+    requestTimeoutMs: config.kafka.request_timeout_ms,
+    properties: config.kafka.admin,
+    log
+  })
+  const topics = topicHandlers(metadata, admin)
   const brokers = brokerHandlers(metadata)
   const partitions = partitionHandlers(metadata, producer, config.kafka.request_timeout_ms)
   const produce = produceHandlers({
@@ -165,13 +173,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('POST', `${instance}/positions/end`, consumer.seekToEnd)
     .add('GET', '/health/live', health.live)
     .add('GET', '/health/ready', health.ready)
-  const admin = createProtocolAdmin({
-    bootstrapServers: config.kafka.bootstrap_servers,
-    clientId: `${config.kafka.client_id}-admin`,
-    requestTimeoutMs: config.kafka.request_timeout_ms,
-    properties: config.kafka.admin,
-    log
-  })
+    .add('GET', '/openapi.json', openapiHandler())
   const resources = new Resources({
     advertisedUrl: config.server.advertised_url,
     authority: config.v3.resource_name_authority,
