@@ -86,3 +86,32 @@ function consumerGlobal (kafka: KafkaConfig, consumer: ConsumerConfig, choices: 
 export function adminProperties (kafka: KafkaConfig): ClientProperties {
   return { ...common(kafka, 'admin'), ...kafka.admin }
 }
+
+/**
+ * The stateless reader's consumers (src/kafka/reader.ts). They only ever
+ * assign() partitions, so the group id is a fixed placeholder librdkafka
+ * requires for assign() (it never joins the group) and nothing is committed.
+ * The placeholder and no-commit settings are applied after the operator's
+ * pass-through table, which still supplies security and tuning properties.
+ * auto.offset.reset is topic-level: an offset that fell below the log start
+ * between the watermark query and the fetch restarts at the log start.
+ */
+export function readerProperties (kafka: KafkaConfig, consumer: ConsumerConfig): { global: ClientProperties, topic: ClientProperties } {
+  return {
+    global: {
+      ...common(kafka, 'reader'),
+      'queued.max.messages.kbytes': Math.ceil(consumer.prefetch_max_bytes / 1024),
+      'allow.auto.create.topics': false,
+      // Re-assigning a reader waits for the fetch it has in flight, which a
+      // broker holds up to this long at the end of a partition (librdkafka's
+      // default is 500 ms; a re-assignment measured about twice that). A new
+      // record still ends the wait at once, so long polls are not slower.
+      'fetch.wait.max.ms': 100,
+      ...kafka.consumer,
+      'group.id': `${kafka.client_id}-stateless-reader`,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false
+    },
+    topic: { 'auto.offset.reset': 'earliest' }
+  }
+}
