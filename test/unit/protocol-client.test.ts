@@ -322,6 +322,28 @@ test('CreateTopics sends -1 with explicit assignments and maps a per-topic error
   assert.equal(broker.requests.find((r) => r.key === 19)?.version, 7)
 })
 
+test('a NOT_CONTROLLER answer (ZooKeeper mode) repeats the topic request at the controller', async (t) => {
+  const deleteTopicsBody = (errorCode: number): Buffer => new Writer().int32(0)
+    .compactArray([0], (w) => w.compactString('t').uuid(null).int16(errorCode).compactString(null).tagged())
+    .tagged().finish()
+  let controllerPort = 0
+  const b1 = await fakeBroker(t, standard((req) => {
+    if (req.key === 60) return clusterBody([{ id: 1, port: b1.port }, { id: 2, port: controllerPort }], 2)
+    return req.key === 20 ? deleteTopicsBody(41) : null
+  }))
+  const b2 = await fakeBroker(t, standard((req) => {
+    if (req.key !== 20) return null
+    const names = req.body.compactArray((x) => { const n = x.compactNullableString(); x.uuid(); x.tagged(); return n })
+    assert.deepEqual(names, ['t'])
+    return deleteTopicsBody(0)
+  }))
+  controllerPort = b2.port
+  const a = admin(t, `127.0.0.1:${b1.port}`)
+  await a.deleteTopic('t')
+  assert.deepEqual(b1.requests.map((r) => r.key), [18, 20, 60])
+  assert.deepEqual(b2.requests.map((r) => [r.key, r.version]), [[18, 3], [20, 6]])
+})
+
 test('SASL/PLAIN handshakes with SaslHandshake v1 and authenticates with SaslAuthenticate v2 before any request', async (t) => {
   let token: Buffer | null = null
   const broker = await fakeBroker(t, standard((req) => {

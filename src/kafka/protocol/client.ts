@@ -201,21 +201,20 @@ export function createProtocolAdmin (opts: ProtocolClientOptions): ProtocolAdmin
     throw last
   }
 
-  function describeClusterOn (conn: BrokerConnection, deadline: number): Promise<WireCluster> {
-    return conn.request(DescribeCluster, {}, deadline).then((res) => {
-      if (res.errorCode !== 0) throw protocolError(res.errorCode, res.errorMessage)
-      cluster = {
-        brokers: new Map(res.brokers.map((b) => [b.id, { host: b.host, port: b.port }])),
-        controllerId: res.controllerId
-      }
-      return res
-    })
+  /** Caches the broker addresses of a DescribeCluster answer; rejects its error. */
+  function remember (res: WireCluster): WireCluster {
+    if (res.errorCode !== 0) throw protocolError(res.errorCode, res.errorMessage)
+    cluster = {
+      brokers: new Map(res.brokers.map((b) => [b.id, { host: b.host, port: b.port }])),
+      controllerId: res.controllerId
+    }
+    return res
   }
 
   async function knownCluster (sec: Security, deadline: number, fresh: boolean): Promise<Cluster> {
     if (cluster !== null && !fresh) return cluster
     refreshing ??= anyConnection(sec)
-      .then((conn) => describeClusterOn(conn, deadline))
+      .then(async (conn) => remember(await conn.request(DescribeCluster, {}, deadline)))
       .then(() => cluster as Cluster)
       .finally(() => { refreshing = null })
     return await refreshing
@@ -367,9 +366,7 @@ export function createProtocolAdmin (opts: ProtocolClientOptions): ProtocolAdmin
 
   return {
     describeCluster: () => call(true, async (ctx): Promise<ClusterDescription> => {
-      const res = await ctx.send('any', DescribeCluster, {})
-      if (res.errorCode !== 0) throw protocolError(res.errorCode, res.errorMessage)
-      cluster = { brokers: new Map(res.brokers.map((b) => [b.id, { host: b.host, port: b.port }])), controllerId: res.controllerId }
+      const res = remember(await ctx.send('any', DescribeCluster, {}))
       return {
         clusterId: res.clusterId,
         controllerId: res.controllerId,
@@ -428,10 +425,11 @@ export function createProtocolAdmin (opts: ProtocolClientOptions): ProtocolAdmin
     }),
 
     listPartitionReassignments: (partitions) => call(true, async (ctx): Promise<PartitionReassignment[]> => {
-      let res = await ctx.send('any', ListPartitionReassignments, { timeoutMs: remainingMs(ctx), topics: partitions?.map((t) => ({ name: t.topic, partitions: t.partitions })) ?? null })
+      const req = { timeoutMs: remainingMs(ctx), topics: partitions?.map((t) => ({ name: t.topic, partitions: t.partitions })) ?? null }
+      let res = await ctx.send('any', ListPartitionReassignments, req)
       if (res.errorCode === NOT_CONTROLLER) {
         const c = await ctx.refresh()
-        if (c.controllerId >= 0) res = await ctx.send(c.controllerId, ListPartitionReassignments, { timeoutMs: remainingMs(ctx), topics: partitions?.map((t) => ({ name: t.topic, partitions: t.partitions })) ?? null })
+        if (c.controllerId >= 0) res = await ctx.send(c.controllerId, ListPartitionReassignments, { ...req, timeoutMs: remainingMs(ctx) })
       }
       if (res.errorCode !== 0) throw protocolError(res.errorCode, res.errorMessage)
       return res.topics.flatMap((t) => t.partitions.map((p) => ({
