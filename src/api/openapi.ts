@@ -1074,7 +1074,9 @@ const paths: JsonObject = {
         queryParam('offset', 'The first offset to read; absent: the beginning of the partition.', INT64),
         queryParam('max_bytes', 'At most this many record bytes (capped by consumer.request_max_bytes).', INT64),
         queryParam('timeout', 'Maximum wait in ms for records to arrive (capped by consumer.request_timeout_ms).', INT64),
-        queryParam('format', 'How keys and values are rendered (case-insensitive; default BINARY).', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] })
+        queryParam('format', 'How keys and values are rendered (case-insensitive; default BINARY).', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
+        queryParam('key_format', 'How keys are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
+        queryParam('value_format', 'How values are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] })
       ],
       responses: { 200: ok('The records read.', jsonContent(ref('ReadRecordList'))), ...V3_READ_ERRORS }
     })

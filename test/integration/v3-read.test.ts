@@ -245,6 +245,15 @@ test('format=string and format=json render keys and values; bytes that do not fi
   // The same record still reads in binary, from the same reader's held records.
   const binary = await readOk(proxy.url, readPath(cluster, topic, 0, 'offset=1'))
   assert.deepEqual(binary.data.map((r: any) => r.value), [{ type: 'BINARY', data: b64('not json') }])
+  // key_format and value_format override format for one side each.
+  const mixed = await readOk(proxy.url, readPath(cluster, topic, 0, 'offset=0&format=json&key_format=string&value_format=string'))
+  assert.deepEqual(mixed.data.map((r: any) => [r.key, r.value]), [
+    [{ type: 'STRING', data: '"k"' }, { type: 'STRING', data: '{"a":[1,2],"b":"é"}' }],
+    [null, { type: 'STRING', data: 'not json' }]
+  ])
+  const keyOnly = await readOk(proxy.url, readPath(cluster, topic, 0, 'offset=0&max_bytes=1&key_format=json'))
+  assert.deepEqual(keyOnly.data.map((r: any) => [r.key, r.value]), [[{ type: 'JSON', data: 'k' }, { type: 'BINARY', data: b64('{"a":[1,2],"b":"é"}') }]])
+  assertError(await request('GET', `${proxy.url}${readPath(cluster, topic, 0, 'offset=0&value_format=xml')}`), 400, 400, 'unknown value_format')
 })
 
 test('unknown topic, partition and cluster are 404s; bad parameters are 400', async (t) => {

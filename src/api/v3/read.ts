@@ -77,7 +77,8 @@ interface Query {
   offset: number | null
   maxBytes: number
   timeoutMs: number
-  format: Format
+  keyFormat: Format
+  valueFormat: Format
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -94,13 +95,13 @@ function render (bytes: Buffer | null, format: Format, offset: number, part: 'ke
   try {
     text = utf8.decode(bytes)
   } catch {
-    throw new ProxyError('undecodableRecord', `The ${part} of the record at offset ${offset} is not UTF-8 text; read it with format=binary`)
+    throw new ProxyError('undecodableRecord', `The ${part} of the record at offset ${offset} is not UTF-8 text; read it with ${part}_format=binary`)
   }
   if (format === 'STRING') return { type: 'STRING', data: text }
   try {
     return { type: 'JSON', data: JSON.parse(text) }
   } catch {
-    throw new ProxyError('undecodableRecord', `The ${part} of the record at offset ${offset} is not JSON; read it with format=binary`)
+    throw new ProxyError('undecodableRecord', `The ${part} of the record at offset ${offset} is not JSON; read it with ${part}_format=binary`)
   }
 }
 
@@ -114,15 +115,15 @@ function headers (m: ConsumerMessage): Array<{ name: string, value: string | nul
   return out
 }
 
-function record (m: ConsumerMessage, format: Format): unknown {
+function record (m: ConsumerMessage, q: Query): unknown {
   // librdkafka reports -1 when the record carries no timestamp.
   const ts = m.timestamp !== undefined && m.timestamp >= 0 ? new Date(m.timestamp).toISOString() : null
   return {
     partition_id: m.partition,
     offset: m.offset,
     timestamp: ts,
-    key: render(toBuffer(m.key), format, m.offset, 'key'),
-    value: render(m.value, format, m.offset, 'value'),
+    key: render(toBuffer(m.key), q.keyFormat, m.offset, 'key'),
+    value: render(m.value, q.valueFormat, m.offset, 'value'),
     headers: headers(m)
   }
 }
@@ -147,12 +148,15 @@ function uint (q: URLSearchParams, name: string, min: number, max: number): numb
 
 function parseQuery (raw: string, maxBytes: number, timeoutMs: number): Query {
   const q = new URLSearchParams(raw)
+  // Keys are often plain strings while values are JSON, so each may have its own format.
+  const format = enumParam(q.get('format'), FORMATS, 'format', 'BINARY')
   return {
     // Kafka offsets are int64; JSON numbers are exact up to 2^53.
     offset: uint(q, 'offset', 0, Number.MAX_SAFE_INTEGER),
     maxBytes: Math.min(uint(q, 'max_bytes', 1, Number.MAX_SAFE_INTEGER) ?? maxBytes, maxBytes),
     timeoutMs: Math.min(uint(q, 'timeout', 0, Number.MAX_SAFE_INTEGER) ?? timeoutMs, timeoutMs),
-    format: enumParam(q.get('format'), FORMATS, 'format', 'BINARY')
+    keyFormat: enumParam(q.get('key_format'), FORMATS, 'key_format', format),
+    valueFormat: enumParam(q.get('value_format'), FORMATS, 'value_format', format)
   }
 }
 
@@ -198,7 +202,7 @@ export const registerRead: V3Module = (router, deps) => {
     await partitionOf(deps.metadata, topic, partition)
     const base = deps.resources.url(ctx, clusterId, 'topics', topic, 'partitions', partition, 'records')
     return await pool.read({ topic, partition, offset: query.offset, maxBytes: query.maxBytes, timeoutMs: query.timeoutMs }, (page: PartitionPage) => {
-      const data = page.records.map((m) => record(m, query.format))
+      const data = page.records.map((m) => record(m, query))
       const next = new URLSearchParams(ctx.query)
       next.set('offset', String(page.nextOffset))
       return {
