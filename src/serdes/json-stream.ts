@@ -36,16 +36,24 @@ export class JsonObjectSplitter {
   private partsLength = 0
   private failed: string | null = null
   private seen = false
+  private oversized = false
 
   /**
    * @param maxObjectBytes one object may not be longer; bounds the memory a
    *   never-closing object can take.
    * @param encoding how the request's charset decodes a complete object.
+   * @param tooLargeMessage the error for an object over `maxObjectBytes`.
    */
   constructor (
     private readonly maxObjectBytes = Number.POSITIVE_INFINITY,
-    private readonly encoding: 'utf8' | 'latin1' = 'utf8'
+    private readonly encoding: 'utf8' | 'latin1' = 'utf8',
+    private readonly tooLargeMessage?: string
   ) {}
+
+  /** Whether the stream failed because an object exceeded `maxObjectBytes`. */
+  get overLimit (): boolean {
+    return this.oversized
+  }
 
   /** Whether any non-whitespace byte arrived so far. */
   get sawInput (): boolean {
@@ -107,7 +115,8 @@ export class JsonObjectSplitter {
   }
 
   private tooLarge (): string {
-    return this.fail(`A record is larger than the limit of ${this.maxObjectBytes} bytes`)
+    this.oversized = true
+    return this.fail(this.tooLargeMessage ?? `A record is larger than the limit of ${this.maxObjectBytes} bytes`)
   }
 
   private fail (message: string): string {

@@ -68,7 +68,7 @@ export interface DecodedRecord {
 }
 
 /** A compiled schema of any format, behind one shape. Made once per request and side, never per record. */
-interface Codec {
+export interface Codec {
   recordName: string | undefined
   encode (value: unknown): Buffer
   decode (payload: Buffer, messageIndexes: readonly number[] | undefined): unknown
@@ -76,7 +76,7 @@ interface Codec {
   messageIndexes: readonly number[] | undefined
 }
 
-function codecFor (format: SchemaFormat, src: SchemaText): Codec {
+export function codecFor (format: SchemaFormat, src: SchemaText): Codec {
   switch (format) {
     case 'avro': {
       const s = avro.compile(src)
@@ -108,7 +108,7 @@ function isSchemaId (v: unknown): v is number {
 // is bounded so that a reference cycle in a registry cannot loop forever.
 const MAX_REFERENCE_DEPTH = 32
 
-async function resolveReferences (registry: SchemaRegistryClient, refs: readonly SchemaReference[], out: ResolvedReference[] = [], seen = new Set<string>(), depth = 0): Promise<ResolvedReference[]> {
+export async function resolveReferences (registry: SchemaRegistryClient, refs: readonly SchemaReference[], out: ResolvedReference[] = [], seen = new Set<string>(), depth = 0): Promise<ResolvedReference[]> {
   for (const ref of refs) {
     if (seen.has(ref.name)) continue
     seen.add(ref.name)

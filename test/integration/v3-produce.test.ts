@@ -1,71 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { KafkaConsumer } from '../../src/kafka/client.js'
 import { bootstrap, createTopic, readAll, uniqueName } from '../helpers/kafka.js'
 import { startProxy, post } from '../helpers/proxy.js'
-
-const JSON_TYPE = 'application/json'
-const b64 = (s: string): string => Buffer.from(s).toString('base64')
-const str = (data: string): { type: string, data: string } => ({ type: 'STRING', data })
-
-interface StreamClient {
-  status: Promise<number>
-  /** The next result line, parsed; fails after a deadline. */
-  next (): Promise<any>
-  write (s: string): void
-  end (s?: string): void
-  /** Resolves with the lines not yet taken when the response ends. */
-  ended: Promise<any[]>
-}
-
-/** One chunked POST over node:http, with result lines readable while the upload is still open. */
-function openStream (url: string, path: string, contentType = JSON_TYPE): StreamClient {
-  const lines: any[] = []
-  const waiters: Array<(line: any) => void> = []
-  let buffered = ''
-  let resolveStatus: (s: number) => void = () => {}
-  let resolveEnded: (rest: any[]) => void = () => {}
-  const status = new Promise<number>((resolve) => { resolveStatus = resolve })
-  const ended = new Promise<any[]>((resolve) => { resolveEnded = resolve })
-  const req = http.request(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': contentType, 'transfer-encoding': 'chunked' }
-  }, (res) => {
-    resolveStatus(res.statusCode ?? 0)
-    res.setEncoding('utf8')
-    res.on('data', (s: string) => {
-      buffered += s
-      let at: number
-      while ((at = buffered.indexOf('\r\n')) !== -1) {
-        const line = JSON.parse(buffered.slice(0, at))
-        buffered = buffered.slice(at + 2)
-        const w = waiters.shift()
-        if (w !== undefined) w(line)
-        else lines.push(line)
-      }
-    })
-    res.on('end', () => {
-      assert.equal(buffered, '', 'the response ends after a complete line')
-      resolveEnded(lines.splice(0))
-    })
-  })
-  req.flushHeaders()
-  return {
-    status,
-    ended,
-    write: (s) => { req.write(s) },
-    end: (s) => { req.end(s) },
-    next: () => {
-      const line = lines.shift()
-      if (line !== undefined) return Promise.resolve(line)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no result line within 10 s')), 10000)
-        waiters.push((l) => { clearTimeout(timer); resolve(l) })
-      })
-    }
-  }
-}
+import { JSON_TYPE, b64, openStream, recordsPath, str } from '../helpers/v3-stream.js'
 
 interface FullRecord {
   partition: number
@@ -106,8 +44,6 @@ async function readFull (topic: string, count: number): Promise<FullRecord[]> {
   }
   return out
 }
-
-const recordsPath = (topic: string): string => `/v3/clusters/any-cluster/topics/${topic}/records`
 
 test('streaming produce is full duplex: each result arrives before the next record is sent', async (t) => {
   const { url } = await startProxy(t)
@@ -248,11 +184,11 @@ test('per-record failures are result lines in order; the HTTP status stays 200',
   client.end(records.map((r) => JSON.stringify(r)).join(''))
   assert.equal(await client.status, 200)
   const lines = await client.ended
-  assert.deepEqual(lines.map((l) => l.error_code), [200, 40402, 40402, 400, 400, 422, 400, 200])
+  assert.deepEqual(lines.map((l) => l.error_code), [200, 40402, 40402, 400, 400, 42206, 400, 200])
   assert.deepEqual([lines[0].partition_id, lines[0].offset, lines[7].partition_id, lines[7].offset], [1, 0, 1, 1])
   assert.match(lines[3].message, /Unrecognized field "records"/)
   assert.equal(lines[4].message, 'Bad Request: data=not base64! is not a valid base64 string.')
-  assert.match(lines[5].message, /not supported yet/)
+  assert.equal(lines[5].message, 'Schema Registry must be configured when using schemas.')
   for (const l of lines.slice(1, 7)) assert.equal(l.persisted, 'no')
 })
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseTimestamp, parseV3Record } from '../../src/serdes/v3-produce.js'
 import { rejects, throwsWith } from '../helpers/errors.js'
+import { JsonObjectSplitter } from '../../src/serdes/json-stream.js'
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678)
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
@@ -52,16 +53,43 @@ test('unknown fields are a 400, at the record, data and header level', () => {
   assert.equal(parseV3Record({ id: 'a' }, NOW, 'id').record.partition, -1)
 })
 
-test('schema types and schema selectors are answered as not supported yet (422)', () => {
-  for (const value of [
-    { type: 'AVRO', schema: '"string"', data: 'x' },
-    { type: 'PROTOBUF', data: {} },
-    { schema_id: 1, data: 'x' },
-    { subject: 's', schema_version: 1, data: 'x' },
-    { data: 'x' }
-  ]) {
-    throwsWith(() => parseV3Record({ value }, NOW), 422, /not supported yet/)
-  }
+test('schema types leave the key/value to the schema encoder, with the arguments they name', () => {
+  const r = parseV3Record({ key: { type: 'avro', schema: '"string"', data: 'k' }, value: { subject: 's', schema_version: 2, data: { a: 1 } } }, NOW)
+  assert.equal(r.record.key, null)
+  assert.equal(r.key, null)
+  assert.deepEqual(r.schemas?.key, { type: 'AVRO', subject: null, strategy: null, schemaId: null, schemaVersion: null, schema: '"string"', data: 'k' })
+  assert.deepEqual(r.schemas?.value, { type: null, subject: 's', strategy: null, schemaId: null, schemaVersion: 2, schema: null, data: { a: 1 } })
+  // No type and no schema fields: the latest schema of the subject.
+  const latest = parseV3Record({ value: { data: 'x', subject_name_strategy: 'topic_record_name' } }, NOW)
+  assert.equal(latest.schemas?.key, null)
+  assert.equal(latest.schemas?.value?.strategy, 'topic_record_name')
+  assert.equal(parseV3Record({ value: { type: 'JSONSCHEMA', schema_id: undefined, schema: '{}' } }, NOW).schemas?.value?.type, 'JSONSCHEMA')
+})
+
+test('schemaless types ignore the schema fields and never reach the schema encoder', () => {
+  const r = parseV3Record({ value: { type: 'STRING', data: 'x', schema_id: 3, subject: 's' } }, NOW)
+  assert.equal(r.schemas, null)
+  assert.deepEqual(r.value, { type: 'STRING', size: 1 })
+})
+
+test('schema argument conflicts and bad schema arguments are 400s', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ subject: 's', subject_name_strategy: 'TOPIC_NAME' }, /subject and subject_name_strategy cannot both be given/],
+    [{ schema_id: 1, type: 'AVRO' }, /type cannot be used with schema_id/],
+    [{ schema_id: 1, schema_version: 1 }, /schema_version cannot be used with schema_id/],
+    [{ schema_id: 1, schema: '"string"' }, /schema cannot be used with schema_id/],
+    [{ schema_version: 1, type: 'PROTOBUF' }, /type cannot be used with schema_version/],
+    [{ schema_version: 1, schema: '"string"' }, /schema cannot be used with schema_version/],
+    [{ schema: '"string"', data: 'x' }, /type \(AVRO, JSONSCHEMA or PROTOBUF\) is required with schema/],
+    [{ type: 'AVRO', data: 'x' }, /type AVRO needs schema, schema_id or schema_version/],
+    [{ subject_name_strategy: 'BY_MOOD' }, /not one of TOPIC_NAME, RECORD_NAME, TOPIC_RECORD_NAME/],
+    [{ schema_id: -1 }, /schema_id must be a schema id/],
+    [{ schema_id: '1' }, /schema_id must be a schema id/],
+    [{ schema_version: 0 }, /schema_version must be a version number/],
+    [{ subject: 1 }, /subject must be a string/],
+    [{ type: 'AVRO', schema: {} }, /schema must be a string/]
+  ]
+  for (const [value, message] of cases) throwsWith(() => parseV3Record({ value }, NOW), 400, message)
   throwsWith(() => parseV3Record({ value: { type: 'XML', data: 'x' } }, NOW), 400, /not one of BINARY/)
 })
 
@@ -101,4 +129,16 @@ test('a record must be an object', () => {
 test('long invalid values are quoted shortened', () => {
   const long = '!'.repeat(500)
   assert.throws(() => parseV3Record({ value: { type: 'BINARY', data: long } }, NOW), (err: Error) => err.message.length < 120)
+})
+
+test('the record size limit: the splitter fails with the configured message and says it was the size', () => {
+  const s = new JsonObjectSplitter(20, 'utf8', 'too big')
+  const ok = s.push(Buffer.from('{"a":"0123456789"} {"a":"0123'))
+  assert.deepEqual(ok, { objects: ['{"a":"0123456789"}'], error: null })
+  assert.equal(s.overLimit, false)
+  assert.deepEqual(s.push(Buffer.from('456789abc"}')), { objects: [], error: 'too big' })
+  assert.equal(s.overLimit, true)
+  const malformed = new JsonObjectSplitter(20)
+  assert.match(malformed.push(Buffer.from('x')).error ?? '', /Unexpected character/)
+  assert.equal(malformed.overLimit, false)
 })

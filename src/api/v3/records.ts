@@ -6,6 +6,14 @@
 // as its closing brace arrives, and each result line goes out as soon as that
 // record and every record before it has a result. The HTTP status is 200 from
 // the first byte on; per-record failures are result lines, never a status.
+//
+// Per record, in Confluent's order: the size limit (in the splitter), the
+// stream's age (408 once past streaming max duration), JSON parsing, the
+// produce rate limits (429), validation and the schemaless encoding, then the
+// schema types' registry work and an explicit partition's check. The last two
+// may wait for I/O; records behind such a record wait too, so a stream
+// reaches Kafka in request order. BINARY/JSON/STRING records with a known
+// partition never wait: no promise per record.
 import fjs from 'fast-json-stringify'
 import { ProxyError, errorBody } from '../../errors.js'
 import { readBody } from '../../http/body.js'
@@ -14,7 +22,8 @@ import { HANDLED, reply, type Ctx, type Handler, type Reply } from '../../http/h
 import type { KafkaProducer, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../serdes/json-stream.js'
-import { parseV3Record, type V3Record } from '../../serdes/v3-produce.js'
+import { parseV3Record, V3SchemaEncoder, type V3Record } from '../../serdes/v3-produce.js'
+import { ProduceRateLimiter } from './rate-limit.js'
 import type { V3Module } from './index.js'
 
 export interface V3ProduceDeps {
@@ -22,10 +31,17 @@ export interface V3ProduceDeps {
   metadata: ClusterMetadata
   /** Bounds the batch body and each record object of a stream. */
   maxBodyBytes: number
+  /** Largest record object (stream) or entry (batch); 0 = only maxBodyBytes. */
+  recordMaxBytes: number
+  batchMaxEntries: number
+  /** Age of a stream after which its records get 408 results. */
+  streamMaxDurationMs: number
+  /** Time from a stream's first 408 result to its connection being closed. */
+  streamGracePeriodMs: number
+  /** Null when the produce rate limits are off: then they cost one null check per record. */
+  rateLimiter: ProduceRateLimiter | null
+  schemas: V3SchemaEncoder
 }
-
-/** Confluent's api.v3.produce.batch.maximum.entries default. */
-export const BATCH_MAX_ENTRIES = 10
 
 // Records of one stream whose result line is not written yet. Beyond this the
 // request is paused, so a fast uploader cannot queue unbounded memory behind a
@@ -40,9 +56,24 @@ const PARTITION_REFRESH_MS = 1000
 // Batch entry ids (Confluent's ProduceBatchRequestEntry).
 const ENTRY_ID_RE = /^[0-9a-zA-Z_-]{1,80}$/
 
+// Confluent's message for api.v3.produce.request.size.limit.max.bytes, after "Bad Request: ".
+const RECORD_TOO_LARGE = 'Error processing message: Produce request size is larger than allowed threshold'
+
+// Longest setTimeout node takes; a longer delay would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1
+// After a stream is closed for its age the socket is half-closed; a client
+// that keeps uploading anyway is cut off after this.
+const CLOSE_LINGER_MS = 5000
+
 const summary = {
   type: 'object' as const,
-  properties: { type: { type: 'string' as const }, size: { type: 'integer' as const } },
+  properties: {
+    type: { type: 'string' as const },
+    subject: { type: 'string' as const },
+    schema_id: { type: 'integer' as const },
+    schema_version: { type: 'integer' as const },
+    size: { type: 'integer' as const }
+  },
   required: ['type', 'size']
 }
 
@@ -93,8 +124,16 @@ const serializeBatch = fjs({
 
 const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }])
 
+// Every record of an expired stream gets this same line.
+const EXPIRED_LINE = serializeFailure(errorBody(new ProxyError('streamExpired', undefined, { persisted: 'no' }))) + '\r\n'
+
 interface Slot {
   line: string | null
+}
+
+interface Taken {
+  slot: Slot
+  rec: V3Record
 }
 
 interface Success {
@@ -157,6 +196,14 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     return topic
   }
 
+  // A record larger than record_max_bytes gets Confluent's message; one
+  // larger than the body limit (when that is the smaller) the splitter's own.
+  const splitLimit = deps.recordMaxBytes > 0 ? Math.min(deps.recordMaxBytes, deps.maxBodyBytes) : deps.maxBodyBytes
+  const splitMessage = deps.recordMaxBytes > 0 && deps.recordMaxBytes <= deps.maxBodyBytes ? RECORD_TOO_LARGE : undefined
+  function recordSplitter (encoding: 'utf8' | 'latin1'): JsonObjectSplitter {
+    return new JsonObjectSplitter(splitLimit, encoding, splitMessage)
+  }
+
   /** Checks an explicit partition against the topic, refreshing metadata at most once per window. */
   function partitionChecker (initial: TopicInfo): (partition: number) => Promise<void> | undefined {
     let count = initial.partitions.length
@@ -178,7 +225,11 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     const { req, res } = ctx
     const clusterId = ctx.params.cluster_id as string
     const checkPartition = partitionChecker(topic)
-    const splitter = new JsonObjectSplitter(deps.maxBodyBytes, encoding)
+    const splitter = recordSplitter(encoding)
+    const limiter = deps.rateLimiter
+    const expiresAt = Date.now() + deps.streamMaxDurationMs
+    let closeTimer: NodeJS.Timeout | null = null
+    let closing = false
     // One slot per record in request order; its line is null until the
     // record has a result. Slots, not indexes, because the queue is compacted.
     const lines: Slot[] = []
@@ -192,6 +243,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       function settle (err?: ProxyError): void {
         if (settled) return
         settled = true
+        if (closeTimer !== null) clearTimeout(closeTimer)
         req.off('data', onData)
         req.off('end', onEnd)
         req.off('error', onRequestError)
@@ -229,6 +281,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           head = 0
         }
         if (inputDone && lines.length === 0) {
+          if (closing) closeConnection()
           res.end()
           settle()
           return
@@ -269,11 +322,10 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 
       // The records of one incoming chunk go to the producer as one batch:
       // one result promise per chunk instead of per record, in stream order.
-      let chunk: Array<{ slot: Slot, rec: V3Record }> = []
-
-      function produce (slot: Slot, rec: V3Record): void {
-        chunk.push({ slot, rec })
-      }
+      let chunk: Taken[] = []
+      // Records behind one that waits for I/O (a schema lookup, a partition
+      // refresh), in order; null while nothing waits.
+      let blocked: Taken[] | null = null
 
       function produceChunk (): void {
         if (chunk.length === 0) return
@@ -281,7 +333,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         chunk = []
         deps.producer.produce(topic.name, items.map((i) => i.rec.record)).then((results) => {
           for (let i = 0; i < items.length; i++) {
-            const { slot, rec } = items[i] as { slot: Slot, rec: V3Record }
+            const { slot, rec } = items[i] as Taken
             const r = results[i] as RecordResult
             if (r.error !== null) fail(slot, r.error)
             else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topic.name, rec, r) }) + '\r\n'
@@ -304,9 +356,74 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         })
       }
 
+      /** Hands a parsed record on towards the producer, keeping stream order. */
+      function route (slot: Slot, rec: V3Record): void {
+        if (blocked !== null) {
+          blocked.push({ slot, rec })
+          return
+        }
+        let schemaPending: Promise<void> | undefined
+        try {
+          schemaPending = rec.schemas === null ? undefined : deps.schemas.encode(rec, topic.name)
+        } catch (err) {
+          fail(slot, notWritten(err))
+          return
+        }
+        const partitionPending = checkPartition(rec.record.partition)
+        if (schemaPending === undefined && partitionPending === undefined) {
+          chunk.push({ slot, rec })
+          return
+        }
+        // Earlier records go first; later ones wait behind this one.
+        produceChunk()
+        blocked = []
+        const pending = schemaPending === undefined
+          ? partitionPending as Promise<void>
+          : partitionPending === undefined ? schemaPending : Promise.all([schemaPending, partitionPending])
+        pending.then(() => { chunk.push({ slot, rec }) }, (err: unknown) => { fail(slot, notWritten(err)) }).then(release)
+      }
+
+      function release (): void {
+        const waiting = blocked as Taken[]
+        blocked = null
+        // A record of these that waits again blocks the rest anew.
+        for (const { slot, rec } of waiting) route(slot, rec)
+        produceChunk()
+        flush()
+      }
+
+      /** The first record past the stream's age starts the grace period; the connection closes after it. */
+      function expired (slot: Slot): void {
+        slot.line = EXPIRED_LINE
+        if (closeTimer === null && !closing) closeTimer = setTimeout(closeStream, Math.min(deps.streamGracePeriodMs, MAX_TIMER_MS))
+      }
+
+      function closeStream (): void {
+        closeTimer = null
+        closing = true
+        if (!inputDone) stopInput()
+        flush()
+      }
+
+      function closeConnection (): void {
+        // The client may still be uploading: the response ends, then the
+        // socket is half-closed so the client sees the end, and cut off if
+        // the client does not close its side.
+        const socket = req.socket
+        res.once('finish', () => {
+          socket.end()
+          setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref()
+        })
+      }
+
       /** Takes one record object; false when it was malformed and the stream must stop. */
       function accept (text: string): boolean {
         const slot = take()
+        const now = Date.now()
+        if (now >= expiresAt) {
+          expired(slot)
+          return true
+        }
         let parsed: unknown
         try {
           parsed = JSON.parse(text)
@@ -314,21 +431,21 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           fail(slot, new ProxyError('badRequest', `Bad Request: ${firstLine((err as Error).message)}`, { persisted: 'no' }))
           return false
         }
+        if (limiter !== null) {
+          const limited = limiter.check(clusterId, Buffer.byteLength(text, encoding))
+          if (limited !== null) {
+            fail(slot, limited)
+            return true
+          }
+        }
         let rec: V3Record
         try {
-          rec = parseV3Record(parsed, Date.now())
+          rec = parseV3Record(parsed, now)
         } catch (err) {
           fail(slot, notWritten(err))
           return true
         }
-        const pending = checkPartition(rec.record.partition)
-        if (pending === undefined) {
-          produce(slot, rec)
-        } else {
-          // Earlier records of this chunk go first; this one waits for the partition check.
-          produceChunk()
-          pending.then(() => { produce(slot, rec); produceChunk() }, (err: unknown) => { fail(slot, notWritten(err)); flush() })
-        }
+        route(slot, rec)
         return true
       }
 
@@ -344,6 +461,9 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         produceChunk()
         if (error !== null && !inputDone) {
           fail(take(), new ProxyError('badRequest', `Bad Request: ${error}`, { persisted: 'no' }))
+          // Confluent stops the connection for an oversized record: the
+          // rest of the upload is not worth receiving.
+          if (splitter.overLimit) closing = true
           stopInput()
         }
         flush()
@@ -414,7 +534,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       throw new ProxyError('batchValidation', 'Empty batch.')
     }
     if (!Array.isArray(entries)) throw new ProxyError('badRequest', 'Bad Request: entries must be an array.')
-    if (entries.length > BATCH_MAX_ENTRIES) throw new ProxyError('batchValidation', 'Too many entries in batch.')
+    if (entries.length > deps.batchMaxEntries) throw new ProxyError('batchValidation', 'Too many entries in batch.')
     const ids = new Array<string>(entries.length)
     const seen = new Set<string>()
     for (let i = 0; i < entries.length; i++) {
@@ -426,13 +546,25 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     }
 
     const topicName = ctx.params.topic as string
+    const clusterId = ctx.params.cluster_id as string
     const topic = await requireTopic(topicName)
     const checkPartition = partitionChecker(topic)
+    const limiter = deps.rateLimiter
+    // An entry's size is that of its compact JSON text (the body's own
+    // spacing is not attributable to one entry); measured only when needed.
+    const measure = limiter !== null || deps.recordMaxBytes > 0
     const now = Date.now()
     const outcomes = new Array<V3Record | ProxyError>(entries.length)
     for (let i = 0; i < entries.length; i++) {
       try {
+        if (measure) {
+          const size = Buffer.byteLength(JSON.stringify(entries[i]))
+          if (deps.recordMaxBytes > 0 && size > deps.recordMaxBytes) throw new ProxyError('badRequest', `Bad Request: ${RECORD_TOO_LARGE}`)
+          const limited = limiter?.check(clusterId, size) ?? null
+          if (limited !== null) throw limited
+        }
         const rec = parseV3Record(entries[i], now, 'id')
+        await deps.schemas.encode(rec, topicName)
         await checkPartition(rec.record.partition)
         outcomes[i] = rec
       } catch (err) {
@@ -448,7 +580,6 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       results = valid.map(() => ({ partition: null, offset: null, error: e }))
     }
 
-    const clusterId = ctx.params.cluster_id as string
     const successes: Array<Success & { id: string }> = []
     const failures: Array<ReturnType<typeof errorBody> & { id: string }> = []
     let next = 0
@@ -470,7 +601,18 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 }
 
 export const registerRecords: V3Module = (router, deps) => {
-  const handlers = v3ProduceHandlers({ producer: deps.producer, metadata: deps.metadata, maxBodyBytes: deps.config.server.max_body_bytes })
+  const { server, v3, schema_registry: registry } = deps.config
+  const handlers = v3ProduceHandlers({
+    producer: deps.producer,
+    metadata: deps.metadata,
+    maxBodyBytes: server.max_body_bytes,
+    recordMaxBytes: v3.record_max_bytes,
+    batchMaxEntries: v3.batch_max_entries,
+    streamMaxDurationMs: v3.stream_max_duration_ms,
+    streamGracePeriodMs: v3.stream_grace_period_ms,
+    rateLimiter: v3.rate_limit.enabled ? new ProduceRateLimiter(v3.rate_limit, deps.workers) : null,
+    schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy })
+  })
   router
     .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', handlers.stream)
     .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', handlers.batch)
