@@ -10,7 +10,7 @@ import type { Logger } from './logger.js'
 import { ProxyError, errorBody } from './errors.js'
 import { Router } from './http/router.js'
 import { MEDIA, negotiator } from './http/media.js'
-import type { Ctx, Handler, Reply } from './http/handler.js'
+import { streamsBody, type Ctx, type Handler, type Reply } from './http/handler.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
 import { producerProperties } from './kafka/options.js'
@@ -231,6 +231,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       return
     }
     const ctx: Ctx = { req, res, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }
+    if (uploadDeadlineMs > 0 && !req.complete && !streamsBody(match.handler)) uploads.set(req, Date.now())
     inflight++
     let result: Reply | Promise<Reply>
     try {
@@ -248,10 +249,30 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     }
   }
 
+  // node's requestTimeout would also cut off v3 produce streams, which live up
+  // to v3.stream_max_duration_ms, so the proxy enforces the upload deadline
+  // itself, for every other route: one sweep a second over the requests whose
+  // body is still arriving (a Map entry per such request, no timer each).
+  const uploadDeadlineMs = config.server.request_timeout_ms
+  const uploads = new Map<IncomingMessage, number>()
+  function sweepUploads (): void {
+    const now = Date.now()
+    for (const [req, startedAt] of uploads) {
+      if (req.complete || req.destroyed) uploads.delete(req)
+      else if (now - startedAt > uploadDeadlineMs) {
+        uploads.delete(req)
+        log.warn({ method: req.method, url: req.url, ms: now - startedAt }, 'request body not received in time; closing the connection')
+        req.socket.destroy()
+      }
+    }
+  }
+  const sweep = uploadDeadlineMs > 0 ? setInterval(sweepUploads, Math.min(1000, Math.max(50, Math.floor(uploadDeadlineMs / 4)))) : undefined
+  sweep?.unref()
+
   const server = http.createServer({
     keepAliveTimeout: config.server.keep_alive_timeout_ms,
     headersTimeout: config.server.headers_timeout_ms,
-    requestTimeout: config.server.request_timeout_ms
+    requestTimeout: 0
   }, dispatch)
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP never reaches dispatch; answer it without a stack.
@@ -304,6 +325,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
     await pool.close()
     registry.close()
+    clearInterval(sweep)
   }
 
   return {

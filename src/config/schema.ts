@@ -109,7 +109,7 @@ export const configSchema = {
         },
         request_timeout_ms: {
           type: 'integer',
-          description: 'Time allowed to receive the complete request (node:http requestTimeout); 0 disables it.',
+          description: 'Time allowed to receive the complete request body; a slower upload has its connection closed. v3 produce streams are exempt (see v3.stream_max_duration_ms). 0 disables it.',
           default: 120000,
           minimum: 0
         }

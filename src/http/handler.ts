@@ -34,3 +34,17 @@ export function reply (status: number, type: string, body: string): Reply {
 export const NO_CONTENT: Reply = Object.freeze({ status: 204, body: null })
 
 export const HANDLED: Reply = Object.freeze({ handled: true, status: 0, body: null })
+
+// Handlers whose request body is a long-lived stream (v3 streaming produce).
+// The server's upload deadline (server.request_timeout_ms) does not apply to
+// them; they bound their own lifetime.
+const STREAMING = new WeakSet<Handler>()
+
+export function streamingBody (h: Handler): Handler {
+  STREAMING.add(h)
+  return h
+}
+
+export function streamsBody (h: Handler): boolean {
+  return STREAMING.has(h)
+}

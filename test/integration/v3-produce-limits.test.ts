@@ -4,6 +4,7 @@
 // (v3.stream_max_duration_ms + stream_grace_period_ms, 408 results).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { createTopic, eventually, readAll, uniqueName } from '../helpers/kafka.js'
 import { post, startProxy } from '../helpers/proxy.js'
 import { JSON_TYPE, openStream, recordsPath, str, streamAll } from '../helpers/v3-stream.js'
@@ -143,4 +144,39 @@ test('past stream_max_duration_ms each record gets a 408 result and the connecti
   assert.ok(Date.now() - expiredAt >= grace / 2, 'the connection stays open for the grace period')
   const read = await readAll(topic, 1, accepted + 2, { timeoutMs: 3000 })
   assert.equal(read.length, accepted, 'no 408 record was written')
+})
+
+test('server.request_timeout_ms does not cut off a stream, but closes a slower non-streaming upload', async (t) => {
+  const { url } = await startProxy(t, { server: { request_timeout_ms: 600, headers_timeout_ms: 600 } })
+  const topic = uniqueName('v3-upload-deadline')
+  await createTopic(topic, 1)
+  const client = openStream(url, recordsPath(topic))
+  const started = Date.now()
+  let sent = 0
+  // Keep the stream open well past the upload deadline, one record at a time.
+  while (Date.now() - started < 2000) {
+    client.write(JSON.stringify({ value: str(`r${sent}`) }))
+    assert.equal((await client.next()).error_code, 200, `record ${sent}`)
+    sent++
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  client.end()
+  assert.deepEqual(await client.ended, [])
+  assert.ok(sent >= 5)
+
+  // A batch body that stops arriving half-way is closed after the deadline.
+  const closed = await new Promise<{ ms: number, status: number | null }>((resolve) => {
+    const begin = Date.now()
+    const req = http.request(`${url}${recordsPath(topic)}:batch`, {
+      method: 'POST',
+      headers: { 'content-type': JSON_TYPE, 'content-length': '1000' }
+    }, (res) => {
+      res.resume()
+      res.on('close', () => resolve({ ms: Date.now() - begin, status: res.statusCode ?? null }))
+    })
+    req.on('error', () => resolve({ ms: Date.now() - begin, status: null }))
+    req.write('{"entries":[')
+  })
+  assert.equal(closed.status, null, 'the connection was closed without a response')
+  assert.ok(closed.ms >= 500 && closed.ms < 5000, `closed after ${closed.ms} ms`)
 })

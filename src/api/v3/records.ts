@@ -18,7 +18,7 @@ import fjs from 'fast-json-stringify'
 import { ProxyError, errorBody } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
-import { HANDLED, reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { HANDLED, reply, streamingBody, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import type { KafkaProducer, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../serdes/json-stream.js'
@@ -614,7 +614,7 @@ export const registerRecords: V3Module = (router, deps) => {
     schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy })
   })
   router
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', handlers.stream)
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', streamingBody(handlers.stream))
     .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', handlers.batch)
   return undefined
 }
