@@ -19,6 +19,9 @@ import type { Logger } from '../logger.js'
 
 /** Longest single consume step; bounds how long a read holds a libuv thread. */
 const STEP_MS = 100
+// An unconfirmed commit is sent again once the confirmation polls have backed
+// off to this interval (after about 300 ms).
+const RECOMMIT_MS = 200
 /** librdkafka logical offsets (rdkafka.h RD_KAFKA_OFFSET_*). */
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
@@ -277,38 +280,46 @@ export class ConsumerInstance {
       const list: OffsetRequest[] = offsets ?? this.deliveredStillAssigned()
       if (list.length === 0) return
       const client = await this.connect()
-      // The binding's commit callback fires once the commit is queued
-      // (librdkafka commitAsync), not when it is done; a commitSync would
-      // block the event loop for a broker round trip.
-      await new Promise<void>((resolve, reject) => {
-        client.commitCb(list.map((o) => o.metadata === undefined
-          ? { topic: o.topic, partition: o.partition, offset: o.offset }
-          : { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata }), (err) => {
-          if (err !== null && err !== undefined) reject(requestError(err))
-          else resolve()
-        })
-      })
+      await this.sendCommit(client, list)
       await this.confirmCommitted(client, list)
+    })
+  }
+
+  // The binding's commit callback fires once the commit is queued
+  // (librdkafka commitAsync), not when it is done; a commitSync would block
+  // the event loop for a broker round trip.
+  private sendCommit (client: ConsumerClient, list: OffsetRequest[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      client.commitCb(list.map((o) => o.metadata === undefined
+        ? { topic: o.topic, partition: o.partition, offset: o.offset }
+        : { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata }), (err) => {
+        if (err !== null && err !== undefined) reject(requestError(err))
+        else resolve()
+      })
     })
   }
 
   /**
    * Waits until the coordinator reports the committed offsets. librdkafka
    * sends the commit and a later offset fetch in order on the coordinator
-   * connection, so the first fetch normally confirms; a commit that failed
-   * (e.g. the member was fenced by a rebalance) never shows and times out as
-   * a retriable error.
+   * connection, so the first fetch normally confirms. A commit the
+   * coordinator refused never shows (the binding does not report the
+   * refusal): a rebalance in progress, a group still settling after an
+   * unsubscribe, a coordinator moving. Committing the same offsets again is
+   * idempotent, so it is sent again while the deadline allows; one never
+   * confirmed is a retriable error.
    */
   private async confirmCommitted (client: ConsumerClient, list: OffsetRequest[]): Promise<void> {
     const deadline = Date.now() + this.settings.callTimeoutMs
     const wanted = new Map(list.map((o) => [key(o.topic, o.partition), o.offset]))
-    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    for (let wait = 5; ; wait = Math.min(wait * 2, RECOMMIT_MS)) {
       const committed = await this.fetchCommitted(client, list)
       if (committed.every((c) => wanted.get(key(c.topic, c.partition)) === c.offset)) return
       if (Date.now() + wait >= deadline) {
         throw new ProxyError('kafkaRetriable', 'The commit was not confirmed by the group coordinator in time; it may not have been applied')
       }
       await delay(wait)
+      if (wait === RECOMMIT_MS) await this.sendCommit(client, list)
     }
   }
 

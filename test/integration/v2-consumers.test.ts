@@ -4,7 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
-import { createTopic, eventually, uniqueName } from '../helpers/kafka.js'
+import { bootstrap, createTopic, eventually, uniqueName } from '../helpers/kafka.js'
+import { KafkaConsumer } from '../../src/kafka/client.js'
 import { startProxy } from '../helpers/proxy.js'
 import {
   BINARY_V1, BINARY_V2, JSON_V2, V1, V2,
@@ -359,6 +360,38 @@ test('commit with a body stores offset + 1 and GET offsets with a body returns t
     const now = await committed(c, [{ topic, partition: 0 }])
     assert.deepEqual(now.body?.offsets, [{ topic, partition: 0, offset: 5 + i * 10, metadata: '' }], `commit ${i}: ${show(now)}`)
   }
+})
+
+test('a commit the coordinator refuses at first is sent again and answers 200 once the group lets it through', async (t) => {
+  const { url } = await startProxy(t, { kafka: { request_timeout_ms: 15000 } })
+  const topic = uniqueName('t-recommit')
+  await createTopic(topic, 1)
+  const group = uniqueName('grp-recommit')
+  // A native member holds the group, so a commit from an instance outside the
+  // group (manual assignment, generation -1) is refused (UNKNOWN_MEMBER_ID)
+  // until that member leaves and the group is empty.
+  const native = new KafkaConsumer({ 'bootstrap.servers': bootstrap(), 'group.id': group, 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' })
+  await new Promise<void>((resolve, reject) => native.connect({ timeout: 10000 }, (err) => { if (err !== null && err !== undefined) reject(err); else resolve() }))
+  let nativeOpen = true
+  t.after(() => { if (nativeOpen) native.disconnect() })
+  native.subscribe([topic])
+  await eventually(() => new Promise<true | undefined>((resolve) => {
+    native.consume(1, () => resolve(native.assignments().length > 0 ? true : undefined))
+  }), { timeoutMs: 30000, what: 'the native member joined and got the partition' })
+
+  const c = await createConsumer(url, group, { 'auto.commit.enable': 'false' })
+  await assign(c, [{ topic, partition: 0 }])
+  const started = Date.now()
+  const pending = commit(c, [{ topic, partition: 0, offset: 6 }])
+  // Let the first commit be refused, then empty the group.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await new Promise<void>((resolve) => native.disconnect(() => resolve()))
+  nativeOpen = false
+  const res = await pending
+  assert.equal(res.status, 200, show(res))
+  assert.ok(Date.now() - started >= 1000, 'the commit could not land while the native member held the group')
+  const got = await committed(c, [{ topic, partition: 0 }])
+  assert.deepEqual(got.body.offsets, [{ topic, partition: 0, offset: 7, metadata: '' }])
 })
 
 test('GET offsets without a body is 404/40402', async (t) => {
