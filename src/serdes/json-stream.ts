@@ -20,6 +20,13 @@ function isWhitespace (b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 }
 
+/** How many backslashes directly precede `end`, not looking before `from`. */
+function backslashRun (chunk: Buffer, end: number, from: number): number {
+  let n = 0
+  for (let j = end - 1; j >= from && chunk[j] === BACKSLASH; j--) n++
+  return n
+}
+
 export interface SplitResult {
   /** Objects completed by this chunk, in order. */
   objects: string[]
@@ -77,9 +84,22 @@ export class JsonObjectSplitter {
         continue
       }
       if (this.inString) {
-        if (this.escaped) this.escaped = false
-        else if (b === BACKSLASH) this.escaped = true
-        else if (b === QUOTE) this.inString = false
+        if (this.escaped) {
+          this.escaped = false
+          continue
+        }
+        // Strings (base64 data, mostly) are the bulk of the bytes: jump to the
+        // next quote with indexOf (memchr) instead of looking at each byte.
+        // The quote ends the string unless an odd run of backslashes, all
+        // inside this string, precedes it.
+        const quote = chunk.indexOf(QUOTE, i)
+        if (quote === -1) {
+          this.escaped = backslashRun(chunk, chunk.length, i) % 2 === 1
+          i = chunk.length
+          continue
+        }
+        if (backslashRun(chunk, quote, i) % 2 === 0) this.inString = false
+        i = quote
         continue
       }
       if (b === QUOTE) this.inString = true

@@ -111,3 +111,30 @@ test('latin1 decodes each byte as one character', () => {
   const s = new JsonObjectSplitter(Number.POSITIVE_INFINITY, 'latin1')
   assert.deepEqual(s.push(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d])).objects, ['{"a":"é"}'])
 })
+
+test('strings with runs of backslashes before quotes split correctly at random chunk boundaries', () => {
+  // A seeded generator keeps failures reproducible.
+  let seed = 42
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const pieces = ['\\', '"', '}', '{', 'x', '\\\\', '\\"', ']']
+  for (let round = 0; round < 200; round++) {
+    const objects = Array.from({ length: 1 + rand(4) }, () => {
+      let s = ''
+      for (let k = rand(12); k > 0; k--) s += pieces[rand(pieces.length)] as string
+      return { s, t: [s, { u: s }] }
+    })
+    const input = Buffer.from(objects.map((o) => JSON.stringify(o)).join(' '))
+    const chunks: Buffer[] = []
+    for (let at = 0; at < input.length;) {
+      const len = 1 + rand(8)
+      chunks.push(input.subarray(at, at + len))
+      at += len
+    }
+    const { objects: got, error } = split(chunks)
+    assert.equal(error, null, `round ${round}`)
+    assert.deepEqual(got.map((o) => JSON.parse(o)), objects, `round ${round}`)
+  }
+})
