@@ -25,6 +25,7 @@ import { JsonObjectSplitter } from '../../serdes/json-stream.js'
 import { parseV3Record, V3SchemaEncoder, type V3Record } from '../../serdes/v3-produce.js'
 import { ProduceRateLimiter } from './rate-limit.js'
 import type { V3Module } from './index.js'
+import { firstLine } from './resource.js'
 
 export interface V3ProduceDeps {
   producer: KafkaProducer
@@ -182,11 +183,6 @@ function success (clusterId: string, topic: string, rec: V3Record, r: RecordResu
   if (rec.key !== null) s.key = rec.key
   if (rec.value !== null) s.value = rec.value
   return s
-}
-
-function firstLine (s: string): string {
-  const nl = s.indexOf('\n')
-  return nl === -1 ? s : s.slice(0, nl)
 }
 
 export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batch: Handler } {

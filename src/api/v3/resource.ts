@@ -152,7 +152,8 @@ export function intParam (ctx: Ctx, name: string): number {
   return Number(raw)
 }
 
-function firstLine (s: string): string {
+/** Confluent truncates parser messages at the first newline. */
+export function firstLine (s: string): string {
   const nl = s.indexOf('\n')
   return nl === -1 ? s : s.slice(0, nl)
 }
