@@ -173,7 +173,20 @@ export class ConsumerInstance {
 
   unsubscribe (): Promise<void> {
     return this.serial(async () => {
-      if (this.client !== null && this.mode === 'subscribe') this.client.unsubscribe()
+      if (this.client !== null && this.mode === 'subscribe') {
+        // Leaving means closing this client; the next use opens a fresh one.
+        // A librdkafka consumer that was subscribed stays in its group state
+        // machine until the leave completes, which a join still in flight on
+        // a slow coordinator holds up for seconds; meanwhile a manual
+        // assignment does not start fetching (seeks fail with ERR__STATE) and
+        // the coordinator refuses commits from outside the group.
+        const old = this.client
+        this.client = null
+        await Promise.race([
+          new Promise<void>((resolve) => old.disconnect(() => resolve())),
+          delay(this.settings.callTimeoutMs)
+        ])
+      }
       if (this.mode === 'subscribe') this.mode = 'none'
       this.topics = []
       this.pattern = null
