@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { AdminClient } from '../src/kafka/client.js'
+import { kafkaLibDir, projectRoot } from '../src/dev/kafka-broker.js'
+import { findJava } from '../src/dev/guard.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -134,4 +136,47 @@ export function cpuSeconds (pids: number[]): number {
     }
   }
   return ticks / 100
+}
+
+/** Kafka's own command-line tools, by the names `npm run kafka` gives them (scripts/kafka.mjs). */
+export const KAFKA_TOOLS = {
+  'producer-perf-test': 'org.apache.kafka.tools.ProducerPerformance',
+  'consumer-perf-test': 'org.apache.kafka.tools.ConsumerPerformance'
+} as const
+
+/**
+ * Runs one of Kafka's tools from the jars the setup cached (the same classpath
+ * and quiet logging as `npm run kafka`) and resolves with its stdout. A
+ * non-zero exit rejects with the end of its stderr: a reference figure that
+ * failed must fail the scenario, not print as zero.
+ */
+export async function runKafkaTool (tool: keyof typeof KAFKA_TOOLS, args: string[], opts: { heapMb?: number } = {}): Promise<string> {
+  const classpath = `${kafkaLibDir(projectRoot())}/*`
+  const child = spawn(findJava(`kafka ${tool}`), [
+    `-Xmx${opts.heapMb ?? 512}m`, '-cp', classpath, `-Dlog4j2.configurationFile=${ROOT}scripts/tools-log4j2.yaml`,
+    KAFKA_TOOLS[tool], ...args
+  ], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000) })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`kafka ${tool} exited with ${code}: ${err.trim()}`)
+  return out
+}
+
+export interface ProducerPerfResult {
+  records: number
+  recordsPerSec: number
+  mbPerSec: number
+  p50: number
+  p99: number
+  p999: number
+}
+
+/** The closing summary line of `kafka-producer-perf-test` (ProducerPerformance.printTotal). */
+export function parseProducerPerf (stdout: string): ProducerPerfResult {
+  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/.exec(stdout.trim().split('\n').pop() ?? '')
+  if (m === null) throw new Error(`kafka producer-perf-test: no summary line in ${JSON.stringify(stdout.slice(-300))}`)
+  return { records: Number(m[1]), recordsPerSec: Number(m[2]), mbPerSec: Number(m[3]), p50: Number(m[4]), p99: Number(m[5]), p999: Number(m[6]) }
 }
