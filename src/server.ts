@@ -197,7 +197,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     res.end(req.method === 'HEAD' ? undefined : r.body)
   }
 
-  function fail (req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  function fail (req: IncomingMessage, res: ServerResponse, err: unknown, extraHeaders?: Record<string, string>): void {
     const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
     if (e.key === 'internal') log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
     else if (e.status >= 500) log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
@@ -206,7 +206,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       write(req, res, { status: 406, body: null })
       return
     }
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
     if (e.key === 'payloadTooLarge') headers.connection = 'close'
     write(req, res, {
@@ -227,7 +227,9 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     const path = q === -1 ? url : url.slice(0, q)
     const match = router.match(req.method ?? 'GET', path)
     if (match.kind !== 'found') {
-      fail(req, res, match.kind === 'not-found' ? new ProxyError('notFound') : new ProxyError('methodNotAllowed'))
+      if (match.kind === 'options') write(req, res, { status: 204, body: null, headers: { allow: match.allow } })
+      else if (match.kind === 'method-not-allowed') fail(req, res, new ProxyError('methodNotAllowed'), { allow: match.allow })
+      else fail(req, res, new ProxyError('notFound'))
       return
     }
     const ctx: Ctx = { req, res, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }

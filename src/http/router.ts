@@ -8,15 +8,29 @@ interface Node<H> {
   statics: Map<string, Node<H>>
   param: { name: string, node: Node<H> } | null
   handlers: Map<string, H>
+  /** The `Allow` header of this path, built when a route is added. */
+  allow: string
 }
 
 function newNode<H> (): Node<H> {
-  return { statics: new Map(), param: null, handlers: new Map() }
+  return { statics: new Map(), param: null, handlers: new Map(), allow: '' }
+}
+
+// RFC 9110 §15.5.6: a 405 carries `Allow`; OPTIONS (§9.3.7) answers it too.
+// HEAD is served wherever GET is (§9.3.2), and OPTIONS wherever a route is.
+function allowOf (methods: Iterable<string>): string {
+  const set = new Set(methods)
+  if (set.has('GET')) set.add('HEAD')
+  set.add('OPTIONS')
+  return [...set].join(', ')
 }
 
 export type RouteMatch<H> =
   | { kind: 'found', handler: H, params: Params }
-  | { kind: 'method-not-allowed', allowed: string[] }
+  /** A path with routes, but none for this method; `allow` is the `Allow` header. */
+  | { kind: 'method-not-allowed', allow: string }
+  /** OPTIONS on a path with routes: answered by the server with `Allow`. */
+  | { kind: 'options', allow: string }
   | { kind: 'not-found' }
 
 export class Router<H> {
@@ -44,6 +58,7 @@ export class Router<H> {
     }
     if (node.handlers.has(method)) throw new Error(`route ${method} ${pattern} defined twice`)
     node.handlers.set(method, handler)
+    node.allow = allowOf(node.handlers.keys())
     return this
   }
 
@@ -65,7 +80,8 @@ export class Router<H> {
     const handler = node.handlers.get(method) ?? (method === 'HEAD' ? node.handlers.get('GET') : undefined)
     if (handler !== undefined) return { kind: 'found', handler, params }
     if (node.handlers.size === 0) return { kind: 'not-found' }
-    return { kind: 'method-not-allowed', allowed: [...node.handlers.keys()] }
+    if (method === 'OPTIONS') return { kind: 'options', allow: node.allow }
+    return { kind: 'method-not-allowed', allow: node.allow }
   }
 }
 

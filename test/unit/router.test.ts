@@ -32,7 +32,9 @@ test('router distinguishes unknown paths from unsupported methods', () => {
   const r = router()
   assert.deepEqual(r.match('GET', '/nope'), { kind: 'not-found' })
   assert.deepEqual(r.match('GET', '/topics/t/partitions'), { kind: 'not-found' })
-  assert.deepEqual(r.match('DELETE', '/topics/t'), { kind: 'method-not-allowed', allowed: ['GET', 'POST'] })
+  assert.deepEqual(r.match('DELETE', '/topics/t'), { kind: 'method-not-allowed', allow: 'GET, POST, HEAD, OPTIONS' })
+  assert.deepEqual(r.match('OPTIONS', '/topics/t'), { kind: 'options', allow: 'GET, POST, HEAD, OPTIONS' })
+  assert.deepEqual(r.match('OPTIONS', '/nothing'), { kind: 'not-found' })
 })
 
 test('router answers HEAD with the GET handler', () => {
