@@ -15,6 +15,7 @@ export const RD = {
   UNKNOWN_TOPIC: -188,
   ALL_BROKERS_DOWN: -187,
   QUEUE_FULL: -184,
+  INVALID_ARG: -186,
   AUTHENTICATION: -169,
   TIMED_OUT: -185,
   TIMED_OUT_QUEUE: -166,
@@ -28,11 +29,22 @@ export const RD = {
   REQUEST_TIMED_OUT: 7,
   MSG_SIZE_TOO_LARGE: 10,
   NETWORK_EXCEPTION: 13,
+  TOPIC_EXCEPTION: 17,
+  RECORD_LIST_TOO_LARGE: 18,
   NOT_ENOUGH_REPLICAS: 19,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
+  INVALID_REQUIRED_ACKS: 21,
   TOPIC_AUTHORIZATION_FAILED: 29,
   CLUSTER_AUTHORIZATION_FAILED: 31,
-  SASL_AUTHENTICATION_FAILED: 58
+  INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_VERSION: 35,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  POLICY_VIOLATION: 44,
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  KAFKA_STORAGE_ERROR: 56,
+  SASL_AUTHENTICATION_FAILED: 58,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87
 } as const
 
 /** The error shape the Kafka client hands to callbacks. */
@@ -75,17 +87,44 @@ const RETRIABLE = new Set<number>([
   RD.TRANSPORT, RD.MSG_TIMED_OUT, RD.UNKNOWN_PARTITION, RD.UNKNOWN_TOPIC, RD.ALL_BROKERS_DOWN,
   RD.QUEUE_FULL, RD.TIMED_OUT, RD.TIMED_OUT_QUEUE, RD.PURGE_QUEUE, RD.PURGE_INFLIGHT,
   RD.UNKNOWN_TOPIC_OR_PART, RD.LEADER_NOT_AVAILABLE, RD.NOT_LEADER_FOR_PARTITION,
-  RD.REQUEST_TIMED_OUT, RD.NETWORK_EXCEPTION, RD.NOT_ENOUGH_REPLICAS, RD.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  RD.REQUEST_TIMED_OUT, RD.NETWORK_EXCEPTION, RD.NOT_ENOUGH_REPLICAS, RD.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  RD.KAFKA_STORAGE_ERROR
 ])
 
-// Delivery failures where the broker provably did not append the record.
-// Anything else reported after the record left the client (a timeout, a lost
-// connection, an append followed by an ISR shrink) may have been written.
+// Delivery failures that leave the record out of Kafka, so a retry cannot
+// duplicate it. The binding does not expose rd_kafka_message_status(), so the
+// state is read from the code, following the persistence status librdkafka
+// itself assigns to each code (rd_kafka_handle_Produce_error in
+// rdkafka_request.c):
+// - client errors raised before the record was sent: the local size limit
+//   (message.max.bytes, same code as the broker's), a full queue, an unknown
+//   topic or partition, an invalid argument, a request that timed out while
+//   still queued, a record purged from the queue, a failed authentication;
+// - errors the broker returns for the whole batch in a produce response
+//   before appending it: validation of its bytes against the topic (size,
+//   invalid record such as a keyless record on a compacted topic, timestamp,
+//   message format, compression), invalid topic or acks, authorization, and
+//   the leader, replica and storage refusals librdkafka retries as
+//   NOT_PERSISTED. With unbounded `retries` (librdkafka's default; the proxy
+//   does not set it) a retried record that finally fails reports
+//   MSG_TIMED_OUT, so these codes reach a delivery report from the attempt
+//   that was refused, not after an earlier attempt that may have landed.
+// Everything else may have been written: a timeout or lost connection after
+// the batch left (TRANSPORT, TIMED_OUT, REQUEST_TIMED_OUT, MSG_TIMED_OUT,
+// which librdkafka marks POSSIBLY_PERSISTED even for a record that never left
+// the queue), an append followed by an ISR shrink
+// (NOT_ENOUGH_REPLICAS_AFTER_APPEND), a record purged in flight, idempotence
+// sequence errors, a fatal producer error, and codes the proxy does not know.
 const NOT_WRITTEN = new Set<number>([
-  RD.UNKNOWN_PARTITION, RD.UNKNOWN_TOPIC, RD.QUEUE_FULL, RD.TIMED_OUT_QUEUE, RD.PURGE_QUEUE,
-  RD.UNKNOWN_TOPIC_OR_PART, RD.MSG_SIZE_TOO_LARGE, RD.NOT_ENOUGH_REPLICAS,
-  RD.TOPIC_AUTHORIZATION_FAILED, RD.CLUSTER_AUTHORIZATION_FAILED, RD.AUTHENTICATION,
-  RD.SASL_AUTHENTICATION_FAILED
+  RD.QUEUE_FULL, RD.UNKNOWN_PARTITION, RD.UNKNOWN_TOPIC, RD.INVALID_ARG, RD.TIMED_OUT_QUEUE,
+  RD.PURGE_QUEUE, RD.AUTHENTICATION,
+  RD.MSG_SIZE_TOO_LARGE, RD.RECORD_LIST_TOO_LARGE, RD.INVALID_RECORD, RD.INVALID_TIMESTAMP,
+  RD.UNSUPPORTED_FOR_MESSAGE_FORMAT, RD.UNSUPPORTED_COMPRESSION_TYPE, RD.UNSUPPORTED_VERSION,
+  RD.TOPIC_EXCEPTION, RD.INVALID_REQUIRED_ACKS, RD.POLICY_VIOLATION,
+  RD.TOPIC_AUTHORIZATION_FAILED, RD.CLUSTER_AUTHORIZATION_FAILED, RD.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  RD.SASL_AUTHENTICATION_FAILED,
+  RD.UNKNOWN_TOPIC_OR_PART, RD.LEADER_NOT_AVAILABLE, RD.NOT_LEADER_FOR_PARTITION, RD.NOT_ENOUGH_REPLICAS,
+  RD.KAFKA_STORAGE_ERROR
 ])
 
 /**

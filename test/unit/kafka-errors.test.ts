@@ -41,3 +41,21 @@ test('request errors: transport problems are 503, never 404', () => {
   }
   assert.equal(requestError(new Error('not kafka')).status, 500)
 })
+
+test('broker refusals of a whole batch are not written; failures after the batch left may be', () => {
+  const refused = [
+    RD.MSG_SIZE_TOO_LARGE, RD.RECORD_LIST_TOO_LARGE, RD.INVALID_RECORD, RD.INVALID_TIMESTAMP, RD.TOPIC_EXCEPTION,
+    RD.INVALID_REQUIRED_ACKS, RD.UNKNOWN_TOPIC_OR_PART, RD.TOPIC_AUTHORIZATION_FAILED, RD.NOT_LEADER_FOR_PARTITION,
+    RD.NOT_ENOUGH_REPLICAS, RD.KAFKA_STORAGE_ERROR, RD.UNSUPPORTED_FOR_MESSAGE_FORMAT
+  ]
+  for (const code of refused) assert.equal(produceError({ code, message: 'x' }, true).persisted, 'no', `code ${code}`)
+  const local = [RD.QUEUE_FULL, RD.UNKNOWN_TOPIC, RD.UNKNOWN_PARTITION, RD.TIMED_OUT_QUEUE, RD.PURGE_QUEUE, RD.INVALID_ARG]
+  for (const code of local) assert.equal(produceError({ code, message: 'x' }, true).persisted, 'no', `code ${code}`)
+  const ambiguous = [
+    RD.MSG_TIMED_OUT, RD.TRANSPORT, RD.TIMED_OUT, RD.REQUEST_TIMED_OUT, RD.NETWORK_EXCEPTION,
+    RD.NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD.PURGE_INFLIGHT, RD.FATAL, RD.DESTROY, RD.BAD_MSG, 45, 46, -1, 9999
+  ]
+  for (const code of ambiguous) assert.equal(produceError({ code, message: 'x' }, true).persisted, 'unknown', `code ${code}`)
+  const invalid = produceError({ code: RD.INVALID_RECORD, message: 'Broker: Invalid record' }, true)
+  assert.deepEqual([invalid.status, invalid.errorCode, invalid.retriable], [500, 50002, false])
+})
