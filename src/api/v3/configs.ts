@@ -26,12 +26,6 @@ interface Scope {
   crn (name: string): string
   /** For messages: "topic t", "broker 1", "the cluster". */
   what: string
-  /**
-   * Whether PUT/DELETE of a name the resource does not list is a 404. Not for
-   * the cluster defaults: DescribeConfigs lists only the defaults already set
-   * there, and any broker config may become one.
-   */
-  checked: boolean
 }
 
 function clusterScope (ctx: Ctx, resources: Resources, cid: string): Scope {
@@ -43,8 +37,7 @@ function clusterScope (ctx: Ctx, resources: Resources, cid: string): Scope {
     listSelf: resources.url(ctx, cid, 'broker-configs'),
     self: (name) => resources.url(ctx, cid, 'broker-configs', name),
     crn: (name) => resources.crn(cid, ['broker-config', name]),
-    what: `cluster ${cid}`,
-    checked: false
+    what: `cluster ${cid}`
   }
 }
 
@@ -56,8 +49,7 @@ function brokerScope (ctx: Ctx, resources: Resources, cid: string, id: number): 
     listSelf: resources.url(ctx, cid, 'brokers', id, 'configs'),
     self: (name) => resources.url(ctx, cid, 'brokers', id, 'configs', name),
     crn: (name) => resources.crn(cid, ['broker', id], ['config', name]),
-    what: `broker ${id}`,
-    checked: true
+    what: `broker ${id}`
   }
 }
 
@@ -69,8 +61,7 @@ function topicScope (ctx: Ctx, resources: Resources, cid: string, topic: string)
     listSelf: resources.url(ctx, cid, 'topics', topic, 'configs'),
     self: (name) => resources.url(ctx, cid, 'topics', topic, 'configs', name),
     crn: (name) => resources.crn(cid, ['topic', topic], ['config', name]),
-    what: `topic ${topic}`,
-    checked: true
+    what: `topic ${topic}`
   }
 }
 
@@ -113,6 +104,56 @@ async function findEntry (admin: ProtocolAdmin, scope: Scope, name: string): Pro
   const entry = (await describe(admin, scope.resource)).find((e) => e.name === name)
   if (entry === undefined) throw new ProxyError('notFound', `Config ${name} cannot be found for ${scope.what}.`)
   return entry
+}
+
+// Dynamic broker configs that IncrementalAlterConfigs accepts but DescribeConfigs
+// lists only once they are set: the replication throttles (Kafka's
+// QuotaConfig.brokerQuotaConfigs; KIP-73, KIP-113).
+const BROKER_QUOTA_CONFIGS: ReadonlySet<string> = new Set([
+  'leader.replication.throttled.rate',
+  'follower.replication.throttled.rate',
+  'replica.alter.log.dirs.io.max.bytes.per.second'
+])
+
+/**
+ * Whether `name` is a broker config Kafka knows: one DescribeConfigs lists
+ * (every config of the broker, defaults included), a replication throttle, or
+ * a listed config scoped to a listener as KIP-103 allows
+ * (`listener.name.<listener>.<config>`, SASL ones also per mechanism:
+ * `listener.name.<listener>.<mechanism>.sasl.<…>`). Kafka stores any other
+ * name at the cluster level without complaint, where nothing reads it.
+ */
+export function isKnownBrokerConfig (name: string, listed: ReadonlySet<string>): boolean {
+  if (listed.has(name) || BROKER_QUOTA_CONFIGS.has(name)) return true
+  const scoped = /^listener\.name\.[^.]+\.(.+)$/.exec(name)?.[1]
+  if (scoped === undefined) return false
+  if (listed.has(scoped)) return true
+  const perMechanism = /^[^.]+\.(sasl\..+)$/.exec(scoped)?.[1]
+  return perMechanism !== undefined && listed.has(perMechanism)
+}
+
+/**
+ * The names a PUT, DELETE or :alter may touch in `scope`; anything else is a
+ * 404 before Kafka is asked to write. A topic has exactly the configs
+ * DescribeConfigs lists for it; a broker and the cluster-wide defaults take
+ * the broker configs `isKnownBrokerConfig` accepts, the cluster's read from
+ * one broker (the defaults resource lists only what is already set there).
+ */
+async function knownNames (admin: ProtocolAdmin, scope: Scope): Promise<(name: string) => boolean> {
+  const listed = new Set((await describe(admin, scope.resource)).map((e) => e.name))
+  if (scope.resource.type === 'TOPIC') return (name) => listed.has(name)
+  if (scope.resource.name === '') {
+    const broker = (await describeCluster(admin)).brokers[0]
+    if (broker !== undefined) for (const e of await describe(admin, { type: 'BROKER', name: String(broker.id) })) listed.add(e.name)
+  }
+  return (name) => isKnownBrokerConfig(name, listed)
+}
+
+async function requireKnown (admin: ProtocolAdmin, scope: Scope, names: string[]): Promise<void> {
+  if (names.length === 0) return
+  const known = await knownNames(admin, scope)
+  const missing = names.find((n) => !known(n))
+  if (missing !== undefined) throw new ProxyError('notFound', `Config ${missing} cannot be found for ${scope.what}.`)
 }
 
 export interface AlterBatch {
@@ -181,7 +222,7 @@ export const registerConfigs: V3Module = (router, deps) => {
     if (value !== undefined && value !== null && typeof value !== 'string') throw bad('value must be a string or null')
     const scope = await scopeOf(ctx, cid)
     const name = ctx.params.name as string
-    if (scope.checked) await findEntry(admin, scope, name)
+    await requireKnown(admin, scope, [name])
     await alter(admin, scope.resource, [{ name, operation: 'SET', value: typeof value === 'string' ? value : null }], false)
     return NO_CONTENT
   }
@@ -189,7 +230,7 @@ export const registerConfigs: V3Module = (router, deps) => {
     const cid = await resources.cluster(ctx)
     const scope = await scopeOf(ctx, cid)
     const name = ctx.params.name as string
-    if (scope.checked) await findEntry(admin, scope, name)
+    await requireKnown(admin, scope, [name])
     await alter(admin, scope.resource, [{ name, operation: 'DELETE', value: null }], false)
     return NO_CONTENT
   }
@@ -197,12 +238,8 @@ export const registerConfigs: V3Module = (router, deps) => {
     const cid = await resources.cluster(ctx)
     const batch = parseAlterBatch(await resources.body(ctx))
     const scope = await scopeOf(ctx, cid)
-    if (scope.checked && batch.ops.length > 0) {
-      // As for PUT/DELETE, a name the resource does not have is a 404 before anything changes.
-      const known = new Set((await describe(admin, scope.resource)).map((e) => e.name))
-      const missing = batch.ops.find((op) => !known.has(op.name))
-      if (missing !== undefined) throw new ProxyError('notFound', `Config ${missing.name} cannot be found for ${scope.what}.`)
-    }
+    // As for PUT/DELETE, a name the resource does not have is a 404 before anything changes.
+    await requireKnown(admin, scope, batch.ops.map((op) => op.name))
     await alter(admin, scope.resource, batch.ops, batch.validateOnly)
     return NO_CONTENT
   }

@@ -145,6 +145,19 @@ export function enumParam<T extends string> (raw: string | null | undefined, val
   return found
 }
 
+/**
+ * A boolean query parameter: `true` or `false` (any case); `false` when
+ * absent; 400 otherwise. JAX-RS (Confluent's proxy) reads every other string
+ * as false, which hides a typo as a silent "no".
+ */
+export function boolParam (query: string, name: string): boolean {
+  const raw = new URLSearchParams(query).get(name)
+  if (raw === null) return false
+  const lower = raw.toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  throw new ProxyError('badRequest', `Bad Request: ${name} must be true or false (got ${JSON.stringify(raw)}).`)
+}
+
 /** A non-negative integer path parameter; 404 `notFound` otherwise (no such resource can exist). */
 export function intParam (ctx: Ctx, name: string): number {
   const raw = ctx.params[name] as string

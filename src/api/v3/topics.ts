@@ -8,7 +8,7 @@ import { NO_CONTENT, type Ctx } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import { isInternalTopic, type ClusterMetadata, type ClusterView, type TopicInfo } from '../../kafka/metadata.js'
 import type { NewTopic } from '../../kafka/protocol/admin.js'
-import { json, type Resources } from './resource.js'
+import { boolParam, json, type Resources } from './resource.js'
 import type { V3Module } from './index.js'
 
 const TOPIC = '/v3/clusters/{cluster_id}/topics/{topic}'
@@ -89,12 +89,17 @@ export function parseCreateTopic (body: Record<string, unknown>): CreateTopicReq
   if (!isValidTopicName(name)) {
     throw new ProxyError('invalidPayload', `Payload error. Invalid topic name ${JSON.stringify(name)}: topic names are 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'.`)
   }
+  // Null is not "absent": the document declares none of these nullable, and
+  // a client that sends null meant something the proxy cannot guess.
+  for (const field of ['partitions_count', 'replication_factor', 'replicas_assignments', 'configs', 'validate_only']) {
+    if (body[field] === null) throw bad(`${field} must not be null`)
+  }
   const assignments = parseAssignments(body.replicas_assignments)
   const configs: NewTopic['configs'] = []
-  if (body.configs !== undefined && body.configs !== null) {
+  if (body.configs !== undefined) {
     if (!Array.isArray(body.configs)) throw bad('configs must be an array of {name, value}')
     for (const c of body.configs as unknown[]) {
-      if (typeof c !== 'object' || c === null) throw bad('configs must be an array of {name, value}')
+      if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad('configs must be an array of {name, value}')
       const { name: cn, value } = c as Record<string, unknown>
       if (typeof cn !== 'string' || cn === '') throw bad('every config needs a name')
       if (value !== undefined && value !== null && typeof value !== 'string') throw bad(`config ${cn}: value must be a string or null`)
@@ -141,15 +146,16 @@ function parseAssignments (raw: unknown): NewTopic['assignments'] {
 }
 
 function optionalInt (raw: unknown, name: string, min: number): number {
-  if (raw === undefined || raw === null) return -1
+  if (raw === undefined) return -1
   if (!Number.isSafeInteger(raw) || (raw as number) < min || (raw as number) > 2147483647) {
     throw bad(`${name} must be an integer of at least ${min}`)
   }
   return raw as number
 }
 
+/** An optional boolean body field; null is refused like any other non-boolean. */
 export function optionalBool (raw: unknown, name: string): boolean {
-  if (raw === undefined || raw === null) return false
+  if (raw === undefined) return false
   if (typeof raw !== 'boolean') throw bad(`${name} must be a boolean`)
   return raw
 }
@@ -164,6 +170,10 @@ export const registerTopics: V3Module = (router, deps) => {
   router
     .add('GET', '/v3/clusters/{cluster_id}/topics', async (ctx) => {
       const cid = await resources.cluster(ctx)
+      // Checked so a typo is not a silent "no"; authorized_operations (optional
+      // in TopicData) is not reported: that needs Metadata v10+, which the
+      // protocol admin client does not speak.
+      boolParam(ctx.query, 'includeAuthorizedOperations')
       const view = await metadata.current()
       const data = [...view.topics.values()]
         .filter((t) => !isInternalTopic(t.name))
@@ -195,6 +205,7 @@ export const registerTopics: V3Module = (router, deps) => {
     })
     .add('GET', TOPIC, async (ctx) => {
       const cid = await resources.cluster(ctx)
+      boolParam(ctx.query, 'include_authorized_operations')
       return json(200, topicData(ctx, resources, cid, await resolveTopic(ctx, metadata)))
     })
     .add('PATCH', TOPIC, async (ctx) => {
