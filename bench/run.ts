@@ -16,7 +16,7 @@ import rdkafka from '@confluentinc/kafka-javascript'
 import { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } from '../src/dev/kafka-broker.js'
 import { startRegistry, REGISTRY_VERSION } from '../src/dev/schema-registry.js'
 import { defaultConfig } from '../src/config/schema.js'
-import { bootProxy, cpuSeconds, createTopic, median, rssOf, runJson, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
+import { bootProxy, cpuSeconds, createTopic, median, parseProducerPerf, rssOf, runJson, runKafkaTool, sampleRss, sleep, stopChild, ROOT, type ProxyProcess } from './lib.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -70,6 +70,10 @@ interface ScenarioResult {
   target: string
   met: boolean | null
   runs: { proxy: Measure[], native: Measure[] }
+  /** Settings of the baseline client, printed with the results. */
+  baselineSettings?: Record<string, unknown>
+  /** A second reference from Kafka's own Java tools, measured in the same rounds. */
+  reference?: { tool: string, recordsPerSec: number, runs: number[], settings: Record<string, unknown> }
   extra?: Record<string, number | string>
 }
 
@@ -222,11 +226,12 @@ async function main (): Promise<void> {
       const contentType = `application/vnd.kafka.${format}.v2+json`
       // Warm up both paths (JIT, connections, metadata).
       await cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: 2 })
+      const java = javaReference()
       const runs = await interleave(ROUNDS,
         async () => {
-          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, String(wireValueBytes), String(DURATION_S * 1000), String(CONNECTIONS * records)])
-          const rps = r.records / r.seconds
-          return { recordsPerSec: rps, mbPerSec: rps * wireValueBytes / 1e6, errors: r.errors }
+          const n = await nativeProduce(bootstrap, topic, wireValueBytes)
+          await java.run(bootstrap, topic, wireValueBytes, n.recordsPerSec)
+          return n
         },
         () => withRss(p, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: DURATION_S })))
       const proxySummary = summarize(runs.proxy)
@@ -235,13 +240,16 @@ async function main (): Promise<void> {
       results.push({
         name,
         description,
-        baseline: 'native librdkafka producer from Node, same properties (acks=all, idempotence, linger.ms=5)',
+        baseline: NATIVE_PRODUCE_BASELINE,
         proxy: proxySummary,
         native: nativeSummary,
         ratio,
         target: name === 'v2-binary-100x100B' ? '>= 0.90x native' : 'reported',
         met: name === 'v2-binary-100x100B' ? ratio >= 0.9 : null,
-        runs
+        runs,
+        baselineSettings: nativeProduceSettings,
+        reference: java.summary(),
+        extra: librdkafkaAcked(runs.native)
       })
     }
 
@@ -268,24 +276,22 @@ async function main (): Promise<void> {
       const opts = { path: `/topics/${topic}`, body, contentType, records: 100, valueBytes: encodedBytes, durationS: DURATION_S }
       await cannon(p.url, { ...opts, durationS: 2 })
       const runs = await interleave(ROUNDS,
-        async () => {
-          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, String(encodedBytes), String(DURATION_S * 1000), String(CONNECTIONS * 100)])
-          const rps = r.records / r.seconds
-          return { recordsPerSec: rps, mbPerSec: rps * encodedBytes / 1e6, errors: r.errors }
-        },
+        () => nativeProduce(bootstrap, topic, encodedBytes),
         () => withRss(p, () => cannon(p.url, opts)))
       const proxySummary = summarize(runs.proxy)
       const nativeSummary = summarize(runs.native)
       results.push({
         name: 'v2-avro-100x100B',
         description: '100 Avro records of about 100 B per request by value_schema_id, 32 connections',
-        baseline: 'native librdkafka producer from Node producing the same encoded bytes',
+        baseline: 'native librdkafka producer from Node producing the same encoded bytes, unbounded',
         proxy: proxySummary,
         native: nativeSummary,
         ratio: proxySummary.recordsPerSec / nativeSummary.recordsPerSec,
         target: 'reported',
         met: null,
-        runs
+        runs,
+        baselineSettings: nativeProduceSettings,
+        extra: librdkafkaAcked(runs.native)
       })
     }
 
@@ -296,11 +302,12 @@ async function main (): Promise<void> {
       await createTopic(bootstrap, topic, 3)
       await sleep(500)
       await streamProduce(p.url, topic, 2)
+      const java = javaReference()
       const runs = await interleave(ROUNDS,
         async () => {
-          const r = await runJson<{ records: number, seconds: number, errors: number }>('native-produce.ts', [bootstrap, topic, '100', String(DURATION_S * 1000), String(STREAM_WINDOW)])
-          const rps = r.records / r.seconds
-          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: r.errors }
+          const n = await nativeProduce(bootstrap, topic, 100)
+          await java.run(bootstrap, topic, 100, n.recordsPerSec)
+          return n
         },
         () => withRss(p, () => streamProduce(p.url, topic, DURATION_S)))
       const proxySummary = summarize(runs.proxy)
@@ -309,13 +316,16 @@ async function main (): Promise<void> {
       results.push({
         name: 'v3-stream-1x100B',
         description: `one streaming connection, records of 100 B (BINARY), up to ${STREAM_WINDOW} unacknowledged`,
-        baseline: `native librdkafka producer from Node, same properties, window ${STREAM_WINDOW}`,
+        baseline: NATIVE_PRODUCE_BASELINE,
         proxy: proxySummary,
         native: nativeSummary,
         ratio,
         target: '>= 0.90x native',
         met: ratio >= 0.9,
-        runs
+        runs,
+        baselineSettings: nativeProduceSettings,
+        reference: java.summary(),
+        extra: librdkafkaAcked(runs.native)
       })
     }
 
@@ -463,6 +473,15 @@ async function main (): Promise<void> {
   const file = path.join(ROOT, 'bench', 'results', flags.out ?? 'latest.json')
   writeFileSync(file, JSON.stringify({ environment, scenarios: results, rss }, null, 2) + '\n')
   printTable(results)
+  const settingsShown = new Set<string>()
+  for (const r of results) {
+    for (const [who, settings] of [[r.baseline, r.baselineSettings], [r.reference?.tool, r.reference?.settings]] as const) {
+      if (settings === undefined || who === undefined) continue
+      const line = `${who}: ${JSON.stringify(settings)}`
+      if (!settingsShown.has(line)) process.stdout.write(`\n${line}\n`)
+      settingsShown.add(line)
+    }
+  }
   process.stdout.write(`\nresults: ${path.relative(ROOT, file)}\n`)
   const failed = results.filter((r) => r.proxy.errors > 0 || r.native.errors > 0)
   if (failed.length > 0) {
@@ -494,6 +513,53 @@ async function startNoop (): Promise<{ child: import('node:child_process').Child
     })
   })
   return { child, url: `http://127.0.0.1:${port}` }
+}
+
+const NATIVE_PRODUCE_BASELINE = 'native librdkafka producer from Node, the proxy\'s producer properties, no bound on records in flight but librdkafka\'s queue; rate = records until the last delivery report reached JavaScript'
+
+// The native producer's properties and loop, from its latest run.
+let nativeProduceSettings: Record<string, unknown> | undefined
+
+/** One run of bench/native-produce.ts on the scenario's topic and record size. */
+async function nativeProduce (bootstrap: string, topic: string, valueBytes: number): Promise<Measure & { librdkafkaAckedPerSec: number }> {
+  const r = await runJson<{ records: number, seconds: number, errors: number, flushedSeconds: number, settings: Record<string, unknown> }>('native-produce.ts', [bootstrap, topic, String(valueBytes), String(DURATION_S * 1000)])
+  nativeProduceSettings = r.settings
+  const rps = r.records / r.seconds
+  return { recordsPerSec: rps, mbPerSec: rps * valueBytes / 1e6, errors: r.errors, librdkafkaAckedPerSec: r.records / r.flushedSeconds }
+}
+
+/** The rate at which librdkafka had its acks, before its reports reached JavaScript. */
+function librdkafkaAcked (runs: Measure[]): Record<string, number> {
+  return { nativeLibrdkafkaAckedPerSec: median(runs.map((r) => (r as { librdkafkaAckedPerSec?: number }).librdkafkaAckedPerSec ?? Number.NaN)) }
+}
+
+/**
+ * Kafka's own `kafka-producer-perf-test` (the Java client) on the same topic
+ * and record size with the proxy's producer settings, one run per round. Its
+ * record count aims at the round's duration from the rate seen so far.
+ */
+function javaReference (): { run: (bootstrap: string, topic: string, valueBytes: number, nativeRate: number) => Promise<void>, summary: () => NonNullable<ScenarioResult['reference']> } {
+  const p = defaults.producer
+  const settings = {
+    acks: p.acks,
+    'enable.idempotence': p.enable_idempotence,
+    'linger.ms': p.linger_ms,
+    'batch.size': p.batch_bytes,
+    'max.in.flight.requests.per.connection': p.max_in_flight,
+    'compression.type': p.compression
+  }
+  const rates: number[] = []
+  return {
+    async run (bootstrap, topic, valueBytes, nativeRate) {
+      const rate = rates.length > 0 ? median(rates) : Math.max(nativeRate, 100_000) * 1.5
+      const out = await runKafkaTool('producer-perf-test', [
+        '--topic', topic, '--num-records', String(Math.round(rate * DURATION_S)), '--record-size', String(valueBytes), '--throughput', '-1',
+        '--producer-props', `bootstrap.servers=${bootstrap}`, ...Object.entries(settings).map(([k, v]) => `${k}=${String(v)}`)
+      ])
+      rates.push(parseProducerPerf(out).recordsPerSec)
+    },
+    summary: () => ({ tool: 'kafka-producer-perf-test', recordsPerSec: median(rates), runs: rates, settings: { ...settings, 'record.size': 'the scenario\'s', throughput: -1 } })
+  }
 }
 
 // Records a streaming client keeps unacknowledged: below the proxy's own
@@ -608,9 +674,9 @@ function fmt (n: number | undefined, digits = 0): string {
 }
 
 function printTable (results: ScenarioResult[]): void {
-  const rows = [['scenario', 'proxy rec/s', 'proxy MB/s', 'baseline rec/s', 'ratio', 'p50 ms', 'p99 ms', 'p999 ms', 'errors', 'peak RSS MiB', 'cores proxy/broker/loadgen', 'target', 'met']]
+  const rows = [['scenario', 'proxy rec/s', 'proxy MB/s', 'baseline rec/s', 'java rec/s', 'ratio', 'p50 ms', 'p99 ms', 'p999 ms', 'errors', 'peak RSS MiB', 'cores proxy/broker/loadgen', 'target', 'met']]
   for (const r of results) {
-    rows.push([r.name, fmt(r.proxy.recordsPerSec), fmt(r.proxy.mbPerSec, 1), fmt(r.native.recordsPerSec), fmt(r.ratio, 2),
+    rows.push([r.name, fmt(r.proxy.recordsPerSec), fmt(r.proxy.mbPerSec, 1), fmt(r.native.recordsPerSec), fmt(r.reference?.recordsPerSec), fmt(r.ratio, 2),
       fmt(r.proxy.p50, 1), fmt(r.proxy.p99, 1), fmt(r.proxy.p999, 1), String(r.proxy.errors + r.native.errors), fmt(r.proxy.rssPeakMiB),
       r.proxy.cores === undefined ? '-' : `${fmt(r.proxy.cores.proxy, 2)}/${fmt(r.proxy.cores.broker, 2)}/${fmt(r.proxy.cores.loadgen, 2)}`, r.target, r.met === null ? '-' : r.met ? 'yes' : 'no'])
   }

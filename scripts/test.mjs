@@ -68,7 +68,9 @@ async function main () {
     const dataDir = join(tempDir, 'broker')
     const registryDataDir = join(tempDir, 'schema-registry')
     // The registry keeps its schemas in its own H2 file, not in Kafka, so both JVMs start at once.
-    brokerStarting = startBroker({ libDir, dataDir })
+    // Auto-creation off, so a typo'd topic in a test is a 40401 rather than a new topic; the
+    // dev-mode tests (seed examples) boot their own broker with dev mode's default (on).
+    brokerStarting = startBroker({ libDir, dataDir, properties: { 'auto.create.topics.enable': 'false' } })
     registryStarting = startRegistry({ root: projectRoot(), dataDir: registryDataDir })
     const [brokerResult, registryResult] = await Promise.allSettled([brokerStarting, registryStarting])
     const failures = [brokerResult, registryResult].filter((r) => r.status === 'rejected')

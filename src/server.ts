@@ -26,6 +26,8 @@ import { consumerHandlers } from './api/v2/consumers.js'
 import { registerV3 } from './api/v3/index.js'
 import { Resources } from './api/v3/resource.js'
 import { createProtocolAdmin } from './kafka/protocol/client.js'
+import { TopicAutoCreate } from './kafka/auto-create.js'
+import { SubscriptionWatch } from './kafka/subscription-watch.js'
 import { ConsumerManager } from './kafka/consumers.js'
 import { createDirectory } from './cluster/directory.js'
 import { SchemaRegistryClient } from './serdes/registry.js'
@@ -119,6 +121,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     properties: config.kafka.admin,
     log
   })
+  metadata.setAutoCreate(new TopicAutoCreate(admin, metadata, {
+    mode: config.kafka.auto_create_topics,
+    requestTimeoutMs: config.kafka.request_timeout_ms
+  }, log))
   const topics = topicHandlers(metadata, admin)
   const brokers = brokerHandlers(metadata)
   const partitions = partitionHandlers(metadata, producer, config.kafka.request_timeout_ms)
@@ -132,7 +138,9 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     strategies
   })
   const health = healthHandlers(metadata, () => draining)
+  const watch = new SubscriptionWatch(metadata, config.kafka.metadata_refresh_ms, log)
   const consumer = consumerHandlers({
+    topics: { metadata, watch },
     manager: consumers,
     consumer: config.consumer,
     registry,
@@ -316,6 +324,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     }
     if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
     // Consumers leave their groups now so their partitions move on at once.
+    watch.stop()
     await consumers.close()
     await closeV3()
     await admin.close()

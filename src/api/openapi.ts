@@ -607,13 +607,15 @@ const RESPONSES: JsonObject = {
 
 const V2_PRODUCE_MEDIA = ['binary', 'json', 'avro', 'jsonschema', 'protobuf']
   .flatMap((f) => [`application/vnd.kafka.${f}.v2+json`, `application/vnd.kafka.${f}.v1+json`])
+  // Confluent's v1 generic types, binary records (src/http/media.ts).
+  .concat(['application/vnd.kafka.v1+json', 'application/vnd.kafka+json', 'application/octet-stream'])
 
 function v2ProduceBody (): JsonObject {
   const content: JsonObject = {}
   for (const m of V2_PRODUCE_MEDIA) content[m] = { schema: ref('V2ProduceRequest') }
   return {
     required: true,
-    description: 'The Content-Type names the embedded format of keys and values (binary: base64 strings; json: any JSON; avro, jsonschema, protobuf: the JSON form of the schema, with key_schema/value_schema or *_schema_id). v1 types are aliases.',
+    description: 'The Content-Type names the embedded format of keys and values (binary: base64 strings; json: any JSON; avro, jsonschema, protobuf: the JSON form of the schema, with key_schema/value_schema or *_schema_id). v1 types are aliases; as in Confluent\'s v1, application/vnd.kafka.v1+json, application/vnd.kafka+json and application/octet-stream mean binary.',
     content
   }
 }

@@ -177,6 +177,12 @@ export const configSchema = {
           default: 5000,
           minimum: 1
         },
+        auto_create_topics: {
+          type: 'string',
+          description: 'Whether a produce (v2, v3) or v2 subscribe to a topic that does not exist creates it, with the brokers\' num.partitions and default.replication.factor: "broker" when the brokers\' auto.create.topics.enable is true (read through the admin API, cached for a minute), "always" even when it is false, "never" not at all. A topic that is not created is 404/40401 at once.',
+          default: 'broker',
+          enum: ['broker', 'always', 'never']
+        },
         producer: {
           type: 'object',
           description: 'Operator-only librdkafka producer properties, applied after every property the proxy sets. Never reachable from API requests.',
@@ -496,6 +502,7 @@ export interface KafkaConfig {
   metadata_refresh_ms: number
   unreachable_after_ms: number
   request_timeout_ms: number
+  auto_create_topics: 'broker' | 'always' | 'never'
   producer: PassthroughProperties
   consumer: PassthroughProperties
   admin: PassthroughProperties

@@ -210,7 +210,10 @@ function serverProperties (opts: BrokerOptions, paths: Paths, host: string, port
     'share.coordinator.state.topic.replication.factor': '1',
     'share.coordinator.state.topic.min.isr': '1',
     'group.initial.rebalance.delay.ms': '0',
-    'auto.create.topics.enable': 'false',
+    // Kafka's default, and what Confluent's quickstart runs: the first produce
+    // to a missing topic creates it (see kafka.auto_create_topics). The test
+    // harness turns it off to test the refusal.
+    'auto.create.topics.enable': 'true',
     'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
     'allow.everyone.if.no.acl.found': 'true',
     'super.users': 'User:ANONYMOUS',

@@ -45,6 +45,21 @@ function parseRequestMedia (header: string): RequestMedia | null {
   return { format: format as EmbeddedFormat | null, version: m[2] === '1' ? 1 : 2, vendor: true }
 }
 
+// Confluent's v1 produce (TopicsResource and PartitionsResource
+// produceBinary) also took binary records under its generic types. Plain
+// application/json was one of them, but v2 refuses it (415) because it does not
+// say whether values are base64 or JSON: read as binary, a JSON string that
+// happens to be valid base64 would be stored as other bytes without an error.
+// The other three never meant anything else.
+const V1_GENERIC_PRODUCE = new Set<string>([MEDIA.v1, 'application/vnd.kafka+json', 'application/octet-stream'])
+
+/** True for a Content-Type that Confluent's v1 produce read as binary records without naming the format. */
+export function isV1GenericProduce (header: string | undefined): boolean {
+  if (header === undefined) return false
+  const semi = header.indexOf(';')
+  return V1_GENERIC_PRODUCE.has((semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase())
+}
+
 const requestMediaCache = new Map<string, RequestMedia | null>()
 
 /** Parses a Content-Type header; null when it is absent or not one of ours. */

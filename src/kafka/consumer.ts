@@ -285,16 +285,17 @@ export class ConsumerInstance {
 
   /**
    * Commits explicit offsets (already the next offset to read), or what was
-   * delivered from the partitions still assigned when null, and returns once
-   * the group coordinator has them.
+   * delivered from the partitions still assigned when null, and returns what
+   * it committed once the group coordinator has it.
    */
-  commit (offsets: OffsetRequest[] | null): Promise<void> {
+  commit (offsets: OffsetRequest[] | null): Promise<OffsetRequest[]> {
     return this.serial(async () => {
       const list: OffsetRequest[] = offsets ?? this.deliveredStillAssigned()
-      if (list.length === 0) return
+      if (list.length === 0) return list
       const client = await this.connect()
       await this.sendCommit(client, list)
       await this.confirmCommitted(client, list)
+      return list
     })
   }
 
@@ -430,8 +431,11 @@ export class ConsumerInstance {
       client.setDefaultConsumeTimeout(Math.min(STEP_MS, remaining))
       const batch = await new Promise<ConsumerMessage[]>((resolve, reject) => {
         client.consume(this.settings.maxPollRecords, (err, messages) => {
-          if (err !== null && err !== undefined) reject(requestError(err))
-          else resolve(messages)
+          // librdkafka reports a subscribed topic that does not exist (yet)
+          // as a consumer error; the subscription stays, and the topic is
+          // consumed once it appears, so the read just has nothing from it.
+          if (err !== null && err !== undefined && !(this.mode === 'subscribe' && isMissingTopic(err))) reject(requestError(err))
+          else resolve(messages ?? [])
         })
       })
       const left = take(batch)
@@ -465,6 +469,11 @@ export class ConsumerInstance {
       await new Promise<void>((resolve) => client.disconnect(() => resolve()))
     })
   }
+}
+
+function isMissingTopic (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === RD.UNKNOWN_TOPIC_OR_PART || code === RD.UNKNOWN_TOPIC
 }
 
 function illegalState (detail: string): ProxyError {

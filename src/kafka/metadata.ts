@@ -5,6 +5,7 @@
 // client timeouts, and the background refresh notices the recovery.
 import type { KafkaProducer } from './producer.js'
 import type { Metadata } from './client.js'
+import type { TopicAutoCreate } from './auto-create.js'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
@@ -53,6 +54,7 @@ export class ClusterMetadata {
   private inflight: Promise<ClusterView> | null = null
   private timer: NodeJS.Timeout | null = null
   private readonly misses = new Map<string, number>()
+  private creator: TopicAutoCreate | null = null
 
   constructor (
     private readonly producer: KafkaProducer,
@@ -153,6 +155,30 @@ export class ClusterMetadata {
     const found = view.topics.get(name) ?? null
     if (found === null) this.misses.set(name, Date.now())
     return found
+  }
+
+  /** Lets writes to a missing topic create it, as the policy decides. */
+  setAutoCreate (creator: TopicAutoCreate): void {
+    this.creator = creator
+    creator.warm()
+  }
+
+  /**
+   * The topic a write (produce, subscribe) goes to: as `topic()`, but a topic
+   * the cluster does not have is created first when the auto-creation policy
+   * allows. Null means it does not exist and will not be created: 40401.
+   */
+  async writableTopic (name: string): Promise<TopicInfo | null> {
+    const found = await this.topic(name)
+    if (found !== null || this.creator === null) return found
+    const created = await this.creator.create(name)
+    if (created !== null) this.misses.delete(name)
+    return created
+  }
+
+  /** Whether a write to a missing topic would create it now. */
+  async createsMissingTopics (): Promise<boolean> {
+    return this.creator !== null && await this.creator.allowed()
   }
 
   cached (): ClusterView | null {

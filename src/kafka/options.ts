@@ -35,8 +35,12 @@ export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig
     // key bytes, positive, modulo the partition count (Java's
     // BuiltInPartitioner). Unkeyed records are spread randomly.
     partitioner: 'murmur2_random',
-    // The proxy answers 40401 for unknown topics; producing must never create
-    // one as a side effect of a metadata request.
+    // librdkafka's allow.auto.create.topics (a producer and consumer
+    // property) makes the client's Metadata requests for a topic ask the
+    // broker to create it, which a broker with auto.create.topics.enable=true
+    // does. Off: topics are created only by kafka.auto_create_topics
+    // (./auto-create.ts), so a topic deleted while records are queued for it
+    // is never silently recreated.
     'allow.auto.create.topics': false,
     // Enough queue for many concurrent HTTP batches before QUEUE_FULL (a
     // retriable 503-class per-record error) is reported.

@@ -18,7 +18,9 @@ export interface OwnBroker {
   restart (): Promise<RunningBroker>
 }
 
-export async function startOwnBroker (t: TestContext, properties: Record<string, string> = {}): Promise<OwnBroker> {
+export async function startOwnBroker (t: TestContext, overrides: Record<string, string> = {}): Promise<OwnBroker> {
+  // Like the harness broker (scripts/test.mjs): auto-creation off unless a test turns it on.
+  const properties = { 'auto.create.topics.enable': 'false', ...overrides }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kafka-test-'))
   const own: OwnBroker = {
     dataDir,

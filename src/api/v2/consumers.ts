@@ -13,6 +13,8 @@ import { renderDecoded, renderRecords } from '../../serdes/v2-consume.js'
 import { decodeRecordBatch, isSchemaFormat } from '../../serdes/schema-formats.js'
 import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import type { ConsumerMessage } from '../../kafka/client.js'
+import type { ClusterMetadata } from '../../kafka/metadata.js'
+import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
 
 /** Finds the process that owns an instance this process does not have. */
@@ -33,6 +35,8 @@ export interface ConsumerDeps {
   /** Base URL for base_uri; empty means from the request's Host header. */
   advertisedUrl: string
   routing: InstanceRouting | null
+  /** Subscribing to missing topics: created when auto-creation allows, else watched until they appear. */
+  topics?: { metadata: ClusterMetadata, watch: SubscriptionWatch }
 }
 
 const serializeCreated = fjs({
@@ -54,6 +58,16 @@ const serializePartitions = fjs({
     }
   },
   required: ['partitions']
+})
+// Confluent's v1 commit answers one entry per committed partition, with the
+// offset of the last record consumed (the v1 consumer committed exactly that).
+const serializeV1Commit = fjs({
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { topic: { type: 'string' }, partition: { type: 'integer' }, consumed: { type: 'integer' }, committed: { type: 'integer' } },
+    required: ['topic', 'partition', 'consumed', 'committed']
+  }
 })
 const serializeCommitted = fjs({
   type: 'object',
@@ -208,6 +222,26 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     return renderDecoded(records, decoded)
   }
 
+  /**
+   * Subscribes to a topic list. A topic the cluster does not have is created
+   * first when the auto-creation policy allows (as a Java consumer's
+   * metadata request would have the broker do); otherwise the subscription
+   * still stands, and is renewed once the topic appears (see
+   * src/kafka/subscription-watch.ts).
+   */
+  async function subscribeTopics (instance: ConsumerInstance, list: string[]): Promise<void> {
+    const topics = deps.topics
+    const missing: string[] = []
+    if (topics !== undefined) {
+      for (const t of topics.watch.missing(list)) {
+        const found = await topics.metadata.writableTopic(t).catch(() => null)
+        if (found === null) missing.push(t)
+      }
+    }
+    await instance.subscribe(list, null)
+    topics?.watch.watch(instance, list, missing)
+  }
+
   function offsetRequests (body: JsonObject | null): OffsetRequest[] {
     return requiredArray(body, 'offsets').map((o, i) => {
       if (!isObject(o)) throw new ProxyError('badRequest', `offsets[${i}] must be an object`)
@@ -248,7 +282,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       } else {
         const list = requiredArray(body, 'topics').map((t, i) => topicName(t, `topics[${i}]`))
         if (list.length === 0) throw new ProxyError('unprocessable', 'topics may not be empty')
-        await instance.subscribe(list, null)
+        await subscribeTopics(instance, list)
       }
       return NO_CONTENT
     }),
@@ -273,7 +307,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     topicRecords: (ctx) => onInstance(ctx, async (instance) => {
       const topic = ctx.params.topic as string
       const current = instance.subscription()
-      if (!current.includes(topic)) await instance.subscribe([...current, topic], null)
+      if (!current.includes(topic)) await subscribeTopics(instance, [...current, topic])
       return await read(ctx, instance)
     }),
 
@@ -284,8 +318,9 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       const offsets = body === null || body.offsets === undefined || body.offsets === null
         ? null
         : offsetRequests(body).map((o) => ({ ...o, offset: o.offset + 1 }))
-      await instance.commit(offsets)
-      return reply(200, type, '[]')
+      const committed = await instance.commit(offsets)
+      if (type !== MEDIA.v1) return reply(200, type, '[]')
+      return reply(200, type, serializeV1Commit(committed.map((o) => ({ topic: o.topic, partition: o.partition, consumed: o.offset - 1, committed: o.offset - 1 }))))
     }),
 
     committed: (ctx) => onInstance(ctx, async (instance) => {

@@ -5,7 +5,7 @@
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { requestMedia, versionedNegotiator } from '../../http/media.js'
+import { isV1GenericProduce, negotiator, requestMedia, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
@@ -82,6 +82,7 @@ function notWritten (err: unknown): unknown {
 
 export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toPartition: Handler } {
   const negotiate = versionedNegotiator()
+  const negotiateV1 = negotiator(V1_OFFERS)
 
   async function decode (format: PlainFormat, body: Buffer): Promise<DecodedBatch> {
     if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body)
@@ -108,7 +109,7 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
 
   async function prepare (ctx: Ctx, format: string, topicName: string): Promise<Prepared> {
     const body = await readBody(ctx.req, deps.maxBodyBytes)
-    const topic = await deps.metadata.topic(topicName)
+    const topic = await deps.metadata.writableTopic(topicName)
     if (topic === null) throw new ProxyError('topicNotFound', `Topic ${topicName} not found.`)
     if (!isSchemaFormat(format)) return { batch: await decode(format as PlainFormat, body), topic, keySchemaId: null, valueSchemaId: null }
     // Schemas are resolved (registry I/O) on the event loop; encoding large batches happens in the pool.
@@ -129,15 +130,18 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
   }
 
   async function produce (ctx: Ctx, pathPartition: number | null): Promise<Reply> {
-    const media = requestMedia(ctx.req.headers['content-type'])
-    if (media === null || !media.vendor || media.format === null) throw new ProxyError('unsupportedMediaType')
-    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
+    const contentType = ctx.req.headers['content-type']
+    const media = requestMedia(contentType)
+    const v1Generic = isV1GenericProduce(contentType)
+    const format = media !== null && media.vendor && media.format !== null ? media.format : v1Generic ? 'binary' : null
+    if (format === null) throw new ProxyError('unsupportedMediaType')
+    const type = v1Generic ? negotiateV1(ctx.req.headers.accept) : negotiate(ctx.req.headers.accept, contentType)
     if (type === null) throw new ProxyError('notAcceptable')
 
     const topicName = ctx.params.topic as string
     let prepared: Prepared
     try {
-      prepared = await prepare(ctx, media.format, topicName)
+      prepared = await prepare(ctx, format, topicName)
       await checkPartitions(prepared, pathPartition, topicName)
     } catch (err) {
       throw notWritten(err)

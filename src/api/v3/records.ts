@@ -187,7 +187,7 @@ function success (clusterId: string, topic: string, rec: V3Record, r: RecordResu
 
 export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batch: Handler } {
   async function requireTopic (name: string): Promise<TopicInfo> {
-    const topic = await deps.metadata.topic(name)
+    const topic = await deps.metadata.writableTopic(name)
     if (topic === null) throw new ProxyError('topicNotFound', `Topic ${name} not found.`)
     return topic
   }
