@@ -30,7 +30,7 @@ const produceResponse = { offsets: Array.from({ length: 100 }, (_, i) => ({ part
 const compiled = fjs(offsetsSchema)
 
 const messages: ConsumerMessage[] = Array.from({ length: 500 }, (_, i) => ({ topic: 'bench', partition: i % 6, offset: 1_000_000 + i, key: null, value: Buffer.alloc(100, 97), size: 100, timestamp: 1_700_000_000_000 + i, headers: [] }))
-const rendered = JSON.parse(renderRecords('binary', messages)) as unknown[]
+const rendered = JSON.parse(renderRecords('binary', messages).body) as unknown[]
 const recordsSchema = fjs({ type: 'array', items: { type: 'object', properties: { topic: { type: 'string' }, key: { type: 'string', nullable: true }, value: { type: 'string', nullable: true }, partition: { type: 'integer' }, offset: { type: 'integer' }, timestamp: { type: 'integer', nullable: true }, headers: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, value: { type: 'string' } } } } } } })
 
 const rows = [

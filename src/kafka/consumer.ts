@@ -373,9 +373,11 @@ export class ConsumerInstance {
    * collected, or the next record would exceed `maxBytes` (that record stays
    * for the next read). `render` turns the records into the response; only
    * when it succeeds do they count as delivered, so a record that cannot be
-   * rendered is never lost.
+   * rendered is never lost. `delivered`, when given, says how many of the
+   * records (a prefix) the rendered response holds; the rest are kept for the
+   * next read, so a response can end before a record it cannot render.
    */
-  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>): Promise<T> {
+  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>, delivered?: (rendered: T) => number): Promise<T> {
     return this.serial(async () => {
       if (this.mode === 'none') throw illegalState('Consumer is not subscribed to any topics or assigned any partitions')
       const client = await this.connect()
@@ -392,6 +394,11 @@ export class ConsumerInstance {
       } catch (err) {
         this.held = records.concat(this.held)
         throw err
+      }
+      const count = delivered === undefined ? records.length : delivered(rendered)
+      if (count < records.length) {
+        this.held = records.slice(count).concat(this.held)
+        records = records.slice(0, count)
       }
       this.markDelivered(client, records)
       this.touch()

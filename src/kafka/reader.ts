@@ -99,11 +99,14 @@ export class ReaderPool {
   /**
    * Reads one page of a partition. `render` turns it into the response; when
    * it throws, the records are kept for the next read from the same offset.
+   * `delivered`, when given, says how many of the page's records (a prefix)
+   * the response holds; the reader then stops before the rest and keeps them,
+   * so the next read from there continues on this reader.
    */
-  async read<T> (req: PartitionRead, render: (page: PartitionPage) => T | Promise<T>): Promise<T> {
+  async read<T> (req: PartitionRead, render: (page: PartitionPage) => T | Promise<T>, delivered?: (rendered: T) => number): Promise<T> {
     if (this.closed) throw new ProxyError('shuttingDown')
     const reader = this.acquire(req)
-    const run = this.run(reader, req, render)
+    const run = this.run(reader, req, render, delivered)
     reader.running = run.catch(() => {})
     try {
       return await run
@@ -139,7 +142,7 @@ export class ReaderPool {
     return reader
   }
 
-  private async run<T> (reader: Reader, req: PartitionRead, render: (page: PartitionPage) => T | Promise<T>): Promise<T> {
+  private async run<T> (reader: Reader, req: PartitionRead, render: (page: PartitionPage) => T | Promise<T>, delivered?: (rendered: T) => number): Promise<T> {
     const client = await this.connect(reader)
     let start: number
     if (continues(reader, req)) {
@@ -171,13 +174,20 @@ export class ReaderPool {
     const last = records[records.length - 1]
     const next = last === undefined ? start : last.offset + 1
     at.next = next
+    let rendered: T
     try {
-      return await render({ records, startOffset: start, nextOffset: next })
+      rendered = await render({ records, startOffset: start, nextOffset: next })
     } catch (err) {
       reader.held = records.concat(reader.held)
       at.next = start
       throw err
     }
+    const count = delivered === undefined ? records.length : delivered(rendered)
+    if (count < records.length) {
+      reader.held = records.slice(count).concat(reader.held)
+      at.next = (records[count] as ConsumerMessage).offset
+    }
+    return rendered
   }
 
   private async collect (client: ConsumerClient, reader: Reader, req: PartitionRead, start: number): Promise<ConsumerMessage[]> {

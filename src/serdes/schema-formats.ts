@@ -31,6 +31,8 @@ import * as protobuf from './protobuf.js'
 import { decodeFrame, encodeFrame, type ResolvedReference, type SchemaSource, type SchemaText, type SchemaType } from './wire.js'
 import { decodeRecords, parseProduceBody, unpackBatch, type DecodedBatch } from './v2-produce.js'
 import { transferableCopy, type TaskPool } from '../pool/pool.js'
+import { jsonError } from './json-validate.js'
+import type { DecodedSides, DecodedSide } from './v2-consume.js'
 import type { SchemaEncodeResult, SchemaEncodeTask } from '../../workers/schema-encode.js'
 
 export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf'
@@ -308,4 +310,85 @@ export async function decodeRecord (format: SchemaFormat, registry: SchemaRegist
   valueBytes: Buffer | null, where?: string): Promise<DecodedRecord> {
   const [decoded] = await decodeRecordBatch(format, registry, [{ key: keyBytes, value: valueBytes, where }])
   return decoded as DecodedRecord
+}
+
+// What can be rendered at all from a decoded value. JSON.stringify recurses;
+// the decoders bound the depth of what they build (protobufjs refuses
+// nesting past its recursion limit, avsc's recursive reader overflows well
+// before the stringifier would), so this only guards the invariant that no
+// record content fails a read, as a reason instead of an exception.
+function jsonText (v: unknown): DecodedSide {
+  try {
+    return { json: JSON.stringify(v) ?? 'null' }
+  } catch (err) {
+    return { reason: `the decoded data cannot be rendered as JSON: ${(err as Error).message}` }
+  }
+}
+
+function reasonOf (err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.replace(/^Error serializing message\. /, '')
+}
+
+// The registry's own trouble fails the read (retry, or fix the grant or the
+// configuration); everything else is about this record's bytes or its schema.
+function passesThrough (err: unknown): boolean {
+  return err instanceof ProxyError && (err.key === 'registryUnavailable' || err.key === 'registryForbidden' ||
+    err.key === 'registryNotConfigured' || err.key === 'registryFailed')
+}
+
+/**
+ * Decodes a batch of consumed records for rendering, never failing on a
+ * record's content: each side becomes JSON text, or the reason it cannot be
+ * (bad magic byte, a schema id the registry does not have, a payload its
+ * schema cannot decode). Only the registry's own trouble rejects the batch.
+ * Every distinct schema id is resolved once (the registry client caches
+ * across batches). A JSON Schema payload is JSON text already: it is
+ * validated and spliced verbatim, at any depth.
+ */
+export async function decodeForRead (format: SchemaFormat, registry: SchemaRegistryClient, records: readonly FramedRecord[]): Promise<DecodedSides[]> {
+  const withIndexes = format === 'protobuf'
+  type Framed = ReturnType<typeof decodeFrame> | { reason: string } | null
+  const frame = (bytes: Buffer | null): Framed => {
+    if (bytes === null) return null
+    try {
+      return decodeFrame(bytes, withIndexes)
+    } catch (err) {
+      return { reason: reasonOf(err) }
+    }
+  }
+  const frames = records.map((r) => ({ key: frame(r.key), value: frame(r.value) }))
+
+  const ids = new Set<number>()
+  for (const f of frames) {
+    if (f.key !== null && !('reason' in f.key)) ids.add(f.key.schemaId)
+    if (f.value !== null && !('reason' in f.value)) ids.add(f.value.schemaId)
+  }
+  const codecs = new Map<number, Codec | string>()
+  const failed: unknown[] = []
+  await Promise.all([...ids].map(async (id) => {
+    try {
+      codecs.set(id, codecFor(format, await sourceById(registry, format, id)))
+    } catch (err) {
+      if (passesThrough(err)) failed.push(err)
+      else codecs.set(id, `schema ${id}: ${reasonOf(err)}`)
+    }
+  }))
+  if (failed.length > 0) throw readError(failed[0], 'schemas of the records')
+
+  const side = (f: Framed): DecodedSide => {
+    if (f === null || 'reason' in f) return f
+    const codec = codecs.get(f.schemaId) as Codec | string
+    if (typeof codec === 'string') return { reason: codec }
+    if (format === 'jsonschema') {
+      const err = jsonError(f.payload)
+      return err === null ? { json: f.payload.toString('utf8') } : { reason: `the JSON Schema payload is not JSON (${err})` }
+    }
+    try {
+      return jsonText(codec.decode(f.payload, f.messageIndexes))
+    } catch (err) {
+      return { reason: reasonOf(err) }
+    }
+  }
+  return frames.map((f) => ({ key: side(f.key), value: side(f.value) }))
 }

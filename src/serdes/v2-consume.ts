@@ -5,49 +5,51 @@
 // takes, so a consumed header can be produced again unchanged. The client
 // binding cannot carry a null header value, so values are never null: a
 // header written with a null value reads as "".
-import fjs, { type ObjectSchema } from 'fast-json-stringify'
-import type { ConsumerMessage } from '../kafka/client.js'
-import { ProxyError } from '../errors.js'
+//
+// The response text is built directly, not through a serializer: base64
+// strings need no escaping, and a key or value read as JSON is spliced in
+// verbatim once src/serdes/json-validate.ts has found it to be JSON text. No
+// step recurses on record content, so no record can overflow the stack, and
+// the JSON a client reads is byte for byte what was produced.
+//
+// Renderers are pure functions of plain message-like objects, so they can run
+// on any thread. A record that cannot be rendered stops the batch (policy
+// `fail`): the records before it are rendered and the caller delivers those,
+// keeping the rest for the next read, which then fails naming the record
+// (see src/serdes/undecodable.ts). Under policy `raw` it is delivered with
+// its bytes and the reason:
+//   {"topic":…,"key":…,"value":null,…,"undecodable":{"value":{"data":"<base64>","reason":"…"}}}
+import { jsonError } from './json-validate.js'
+import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 
 export type ReadFormat = 'binary' | 'json'
 
-interface RenderedRecord {
+/** What a renderer needs of a consumed record (the binding's message has this shape). */
+export interface RecordLike {
   topic: string
-  key: unknown
-  value: unknown
   partition: number
   offset: number
-  timestamp: number | null
-  headers: Array<{ name: string, value: string }>
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  timestamp?: number
+  headers?: ReadonlyArray<Readonly<Record<string, Buffer | string | null | undefined>>>
 }
 
-function itemSchema (data: object): ObjectSchema {
-  return {
-    type: 'object',
-    properties: {
-      topic: { type: 'string' },
-      key: data,
-      value: data,
-      partition: { type: 'integer' },
-      offset: { type: 'integer' },
-      timestamp: { type: 'integer', nullable: true },
-      headers: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { name: { type: 'string' }, value: { type: 'string' } },
-          required: ['name', 'value']
-        }
-      }
-    },
-    required: ['topic', 'key', 'value', 'partition', 'offset', 'timestamp', 'headers']
-  }
+export interface RenderedBatch {
+  /** The JSON array of the first `count` records. */
+  body: string
+  /** Records rendered: all, or those before `stopped`. */
+  count: number
+  /** The record (at index `count`) that stopped the batch under policy `fail`; null when none did. */
+  stopped: Undecodable | null
 }
 
-const serializers: Record<ReadFormat, (records: RenderedRecord[]) => string> = {
-  binary: fjs({ type: 'array', items: itemSchema({ type: 'string', nullable: true }) }),
-  // Any JSON value: fast-json-stringify falls back to JSON.stringify for it.
-  json: fjs({ type: 'array', items: itemSchema({}) })
+/** A key or value of a schema format, decoded to JSON text, or why it could not be. */
+export type DecodedSide = null | { json: string } | { reason: string }
+
+export interface DecodedSides {
+  key: DecodedSide
+  value: DecodedSide
 }
 
 function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
@@ -55,60 +57,120 @@ function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
   return typeof v === 'string' ? Buffer.from(v) : v
 }
 
-function decodeJson (bytes: Buffer | null, m: ConsumerMessage, field: string): unknown {
-  if (bytes === null) return null
-  try {
-    return JSON.parse(bytes.toString('utf8'))
-  } catch {
-    throw new ProxyError('kafkaError', `The ${field} of the record at ${m.topic}-${m.partition}@${m.offset} is not JSON; read it with format binary`)
+let lastTopic = ''
+let lastTopicJson = '""'
+
+// Records of a batch usually share a topic: quote it once.
+function topicJson (topic: string): string {
+  if (topic !== lastTopic) {
+    lastTopic = topic
+    lastTopicJson = JSON.stringify(topic)
   }
+  return lastTopicJson
 }
 
-function headersOf (m: ConsumerMessage): Array<{ name: string, value: string }> {
-  const out: Array<{ name: string, value: string }> = []
-  for (const h of m.headers ?? []) {
+function headersJson (m: RecordLike): string {
+  const hs = m.headers
+  if (hs === undefined || hs.length === 0) return '[]'
+  let out = '['
+  for (const h of hs) {
     // The binding gives each header as a one-key object.
     for (const name in h) {
-      out.push({ name, value: asBuffer((h as Record<string, Buffer | string>)[name])?.toString('base64') ?? '' })
+      const v = asBuffer(h[name])
+      out += `${out.length === 1 ? '' : ','}{"name":${JSON.stringify(name)},"value":"${v === null ? '' : v.toString('base64')}"}`
     }
   }
-  return out
+  return out + ']'
 }
 
-/** Records of a schema format, already decoded through the registry, as JSON. */
-export function renderDecoded (messages: ConsumerMessage[], decoded: ReadonlyArray<{ key: unknown, value: unknown }>): string {
-  const records = new Array<RenderedRecord>(messages.length)
+function tail (m: RecordLike): string {
+  // librdkafka reports -1 when the record carries no timestamp.
+  const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : null
+  return `,"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"headers":${headersJson(m)}`
+}
+
+function base64Json (b: Buffer | null): string {
+  return b === null ? 'null' : `"${b.toString('base64')}"`
+}
+
+function rawEntry (part: 'key' | 'value', bytes: Buffer | null, reason: string): string {
+  return `"${part}":{"data":${base64Json(bytes)},"reason":${JSON.stringify(reason)}}`
+}
+
+function renderBinary (messages: readonly RecordLike[]): RenderedBatch {
+  let body = '['
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as ConsumerMessage
-    const d = decoded[i] as { key: unknown, value: unknown }
-    records[i] = {
-      topic: m.topic,
-      key: d.key,
-      value: d.value,
-      partition: m.partition,
-      offset: m.offset,
-      timestamp: m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : null,
-      headers: headersOf(m)
-    }
+    const m = messages[i] as RecordLike
+    const key = m.key === undefined || m.key === null ? 'null' : base64Json(asBuffer(m.key))
+    body += `${i === 0 ? '' : ','}{"topic":${topicJson(m.topic)},"key":${key},"value":${base64Json(asBuffer(m.value))}${tail(m)}}`
   }
-  return serializers.json(records)
+  return { body: body + ']', count: messages.length, stopped: null }
 }
 
-export function renderRecords (format: ReadFormat, messages: ConsumerMessage[]): string {
-  const records = new Array<RenderedRecord>(messages.length)
+function notJson (bytes: Buffer): string | null {
+  const err = jsonError(bytes)
+  return err === null ? null : `not JSON (${err})`
+}
+
+function renderJson (messages: readonly RecordLike[], policy: UndecodablePolicy): RenderedBatch {
+  let body = '['
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as ConsumerMessage
+    const m = messages[i] as RecordLike
     const key = asBuffer(m.key)
     const value = asBuffer(m.value)
-    records[i] = {
-      topic: m.topic,
-      key: format === 'binary' ? key?.toString('base64') ?? null : decodeJson(key, m, 'key'),
-      value: format === 'binary' ? value?.toString('base64') ?? null : decodeJson(value, m, 'value'),
-      partition: m.partition,
-      offset: m.offset,
-      timestamp: m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : null,
-      headers: headersOf(m)
+    const keyErr = key === null ? null : notJson(key)
+    const valueErr = value === null ? null : notJson(value)
+    if (keyErr !== null || valueErr !== null) {
+      if (policy === 'fail') {
+        const part = keyErr !== null ? 'key' : 'value'
+        return { body: body + ']', count: i, stopped: { topic: m.topic, partition: m.partition, offset: m.offset, part, reason: (keyErr ?? valueErr) as string } }
+      }
     }
+    // Validated: the bytes are UTF-8, so the text round-trips to the same bytes.
+    const keyText = key === null || keyErr !== null ? 'null' : key.toString('utf8')
+    const valueText = value === null || valueErr !== null ? 'null' : value.toString('utf8')
+    body += `${i === 0 ? '' : ','}{"topic":${topicJson(m.topic)},"key":${keyText},"value":${valueText}${tail(m)}`
+    if (keyErr !== null || valueErr !== null) {
+      const entries: string[] = []
+      if (keyErr !== null) entries.push(rawEntry('key', key, keyErr))
+      if (valueErr !== null) entries.push(rawEntry('value', value, valueErr))
+      body += `,"undecodable":{${entries.join(',')}}`
+    }
+    body += '}'
   }
-  return serializers[format](records)
+  return { body: body + ']', count: messages.length, stopped: null }
+}
+
+/** Records in format binary (never undecodable) or json. */
+export function renderRecords (format: ReadFormat, messages: readonly RecordLike[], policy: UndecodablePolicy = 'fail'): RenderedBatch {
+  return format === 'binary' ? renderBinary(messages) : renderJson(messages, policy)
+}
+
+/**
+ * Records of a schema format, already decoded (through the registry, on the
+ * calling side) to JSON text per side, or to the reason they could not be.
+ */
+export function renderDecoded (messages: readonly RecordLike[], decoded: readonly DecodedSides[], policy: UndecodablePolicy = 'fail'): RenderedBatch {
+  let body = '['
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as RecordLike
+    const d = decoded[i] as DecodedSides
+    const keyBad = d.key !== null && 'reason' in d.key ? d.key.reason : null
+    const valueBad = d.value !== null && 'reason' in d.value ? d.value.reason : null
+    if ((keyBad !== null || valueBad !== null) && policy === 'fail') {
+      const part = keyBad !== null ? 'key' : 'value'
+      return { body: body + ']', count: i, stopped: { topic: m.topic, partition: m.partition, offset: m.offset, part, reason: (keyBad ?? valueBad) as string } }
+    }
+    const keyText = d.key !== null && 'json' in d.key ? d.key.json : 'null'
+    const valueText = d.value !== null && 'json' in d.value ? d.value.json : 'null'
+    body += `${i === 0 ? '' : ','}{"topic":${topicJson(m.topic)},"key":${keyText},"value":${valueText}${tail(m)}`
+    if (keyBad !== null || valueBad !== null) {
+      const entries: string[] = []
+      if (keyBad !== null) entries.push(rawEntry('key', asBuffer(m.key), keyBad))
+      if (valueBad !== null) entries.push(rawEntry('value', asBuffer(m.value), valueBad))
+      body += `,"undecodable":{${entries.join(',')}}`
+    }
+    body += '}'
+  }
+  return { body: body + ']', count: messages.length, stopped: null }
 }

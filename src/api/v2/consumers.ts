@@ -9,8 +9,9 @@ import { reply, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
 import type { ConsumerConfig } from '../../config/schema.js'
-import { renderDecoded, renderRecords } from '../../serdes/v2-consume.js'
-import { decodeRecordBatch, isSchemaFormat } from '../../serdes/schema-formats.js'
+import { renderDecoded, renderRecords, type RenderedBatch } from '../../serdes/v2-consume.js'
+import { decodeForRead, isSchemaFormat } from '../../serdes/schema-formats.js'
+import { undecodableError, undecodableParam, type UndecodablePolicy } from '../../serdes/undecodable.js'
 import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import type { ConsumerMessage } from '../../kafka/client.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
@@ -202,24 +203,33 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     const timeoutParam = queryInt(query, 'timeout', -1)
     const instanceTimeout = instance.requestTimeoutMs ?? consumer.request_timeout_ms
     const maxBytesParam = queryInt(query, 'max_bytes', -1)
-    const body = await instance.read({
+    const policy = undecodableParam(query)
+    const rendered = await instance.read({
       timeoutMs: timeoutParam > 0 ? Math.min(timeoutParam, instanceTimeout) : instanceTimeout,
       maxBytes: maxBytesParam > 0 ? Math.min(maxBytesParam, consumer.request_max_bytes) : consumer.request_max_bytes,
       minBytes: instance.fetchMinBytes ?? consumer.fetch_min_bytes,
       acquireThread: manager.acquireThread,
       releaseThread: manager.releaseThread
-    }, (records) => render(instance.format, records))
-    return reply(200, type, body)
+    }, (records) => render(instance.format, records, policy), (r) => r.count)
+    return reply(200, type, rendered.body)
   }
 
-  async function render (format: ConsumerFormat, records: ConsumerMessage[]): Promise<string> {
-    if (!isSchemaFormat(format)) return renderRecords(format, records)
-    const decoded = await decodeRecordBatch(format, deps.registry, records.map((m) => ({
-      key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
-      value: m.value,
-      where: `${m.topic}-${m.partition}@${m.offset}`
-    })))
-    return renderDecoded(records, decoded)
+  // A response ends before a record it cannot render, and the records after
+  // it wait for the next read; a read that starts with it fails with 50002
+  // naming it, so the client can seek past it (see src/serdes/undecodable.ts).
+  async function render (format: ConsumerFormat, records: ConsumerMessage[], policy: UndecodablePolicy): Promise<RenderedBatch> {
+    let out: RenderedBatch
+    if (!isSchemaFormat(format)) {
+      out = renderRecords(format, records, policy)
+    } else {
+      const decoded = await decodeForRead(format, deps.registry, records.map((m) => ({
+        key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+        value: m.value
+      })))
+      out = renderDecoded(records, decoded, policy)
+    }
+    if (out.count === 0 && out.stopped !== null) throw undecodableError(out.stopped, `seek past offset ${out.stopped.offset}`)
+    return out
   }
 
   /**
