@@ -4,17 +4,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
-import fjs from 'fast-json-stringify'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
-import { ProxyError, errorBody } from './errors.js'
+import { ProxyError } from './errors.js'
 import { Router } from './http/router.js'
-import { MEDIA, negotiator } from './http/media.js'
-import { streamsBody, type Ctx, type Handler, type Reply } from './http/handler.js'
+import { isWriter, streamsBody, writesRecords, type Ctx, type Handler, type Reply } from './http/handler.js'
+import { errorReply, rawErrorResponse } from './http/error-response.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
 import { producerProperties } from './kafka/options.js'
 import { TaskPool } from './pool/pool.js'
+import { jsonLimits } from './serdes/json-input.js'
 import { produceHandlers } from './api/v2/produce.js'
 import { topicHandlers } from './api/v2/topics.js'
 import { partitionHandlers } from './api/v2/partitions.js'
@@ -47,23 +47,30 @@ export interface ServerOptions {
   workers: number
 }
 
-const serializeError = fjs({
-  type: 'object',
-  properties: {
-    error_code: { type: 'integer' },
-    message: { type: 'string' },
-    retriable: { type: 'boolean' },
-    persisted: { type: 'string' }
-  },
-  required: ['error_code', 'message', 'retriable']
-})
-
-// Errors prefer plain JSON, as Confluent's `response.mediatype.preferred` does.
-const negotiateError = negotiator([
-  { type: MEDIA.json, qs: 1 },
-  { type: MEDIA.v2, qs: 1 },
-  { type: MEDIA.v1, qs: 1 }
-])
+/**
+ * The error a socket error of node's HTTP parser stands for (node:http
+ * `clientError`). `rawPacket` is the chunk being parsed: when it starts a
+ * request whose first line alone is over `maxUrlBytes`, the URL is what
+ * overflowed the header limit, so the answer is 414, not 431.
+ */
+export function clientErrorOf (err: NodeJS.ErrnoException & { rawPacket?: unknown, reason?: unknown }, maxUrlBytes: number): ProxyError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW': {
+      const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : null
+      if (raw !== null && /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'))) {
+        const eol = raw.indexOf('\r\n')
+        if (eol === -1 || eol > maxUrlBytes) return new ProxyError('uriTooLong')
+      }
+      return new ProxyError('headersTooLarge')
+    }
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ProxyError('requestTimeout', 'The request headers were not received in time')
+    default:
+      return new ProxyError('malformedRequest', typeof err.reason === 'string' && err.reason !== ''
+        ? `Malformed HTTP request: ${err.reason}`
+        : undefined)
+  }
+}
 
 export function poolThreads (configured: number, workers: number): number {
   if (configured > 0) return configured
@@ -72,9 +79,17 @@ export function poolThreads (configured: number, workers: number): number {
 
 export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   const { config, log } = opts
+  // draining: new requests are refused with 50303. closing: the drain wait is
+  // over and subsystems are closing; whatever a request still in flight
+  // fails with is the shutdown's doing, so it answers 50303 too.
   let draining = false
+  let closing = false
   let inflight = 0
   let idle: (() => void) | null = null
+  const running = new Map<ServerResponse, { req: IncomingMessage, handler: Handler }>()
+  const maxUrlBytes = config.server.max_url_bytes
+  // Sockets accepted over server.max_connections.
+  const refused = new WeakSet<object>()
 
   const metadataRef: { current: ClusterMetadata | null } = { current: null }
   const producer = new KafkaProducer({
@@ -95,7 +110,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
 
   // Forwarded consumer calls arrive on a loopback port of this process alone
   // (exclusive: cluster workers would otherwise share one port).
-  const internal = http.createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, dispatch)
+  const internal = http.createServer({ keepAliveTimeout: config.server.keep_alive_timeout_ms }, (req, res) => dispatch(req, res, true))
   await new Promise<void>((resolve, reject) => {
     internal.once('error', reject)
     internal.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
@@ -134,6 +149,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     pool,
     maxBodyBytes: config.server.max_body_bytes,
     offloadThresholdBytes: config.pool.offload_threshold_bytes,
+    json: jsonLimits(config.server),
     registry,
     strategies
   })
@@ -159,10 +175,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     .add('POST', '/', root.post)
     .add('GET', '/topics', topics.list)
     .add('GET', '/topics/{topic}', topics.get)
-    .add('POST', '/topics/{topic}', produce.toTopic)
+    .add('POST', '/topics/{topic}', writesRecords(produce.toTopic))
     .add('GET', '/topics/{topic}/partitions', partitions.list)
     .add('GET', '/topics/{topic}/partitions/{partition}', partitions.get)
-    .add('POST', '/topics/{topic}/partitions/{partition}', produce.toPartition)
+    .add('POST', '/topics/{topic}/partitions/{partition}', writesRecords(produce.toPartition))
     .add('GET', '/topics/{topic}/partitions/{partition}/offsets', partitions.offsets)
     .add('GET', '/brokers', brokers.list)
     .add('POST', '/consumers/{group}', consumer.create)
@@ -206,7 +222,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   }
 
   function fail (req: IncomingMessage, res: ServerResponse, err: unknown, extraHeaders?: Record<string, string>): void {
-    const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+    let e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+    if (closing && e.key !== 'shuttingDown') e = new ProxyError('shuttingDown', undefined, { persisted: e.persisted, cause: e })
     if (e.key === 'internal') log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
     else if (e.status >= 500) log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
     // Confluent answers an unsatisfiable Accept with an empty 406.
@@ -217,23 +234,36 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     const headers: Record<string, string> = { ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
     if (e.key === 'payloadTooLarge') headers.connection = 'close'
-    write(req, res, {
-      status: e.status,
-      type: negotiateError(req.headers.accept) ?? MEDIA.json,
-      body: serializeError(errorBody(e)),
-      headers
-    })
+    write(req, res, errorReply(req, e, headers))
   }
 
-  function done (): void {
+  function done (res: ServerResponse): void {
+    running.delete(res)
     if (--inflight === 0 && idle !== null) idle()
   }
 
-  function dispatch (req: IncomingMessage, res: ServerResponse): void {
+  /** `internal`: the loopback listener of calls relayed from other workers. */
+  function dispatch (req: IncomingMessage, res: ServerResponse, internal: boolean): void {
     const url = req.url ?? '/'
+    if (url.length > maxUrlBytes) {
+      fail(req, res, new ProxyError('uriTooLong', `Request URI is longer than the limit of ${maxUrlBytes} bytes`))
+      return
+    }
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
+    if (refused.has(req.socket)) {
+      fail(req, res, new ProxyError('tooManyConnections'), { connection: 'close' })
+      return
+    }
     const match = router.match(req.method ?? 'GET', path)
+    // A draining process answers its probes and, until its consumers close,
+    // calls relayed to the instances it still owns; everything else is told
+    // to go elsewhere, with nothing done.
+    if ((closing || (draining && !internal)) && !path.startsWith('/health/')) {
+      const writer = match.kind === 'found' && isWriter(match.handler)
+      fail(req, res, new ProxyError('shuttingDown', undefined, writer ? { persisted: 'no' } : undefined))
+      return
+    }
     if (match.kind !== 'found') {
       if (match.kind === 'options') write(req, res, { status: 204, body: null, headers: { allow: match.allow } })
       else if (match.kind === 'method-not-allowed') fail(req, res, new ProxyError('methodNotAllowed'), { allow: match.allow })
@@ -241,21 +271,22 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       return
     }
     const ctx: Ctx = { req, res, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }
-    if (uploadDeadlineMs > 0 && !req.complete && !streamsBody(match.handler)) uploads.set(req, Date.now())
+    if (uploadDeadlineMs > 0 && !req.complete && !streamsBody(match.handler)) uploads.set(req, { res, startedAt: Date.now() })
     inflight++
+    running.set(res, { req, handler: match.handler })
     let result: Reply | Promise<Reply>
     try {
       result = match.handler(ctx)
     } catch (err) {
       fail(req, res, err)
-      done()
+      done(res)
       return
     }
     if (result instanceof Promise) {
-      result.then((r) => write(req, res, r), (err: unknown) => fail(req, res, err)).finally(done)
+      result.then((r) => write(req, res, r), (err: unknown) => fail(req, res, err)).finally(() => done(res))
     } else {
       write(req, res, result)
-      done()
+      done(res)
     }
   }
 
@@ -264,33 +295,75 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   // itself, for every other route: one sweep a second over the requests whose
   // body is still arriving (a Map entry per such request, no timer each).
   const uploadDeadlineMs = config.server.request_timeout_ms
-  const uploads = new Map<IncomingMessage, number>()
+  const uploads = new Map<IncomingMessage, { res: ServerResponse, startedAt: number }>()
   function sweepUploads (): void {
     const now = Date.now()
-    for (const [req, startedAt] of uploads) {
+    for (const [req, { res, startedAt }] of uploads) {
       if (req.complete || req.destroyed) uploads.delete(req)
       else if (now - startedAt > uploadDeadlineMs) {
         uploads.delete(req)
         log.warn({ method: req.method, url: req.url, ms: now - startedAt }, 'request body not received in time; closing the connection')
-        req.socket.destroy()
+        timedOut(req, res)
       }
     }
+  }
+
+  // 408 with our body, then the connection closes: the rest of the body is
+  // still on the wire. The unread input is drained for a moment first, since
+  // closing a socket with unread input resets it and the client could lose
+  // the answer.
+  function timedOut (req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket
+    const e = new ProxyError('requestTimeout', `The request body was not received within ${uploadDeadlineMs} ms`)
+    if (!res.headersSent && !res.destroyed) write(req, res, errorReply(req, e, { connection: 'close' }))
+    req.resume()
+    socket.end()
+    // Once answered, node detaches the request from its socket, so closing
+    // the socket no longer ends it: end it here, or a handler still reading
+    // the body would wait forever (and hold up a drain).
+    setTimeout(() => {
+      socket.destroy()
+      req.destroy(e)
+    }, 1000).unref()
   }
   const sweep = uploadDeadlineMs > 0 ? setInterval(sweepUploads, Math.min(1000, Math.max(50, Math.floor(uploadDeadlineMs / 4)))) : undefined
   sweep?.unref()
 
+  const headersTimeoutMs = config.server.headers_timeout_ms
   const server = http.createServer({
     keepAliveTimeout: config.server.keep_alive_timeout_ms,
-    headersTimeout: config.server.headers_timeout_ms,
+    headersTimeout: headersTimeoutMs,
+    // node checks headersTimeout on this interval (30 s by default), so a
+    // short limit would otherwise fire up to 30 s late.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeoutMs / 4))),
+    maxHeaderSize: config.server.max_header_bytes,
     requestTimeout: 0
-  }, dispatch)
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP never reaches dispatch; answer it without a stack.
+  }, (req, res) => dispatch(req, res, false))
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: unknown, reason?: unknown }, socket) => {
+    // Malformed HTTP never reaches dispatch; answer it in our error body, without a stack.
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy()
       return
     }
-    socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    // A response already under way on this connection cannot be followed by another.
+    const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage
+    if (current?.headersSent === true) {
+      socket.destroy()
+      return
+    }
+    const e = clientErrorOf(err, maxUrlBytes)
+    log.debug({ code: err.code, status: e.status }, 'malformed HTTP request')
+    socket.end(rawErrorResponse(e))
+  })
+
+  // Connections beyond server.max_connections are answered, not dropped: the
+  // first request on one gets a retriable 503 and the connection closes.
+  const maxConnections = config.server.max_connections
+  let connections = 0
+  server.on('connection', (socket) => {
+    connections++
+    socket.once('close', () => { connections-- })
+    if (maxConnections > 0 && connections > maxConnections) refused.add(socket)
   })
 
   await producer.start()
@@ -309,6 +382,21 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   })
   const port = (server.address() as AddressInfo).port
 
+  /**
+   * Answers every request still without a response before its connection is
+   * closed: a retriable 50303 instead of a reset. Records of a produce cut off
+   * here may already be in Kafka.
+   */
+  async function cutOff (): Promise<void> {
+    const answered: Array<Promise<void>> = []
+    for (const [res, { req, handler }] of running) {
+      if (res.headersSent || res.destroyed) continue
+      fail(req, res, new ProxyError('shuttingDown', undefined, isWriter(handler) ? { persisted: 'unknown' } : undefined))
+      answered.push(new Promise((resolve) => res.once('close', () => resolve())))
+    }
+    if (answered.length > 0) await Promise.race([Promise.all(answered), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+  }
+
   let shuttingDown: Promise<void> | null = null
   async function shutdown (): Promise<void> {
     draining = true
@@ -323,6 +411,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       })
     }
     if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
+    closing = true
     // Consumers leave their groups now so their partitions move on at once.
     watch.stop()
     await consumers.close()
@@ -332,6 +421,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     internal.closeAllConnections()
     metadata.stop()
     await producer.close(Math.max(1000, deadline - (Date.now() - started)))
+    await cutOff()
     server.closeAllConnections()
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
     await pool.close()

@@ -4,8 +4,8 @@
 // accepted its connection, so no sticky load balancing is needed.
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
-import { ProxyError, errorBody } from '../errors.js'
-import { MEDIA, negotiator } from '../http/media.js'
+import { ProxyError } from '../errors.js'
+import { errorReply } from '../http/error-response.js'
 
 /** Marks a relayed request, so that an owner that no longer has the instance answers instead of relaying again. */
 export const FORWARDED_HEADER = 'x-kafka-proxy-forwarded'
@@ -25,13 +25,6 @@ const agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' })
 // A relay whose owner is unreachable (it just died, so its instances died
 // with it) answers exactly like a call for an unknown instance.
 const NOT_FOUND = new ProxyError('consumerNotFound')
-const NOT_FOUND_BODY = JSON.stringify(errorBody(NOT_FOUND))
-// The same preference the server applies to every error body.
-const negotiateError = negotiator([
-  { type: MEDIA.json, qs: 1 },
-  { type: MEDIA.v2, qs: 1 },
-  { type: MEDIA.v1, qs: 1 }
-])
 
 interface Target {
   hostname: string
@@ -79,12 +72,13 @@ function hasBody (req: IncomingMessage): boolean {
 
 function answerNotFound (req: IncomingMessage, res: ServerResponse): void {
   if (res.headersSent || res.destroyed) return
-  const type = negotiateError(req.headers.accept) ?? MEDIA.json
-  const headers: OutgoingHttpHeaders = { 'content-type': type, 'content-length': Buffer.byteLength(NOT_FOUND_BODY) }
+  const r = errorReply(req, NOT_FOUND)
+  const body = r.body as string
+  const headers: OutgoingHttpHeaders = { 'content-type': r.type, 'content-length': Buffer.byteLength(body) }
   // The unread rest of a streamed body is still on the wire.
   if (!req.complete) headers.connection = 'close'
-  res.writeHead(NOT_FOUND.status, headers)
-  res.end(req.method === 'HEAD' ? undefined : NOT_FOUND_BODY)
+  res.writeHead(r.status, headers)
+  res.end(req.method === 'HEAD' ? undefined : body)
 }
 
 /**
@@ -104,7 +98,8 @@ export function forward (req: IncomingMessage, res: ServerResponse, ownerUrl: st
   }
   if (res.destroyed) return Promise.resolve()
   const target = targetOf(ownerUrl)
-  // Host stays the client's: the owner builds base_uri from it.
+  // Host stays the client's, as an end-to-end header; links the owner builds
+  // never come from it (see listenerBase in src/http/handler.ts).
   const headers = endToEnd(req.headers)
   headers[FORWARDED_HEADER] = '1'
   const streamed = body === undefined && hasBody(req)

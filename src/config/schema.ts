@@ -79,7 +79,7 @@ export const configSchema = {
         },
         advertised_url: {
           type: 'string',
-          description: 'Absolute base URL (scheme://host:port, no path) used for consumer base_uri and v3 links; empty means derive it from the request\'s Host header.',
+          description: 'Absolute base URL (scheme://host:port, no path) used for consumer base_uri and v3 links; empty means the address and port the client\'s connection was accepted on (never the Host header, which any client can set). Set it when clients reach the proxy through a load balancer or another name.',
           default: '',
           examples: ['https://kafka-proxy.example.com:8443']
         },
@@ -109,8 +109,26 @@ export const configSchema = {
         },
         request_timeout_ms: {
           type: 'integer',
-          description: 'Time allowed to receive the complete request body; a slower upload has its connection closed. v3 produce streams are exempt (see v3.stream_max_duration_ms). 0 disables it.',
+          description: 'Time allowed to receive the complete request body; a slower upload is answered 408 and its connection closed. v3 produce streams are exempt (see v3.stream_max_duration_ms). 0 disables it.',
           default: 120000,
+          minimum: 0
+        },
+        max_header_bytes: {
+          type: 'integer',
+          description: 'Limit of the request line plus headers (node:http maxHeaderSize); larger requests are answered 431 (414 when the request line alone is over max_url_bytes).',
+          default: 16384,
+          minimum: 1024
+        },
+        max_url_bytes: {
+          type: 'integer',
+          description: 'Limit of the request URI (path and query); longer ones are answered 414. Keep it below max_header_bytes, which counts the URI too.',
+          default: 8192,
+          minimum: 256
+        },
+        max_connections: {
+          type: 'integer',
+          description: 'Open client connections allowed per worker process; the first request on a connection over the limit is answered with a retriable 503 (50306) and the connection is closed. Keep it below the process file descriptor limit (ulimit -n). 0 means no limit.',
+          default: 10000,
           minimum: 0
         }
       }
@@ -488,6 +506,9 @@ export interface ServerConfig {
   keep_alive_timeout_ms: number
   headers_timeout_ms: number
   request_timeout_ms: number
+  max_header_bytes: number
+  max_url_bytes: number
+  max_connections: number
 }
 
 export interface PoolConfig {

@@ -48,3 +48,32 @@ export function streamingBody (h: Handler): Handler {
 export function streamsBody (h: Handler): boolean {
   return STREAMING.has(h)
 }
+
+// Handlers that write records to Kafka. A request to one that is refused or
+// cut off says what happened to its records (`persisted`).
+const WRITES = new WeakSet<Handler>()
+
+export function writesRecords (h: Handler): Handler {
+  WRITES.add(h)
+  return h
+}
+
+export function isWriter (h: Handler): boolean {
+  return WRITES.has(h)
+}
+
+/**
+ * `http://host:port` of the listener that accepted `req`, from the address the
+ * socket was accepted on. Links handed to clients (v2 base_uri, v3
+ * metadata.self) use it when server.advertised_url is empty: the Host header
+ * is whatever the client wrote, so it would let any client make the proxy
+ * hand out links to another host.
+ */
+export function listenerBase (req: IncomingMessage): string {
+  const socket = req.socket
+  let host = socket.localAddress ?? '127.0.0.1'
+  // An IPv4 client of a dual-stack listener shows up as an IPv4-mapped IPv6 address.
+  if (host.startsWith('::ffff:') && host.includes('.')) host = host.slice(7)
+  if (host.includes(':')) host = `[${host}]`
+  return `http://${host}:${socket.localPort ?? 80}`
+}

@@ -167,3 +167,30 @@ export function versionedNegotiator (): (accept: string | undefined, contentType
   const v1 = negotiator(V1_OFFERS)
   return (accept, contentType) => requestMedia(contentType)?.version === 1 ? v1(accept) : v2(accept)
 }
+
+const ERROR_TYPE_RE = /^application\/(?:json|vnd\.kafka(?:\.([a-z]+))?\.v[12]\+json)$/
+const errorTypeCache = new Map<string, string>()
+
+/**
+ * The type of an error body: the one of our JSON types (plain, v1, v2, with
+ * or without an embedded format) that the client accepts with the highest q,
+ * the earliest listed on a tie, as Confluent's negotiation gives a v2 client
+ * its own type back. Wildcards, nothing acceptable or no Accept at all give
+ * `application/json`: an error is always answered, never with a 406.
+ */
+export function errorMediaType (accept: string | undefined): string {
+  if (accept === undefined || accept === '' || accept === '*/*') return MEDIA.json
+  const hit = errorTypeCache.get(accept)
+  if (hit !== undefined) return hit
+  let chosen: string = MEDIA.json
+  let best = 0
+  for (const r of parseAccept(accept)) {
+    const type = `${r.type}/${r.subtype}`
+    const m = ERROR_TYPE_RE.exec(type)
+    if (m === null || r.q <= best) continue
+    if (m[1] !== undefined && !(EMBEDDED_FORMATS as readonly string[]).includes(m[1])) continue
+    best = r.q
+    chosen = type
+  }
+  return remember(errorTypeCache, accept, chosen)
+}

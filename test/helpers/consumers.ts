@@ -2,7 +2,7 @@
 // proxy, so the tests that use them stay independent of the implementation.
 // node:http instead of fetch: the v2 API has a GET with a JSON body
 // (`GET …/offsets`), which fetch refuses to send, and tests need to set the
-// Host header that base_uri is derived from.
+// Host header (to show that base_uri never comes from it).
 import http from 'node:http'
 import assert from 'node:assert/strict'
 

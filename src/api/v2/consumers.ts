@@ -5,7 +5,7 @@
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
-import { reply, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { reply, listenerBase, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
 import type { ConsumerConfig } from '../../config/schema.js'
@@ -33,7 +33,7 @@ export interface ConsumerDeps {
   consumer: ConsumerConfig
   registry: SchemaRegistryClient
   maxBodyBytes: number
-  /** Base URL for base_uri; empty means from the request's Host header. */
+  /** Base URL for base_uri; empty means the listener that accepted the request. */
   advertisedUrl: string
   routing: InstanceRouting | null
   /** Subscribing to missing topics: created when auto-creation allows, else watched until they appear. */
@@ -189,9 +189,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   }
 
   function baseUri (ctx: Ctx, group: string, name: string): string {
-    const base = deps.advertisedUrl !== ''
-      ? deps.advertisedUrl
-      : `http://${ctx.req.headers.host ?? `${ctx.req.socket.localAddress ?? 'localhost'}:${ctx.req.socket.localPort ?? ''}`}`
+    const base = deps.advertisedUrl !== '' ? deps.advertisedUrl : listenerBase(ctx.req)
     return `${base}/consumers/${encodeURIComponent(group)}/instances/${encodeURIComponent(name)}`
   }
 

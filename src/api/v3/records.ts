@@ -18,7 +18,8 @@ import fjs from 'fast-json-stringify'
 import { ProxyError, errorBody } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
-import { HANDLED, reply, streamingBody, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { HANDLED, reply, streamingBody, writesRecords, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { errorJson } from '../../http/error-response.js'
 import type { KafkaProducer, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../serdes/json-stream.js'
@@ -102,12 +103,6 @@ const serializeSuccess = fjs({
   required: ['error_code', ...successRequired]
 })
 
-const serializeFailure = fjs({
-  type: 'object',
-  properties: failureProperties,
-  required: ['error_code', 'message', 'retriable']
-})
-
 const serializeBatch = fjs({
   type: 'object',
   properties: {
@@ -126,7 +121,7 @@ const serializeBatch = fjs({
 const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }])
 
 // Every record of an expired stream gets this same line.
-const EXPIRED_LINE = serializeFailure(errorBody(new ProxyError('streamExpired', undefined, { persisted: 'no' }))) + '\r\n'
+const EXPIRED_LINE = errorJson(new ProxyError('streamExpired', undefined, { persisted: 'no' })) + '\r\n'
 
 interface Slot {
   line: string | null
@@ -307,7 +302,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       }
 
       function fail (slot: Slot, err: ProxyError): void {
-        slot.line = serializeFailure(errorBody(err)) + '\r\n'
+        slot.line = errorJson(err) + '\r\n'
       }
 
       function take (): Slot {
@@ -610,7 +605,7 @@ export const registerRecords: V3Module = (router, deps) => {
     schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy })
   })
   router
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', streamingBody(handlers.stream))
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', handlers.batch)
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', writesRecords(streamingBody(handlers.stream)))
+    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', writesRecords(handlers.batch))
   return undefined
 }

@@ -4,7 +4,7 @@
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
-import { reply, type Ctx, type Reply } from '../../http/handler.js'
+import { reply, listenerBase, type Ctx, type Reply } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import type { ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
 
@@ -31,7 +31,7 @@ const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }])
 const CLUSTER_TTL_MS = 60_000
 
 export interface ResourcesOptions {
-  /** server.advertised_url; '' derives the base URL from the Host header. */
+  /** server.advertised_url; '' means the listener that accepted the request (never the Host header). */
   advertisedUrl: string
   /** v3.resource_name_authority. */
   authority: string
@@ -48,8 +48,7 @@ export class Resources {
   /** scheme://host[:port] of links in responses. */
   base (ctx: Ctx): string {
     if (this.opts.advertisedUrl !== '') return this.opts.advertisedUrl
-    const host = ctx.req.headers.host ?? `${ctx.req.socket.localAddress ?? 'localhost'}:${ctx.req.socket.localPort ?? ''}`
-    return `http://${host}`
+    return listenerBase(ctx.req)
   }
 
   /** The absolute URL of `/v3/clusters/{id}` followed by `path` segments (each URL-encoded). */
