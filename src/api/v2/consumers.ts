@@ -16,7 +16,7 @@ import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import type { ConsumerMessage } from '../../kafka/client.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
-import { isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
+import { groupName, instanceName, isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
 
 /** Finds the process that owns an instance this process does not have. */
 export interface InstanceRouting {
@@ -114,7 +114,7 @@ function intSetting (body: JsonObject, fields: string[], min: number, max: numbe
 export function parseCreate (body: JsonObject | null): CreateRequest {
   const b = body ?? {}
   const name = stringOrNull(b, 'id') ?? stringOrNull(b, 'name')
-  if (name !== null && (name === '' || name.includes('/'))) throw new ProxyError('unprocessable', 'name must be non-empty and contain no "/"')
+  if (name !== null) instanceName(name)
   const format = (stringOrNull(b, 'format') ?? 'binary').toLowerCase()
   if (!KNOWN_FORMATS.has(format)) throw new ProxyError('unprocessable', 'Invalid format type.')
   const resetRaw = stringOrNull(b, 'auto.offset.reset')
@@ -266,7 +266,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   return {
     async create (ctx) {
       const type = accept(ctx)
-      const group = ctx.params.group as string
+      const group = groupName(ctx.params.group as string)
       const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes))
       const instance = await manager.create(group, request)
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))

@@ -69,3 +69,31 @@ export function queryInt (params: URLSearchParams, name: string, fallback: numbe
   if (!Number.isSafeInteger(n)) throw new ProxyError('badRequest', `Query parameter ${name} must be an integer`)
   return n
 }
+
+// Consumer names reach places where any byte counts: the instance name becomes
+// part of librdkafka's client.id (in broker logs, quotas and metrics), both
+// names go into group.id, the proxy's logs and the URLs it hands out. Topic
+// names' limits (Kafka: [A-Za-z0-9._-], at most 249) fit instance names, and
+// every name the proxy generates (rest-consumer-<uuid>) meets them. Kafka
+// itself puts no limit on group ids and existing groups often use ':' or '@'
+// (e.g. "orders:eu", "billing@team"), so a group may be any printable ASCII
+// except '/', which would split the path. Control characters (NUL, newlines)
+// and non-ASCII never pass, so a name is never rewritten: invalid UTF-8
+// decoded to U+FFFD is refused like any other character outside the set.
+export const NAME_MAX_LENGTH = 249
+const INSTANCE_NAME = /^[A-Za-z0-9._-]+$/
+const GROUP_NAME = /^[\x21-\x2e\x30-\x7e]+$/
+
+export function instanceName (v: string): string {
+  if (v.length === 0 || v.length > NAME_MAX_LENGTH || !INSTANCE_NAME.test(v)) {
+    throw new ProxyError('unprocessable', `A consumer instance name must be 1 to ${NAME_MAX_LENGTH} characters from A-Z, a-z, 0-9, '.', '_' and '-'`)
+  }
+  return v
+}
+
+export function groupName (v: string): string {
+  if (v.length === 0 || v.length > NAME_MAX_LENGTH || !GROUP_NAME.test(v)) {
+    throw new ProxyError('unprocessable', `A consumer group name must be 1 to ${NAME_MAX_LENGTH} printable ASCII characters other than '/' (no spaces or control characters)`)
+  }
+  return v
+}
