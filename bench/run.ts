@@ -38,6 +38,8 @@ const { values: flags } = parseArgs({
     // Requests/s of the latency scenario; without it, half of the maximum
     // measured by v2-binary-100x100B in the same run.
     'latency-rate': { type: 'string' },
+    // Connections of the open-loop latency client (bench/open-loop.ts).
+    'latency-connections': { type: 'string' },
     out: { type: 'string' }
   }
 })
@@ -376,38 +378,76 @@ async function main (): Promise<void> {
       }
       const rate = fixedRate ?? Math.max(1, Math.round((maxRps as number) / 100 / 2))
       const body = produceBody(100, 100, 'binary')
+      const bodyFile = path.join(dataDir, 'latency-body.json')
+      writeFileSync(bodyFile, body)
+      const contentType = 'application/vnd.kafka.binary.v2+json'
+      const open = (url: string, durationS: number): Promise<Measure> => openLoop(url, `/topics/${topic}`, contentType, bodyFile, rate, LATENCY_CONNECTIONS, durationS)
       if (maxRps === undefined) {
         // Run alone, nothing has warmed the proxy up yet (JIT, connections, metadata).
-        await cannon(p.url, { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 100, valueBytes: 100, durationS: 3, overallRate: rate })
+        await open(p.url, 3)
       }
-      const m = await withRss(p, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 100, valueBytes: 100, durationS: DURATION_S, overallRate: rate }))
-      // The same batches at the same rate straight from librdkafka: the part of
-      // the latency that Kafka and this machine cost without any HTTP.
-      const n = await runJson<{ records: number, seconds: number, errors: number, p50: number, p99: number, p999: number }>('native-latency.ts', [bootstrap, topic, '100', String(rate), String(DURATION_S * 1000)])
-      const native: Measure = { recordsPerSec: n.records / n.seconds, mbPerSec: n.records / n.seconds * 100 / 1e6, errors: n.errors, p50: n.p50, p99: n.p99, p999: n.p999 }
-      // The same requests at the same rate against a bare node:http no-op: the
-      // latency floor of the load generator, node:http and this machine.
+      // Three sides per round, the order rotating: the proxy; the same requests
+      // at the same rate against a bare node:http no-op (the floor of the load
+      // generator, node:http and this machine, measured the same way); and the
+      // same batches straight from librdkafka (what Kafka costs without HTTP).
       const noop = await startNoop()
-      let floor: Measure & { reqPerSec: number }
+      const proxyRuns: Measure[] = []
+      const floorRuns: Measure[] = []
+      const nativeRuns: Measure[] = []
+      let closedLoop: { proxyP99: number, noopP99: number }
       try {
-        floor = await cannon(noop.url, { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 100, valueBytes: 100, durationS: DURATION_S, overallRate: rate })
+        await open(noop.url, 1)
+        const sides = [
+          async () => { proxyRuns.push(await withRss(p, () => open(p.url, DURATION_S))) },
+          async () => { floorRuns.push(await open(noop.url, DURATION_S)) },
+          async () => {
+            const n = await runJson<{ records: number, seconds: number, errors: number, p50: number, p99: number, p999: number, settings: Record<string, unknown> }>('native-latency.ts', [bootstrap, topic, '100', String(rate), String(DURATION_S * 1000)])
+            nativeLatencySettings = n.settings
+            nativeRuns.push({ recordsPerSec: n.records / n.seconds, mbPerSec: n.records / n.seconds * 100 / 1e6, errors: n.errors, p50: n.p50, p99: n.p99, p999: n.p999 })
+          }
+        ]
+        for (let r = 0; r < ROUNDS; r++) {
+          for (let i = 0; i < sides.length; i++) await (sides[(r + i) % sides.length] as () => Promise<void>)()
+        }
+        // The earlier method, for comparison: autocannon in this process,
+        // closed loop per connection at the same overall rate.
+        const cannonOpts = { path: `/topics/${topic}`, body, contentType, records: 100, valueBytes: 100, durationS: DURATION_S, overallRate: rate }
+        closedLoop = { proxyP99: (await cannon(p.url, cannonOpts)).p99 ?? Number.NaN, noopP99: (await cannon(noop.url, cannonOpts)).p99 ?? Number.NaN }
       } finally {
         await stopChild(noop.child)
       }
+      const m = summarize(proxyRuns)
+      const floor = summarize(floorRuns)
+      const native = summarize(nativeRuns)
+      const spread = (runs: Measure[]): string => runs.map((x) => fmt(x.p99, 1)).join(' / ')
       // The target follows linger.ms, including one changed with --set.
       const lingerSet = settingsEnv(flags.set ?? []).KAFKA_PROXY_PRODUCER__LINGER_MS
       const limit = (lingerSet === undefined ? defaults.producer.linger_ms : Number(lingerSet)) + 3
       results.push({
         name: 'latency-at-half-max',
-        description: `100 x 100 B per request at ${rate} req/s (half of the maximum), 32 connections; baseline: the same batches at the same rate from a native producer`,
+        description: `100 x 100 B per request at ${rate} req/s (half of the maximum), open loop on ${LATENCY_CONNECTIONS} connections (bench/open-loop.ts); baselines: a bare node:http no-op and the same batches from a native producer, at the same rate`,
         baseline: `native batch latency; target linger.ms + 3 ms = ${limit} ms`,
         proxy: m,
         native,
         ratio: (m.p99 ?? Number.NaN) / limit,
         target: `p99 <= ${limit} ms`,
         met: (m.p99 ?? Number.POSITIVE_INFINITY) <= limit,
-        runs: { proxy: [m], native: [native] },
-        extra: { rateReqPerSec: rate, nativeP99Ms: n.p99, addedP99Ms: (m.p99 ?? Number.NaN) - n.p99, noopP50Ms: floor.p50 ?? Number.NaN, noopP99Ms: floor.p99 ?? Number.NaN, noopP999Ms: floor.p999 ?? Number.NaN }
+        runs: { proxy: proxyRuns, native: nativeRuns },
+        baselineSettings: nativeLatencySettings,
+        extra: {
+          rateReqPerSec: rate,
+          connections: LATENCY_CONNECTIONS,
+          nativeP99Ms: native.p99 ?? Number.NaN,
+          addedP99Ms: (m.p99 ?? Number.NaN) - (native.p99 ?? Number.NaN),
+          noopP50Ms: floor.p50 ?? Number.NaN,
+          noopP99Ms: floor.p99 ?? Number.NaN,
+          noopP999Ms: floor.p999 ?? Number.NaN,
+          proxyP99PerRound: spread(proxyRuns),
+          noopP99PerRound: spread(floorRuns),
+          nativeP99PerRound: spread(nativeRuns),
+          autocannonProxyP99Ms: closedLoop.proxyP99,
+          autocannonNoopP99Ms: closedLoop.noopP99
+        }
       })
     }
 
@@ -513,6 +553,21 @@ async function startNoop (): Promise<{ child: import('node:child_process').Child
     })
   })
   return { child, url: `http://127.0.0.1:${port}` }
+}
+
+// Connections of the open-loop latency client: enough for the requests in
+// flight at half of the maximum (rate x latency, about 9), few enough not to
+// add 32 sockets' worth of scheduling to the machine being measured.
+const LATENCY_CONNECTIONS = Number(flags['latency-connections'] ?? 16)
+
+// The native latency baseline's properties, from its latest run.
+let nativeLatencySettings: Record<string, unknown> | undefined
+
+/** One run of bench/open-loop.ts: a fixed rate, latency from each request's due time. */
+async function openLoop (url: string, urlPath: string, contentType: string, bodyFile: string, rate: number, connections: number, durationS: number): Promise<Measure> {
+  const r = await runJson<{ sent: number, ok: number, errors: number, seconds: number, p50: number, p99: number, p999: number }>('open-loop.ts', [url, urlPath, contentType, bodyFile, String(rate), String(connections), String(durationS * 1000)])
+  const rps = r.ok * 100 / r.seconds
+  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: r.errors, p50: r.p50, p99: r.p99, p999: r.p999 }
 }
 
 const NATIVE_PRODUCE_BASELINE = 'native librdkafka producer from Node, the proxy\'s producer properties, no bound on records in flight but librdkafka\'s queue; rate = records until the last delivery report reached JavaScript'
