@@ -24,6 +24,12 @@ export const ERRORS = {
   unsupportedMediaType: { status: 415, errorCode: 415, retriable: false, message: 'HTTP 415 Unsupported Media Type' },
   badRequest: { status: 400, errorCode: 400, retriable: false, message: 'Bad Request' },
   malformedJson: { status: 400, errorCode: 400, retriable: false, message: 'Malformed JSON' },
+  // JSON the proxy cannot take exactly as sent (src/serdes/json-input.ts); Jackson, under Confluent's proxy, answers its own limits with 400 too.
+  invalidUtf8: { status: 400, errorCode: 400, retriable: false, message: 'JSON text must be UTF-8' },
+  jsonTooDeep: { status: 400, errorCode: 400, retriable: false, message: 'JSON nesting is deeper than the limit' },
+  jsonStringTooLong: { status: 400, errorCode: 400, retriable: false, message: 'A JSON string is longer than the limit' },
+  numberOutOfRange: { status: 400, errorCode: 400, retriable: false, message: 'A JSON number cannot be kept exactly' },
+  duplicateKey: { status: 400, errorCode: 400, retriable: false, message: 'A key appears more than once in one JSON object' },
   payloadTooLarge: { status: 413, errorCode: 413, retriable: false, message: 'Request body is larger than the limit' },
   unprocessable: { status: 422, errorCode: 422, retriable: false, message: 'Unprocessable Entity' },
   emptyPayload: { status: 422, errorCode: 42206, retriable: false, message: 'Payload error. Request body is empty. Data is required.' },
@@ -114,17 +120,43 @@ export function errorBody (err: ProxyError): ErrorBody {
   return body
 }
 
-/** Errors that crossed a worker-thread boundary arrive as plain data; this is their shape. */
+/**
+ * Errors that crossed a worker-thread boundary arrive as plain data; this is
+ * their shape. An Error subclass loses its class and fields on the way, so a
+ * task sends this instead and the main thread rebuilds the ProxyError, with
+ * what caused it (name, message, stack) so that an internal failure can be
+ * logged with its cause.
+ */
 export interface SerializedError {
   key: ErrorKey
   message: string
+  persisted?: Persisted
+  cause?: { name: string, message: string, stack?: string }
+}
+
+function serializeCause (err: unknown): SerializedError['cause'] {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack }
+  return err === undefined ? undefined : { name: 'Error', message: String(err) }
 }
 
 export function serializeError (err: unknown): SerializedError {
-  if (err instanceof ProxyError) return { key: err.key, message: err.message }
-  return { key: 'internal', message: ERRORS.internal.message }
+  if (err instanceof ProxyError) {
+    const out: SerializedError = { key: err.key, message: err.message }
+    if (err.persisted !== undefined) out.persisted = err.persisted
+    const cause = serializeCause(err.cause)
+    if (cause !== undefined) out.cause = cause
+    return out
+  }
+  return { key: 'internal', message: ERRORS.internal.message, cause: serializeCause(err) }
 }
 
 export function rehydrateError (e: SerializedError): ProxyError {
-  return new ProxyError(e.key in ERRORS ? e.key : 'internal', e.message)
+  let cause: Error | undefined
+  if (e.cause !== undefined) {
+    cause = new Error(e.cause.message)
+    cause.name = e.cause.name
+    if (e.cause.stack !== undefined) cause.stack = e.cause.stack
+  }
+  const opts = { persisted: e.persisted, cause }
+  return new ProxyError(e.key in ERRORS ? e.key : 'internal', e.key in ERRORS ? e.message : ERRORS.internal.message, opts)
 }

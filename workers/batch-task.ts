@@ -18,6 +18,8 @@ export function runBatchTask (body: Uint8Array, step: (body: Buffer) => DecodedB
     }
     return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]) as unknown as BatchTaskResult
   } catch (err) {
+    // Any error, not only a ProxyError: an unexpected one keeps its name,
+    // message and stack, so the main thread logs what went wrong.
     return { ok: false, error: serializeError(err) }
   }
 }

@@ -1,15 +1,17 @@
 // Piscina task: decode a large v2 produce body (binary or json) off the event
 // loop. Pure: no sockets, no config.
 import { decodeProduceBody, type PlainFormat } from '../src/serdes/v2-produce.js'
+import type { JsonLimits } from '../src/serdes/json-input.js'
 import { runBatchTask, type BatchTaskResult } from './batch-task.js'
 
 export interface ProduceTask {
   format: PlainFormat
   body: Uint8Array
+  limits: JsonLimits
 }
 
 export type ProduceTaskResult = BatchTaskResult
 
 export default function decodeProduce (task: ProduceTask): ProduceTaskResult {
-  return runBatchTask(task.body, (body) => decodeProduceBody(task.format, body))
+  return runBatchTask(task.body, (body) => decodeProduceBody(task.format, body, task.limits))
 }

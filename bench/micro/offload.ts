@@ -7,6 +7,7 @@
 // every other request on the event loop.
 // Run: node --import tsx bench/micro/offload.ts
 import { decodeProduceBody } from '../../src/serdes/v2-produce.js'
+import { DEFAULT_JSON_LIMITS } from '../../src/serdes/json-input.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
 import type { ProduceTaskResult } from '../../workers/produce.js'
 
@@ -42,7 +43,7 @@ for (const kib of SIZES) {
   for (let i = 0; i < reps; i++) {
     const t = performance.now()
     const bytes = transferableCopy(Buffer.from(raw))
-    const r = await pool.run<ProduceTaskResult>('produce', { format: 'binary', body: bytes }, [bytes.buffer as ArrayBuffer])
+    const r = await pool.run<ProduceTaskResult>('produce', { format: 'binary', body: bytes, limits: DEFAULT_JSON_LIMITS }, [bytes.buffer as ArrayBuffer])
     if (!r.ok) throw new Error('decode failed')
     pooled.push((performance.now() - t) * 1000)
   }

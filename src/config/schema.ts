@@ -89,6 +89,19 @@ export const configSchema = {
           default: 67108864,
           minimum: 1
         },
+        max_json_depth: {
+          type: 'integer',
+          description: 'Deepest nesting of arrays and objects in a JSON request body or streamed record (the body\'s own levels count); deeper input is answered with 400. 1000 is the limit of Jackson, under Confluent\'s proxy; the maximum keeps every step that walks a value well inside the call stack.',
+          default: 1000,
+          minimum: 1,
+          maximum: 2000
+        },
+        max_json_string_bytes: {
+          type: 'integer',
+          description: 'Longest JSON string in a request body or streamed record, in bytes as sent (escapes count as written); a longer one is answered with 400. 0 means only max_body_bytes and v3.record_max_bytes apply.',
+          default: 20000000,
+          minimum: 0
+        },
         shutdown_timeout_ms: {
           type: 'integer',
           description: 'On SIGTERM, time allowed for in-flight requests and the producer flush before the process exits anyway.',
@@ -502,6 +515,8 @@ export interface ServerConfig {
   workers: number
   advertised_url: string
   max_body_bytes: number
+  max_json_depth: number
+  max_json_string_bytes: number
   shutdown_timeout_ms: number
   keep_alive_timeout_ms: number
   headers_timeout_ms: number

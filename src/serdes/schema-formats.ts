@@ -202,12 +202,15 @@ export function encodeWithSchemas (format: SchemaFormat, schemas: ProduceSchemas
   return batch
 }
 
-/** encodeWithSchemas from the raw request body: what the pool task runs. */
+/**
+ * encodeWithSchemas from the raw request body: what the pool task runs. The
+ * main thread parsed (and checked) the same bytes before sending them.
+ */
 export function encodeBodyWithSchemas (format: SchemaFormat, schemas: ProduceSchemas, body: Buffer): DecodedBatch {
-  return encodeWithSchemas(format, schemas, parseProduceBody(body).records)
+  return encodeWithSchemas(format, schemas, parseProduceBody(body, null).records)
 }
 
-/** Both steps inline, for a parsed request body (`parseProduceBody(body).parsed`). */
+/** Both steps inline, for a parsed request body (`parseProduceBody(body, limits).parsed`). */
 export async function encodeRecords (format: SchemaFormat, registry: SchemaRegistryClient, topic: string,
   request: Readonly<Record<string, unknown>>, strategies?: SubjectStrategies): Promise<EncodedProduce> {
   const records = request.records
@@ -217,13 +220,13 @@ export async function encodeRecords (format: SchemaFormat, registry: SchemaRegis
 }
 
 /**
- * Both steps with the encoding in the pool, for large bodies. The body is
- * parsed here too, for the schema fields; the task parses its own copy, which
- * is cheaper than cloning the parsed records across threads.
+ * Both steps with the encoding in the pool, for large bodies. `parsed` is the
+ * body as the caller parsed it (`parseProduceBody(body, limits).parsed`), for
+ * the schema fields; the task parses its own copy, which is cheaper than
+ * cloning the parsed records across threads.
  */
 export async function encodeRecordsInPool (pool: TaskPool, format: SchemaFormat, registry: SchemaRegistryClient, topic: string,
-  body: Buffer, strategies?: SubjectStrategies): Promise<EncodedProduce> {
-  const { parsed } = parseProduceBody(body)
+  body: Buffer, parsed: Readonly<Record<string, unknown>>, strategies?: SubjectStrategies): Promise<EncodedProduce> {
   const schemas = await resolveProduceSchemas(format, registry, topic, parsed, strategies)
   const bytes = transferableCopy(body)
   const task: SchemaEncodeTask = { format, schemas, body: bytes }

@@ -2,6 +2,7 @@
 // Pure functions: they run inline on the event loop for small bodies and in
 // the worker pool for large ones, and must give identical results either way.
 import { ProxyError } from '../errors.js'
+import { DEFAULT_JSON_LIMITS, NO_LIMITS, parseJson, type JsonLimits } from './json-input.js'
 
 export type PlainFormat = 'binary' | 'json'
 
@@ -32,21 +33,18 @@ export function decodeBase64 (s: string, where: string): Buffer {
   return Buffer.from(s, 'base64')
 }
 
-function parseJson (body: Buffer | string): unknown {
-  try {
-    return JSON.parse(typeof body === 'string' ? body : body.toString('utf8'))
-  } catch (err) {
-    throw new ProxyError('malformedJson', `Malformed JSON: ${(err as Error).message}`)
-  }
-}
-
 function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-/** Parses the request's JSON and returns the records array, validated for shape. */
-export function parseProduceBody (body: Buffer | string): { records: unknown[], parsed: Record<string, unknown> } {
-  const parsed = parseJson(body)
+/**
+ * Parses the request's JSON strictly (UTF-8, the limits, no repeated keys;
+ * see json-input.ts) and returns the records array, validated for shape.
+ * Null limits: the main thread already parsed these same bytes so, and a
+ * pool task only needs the records again.
+ */
+export function parseProduceBody (body: Uint8Array, limits: JsonLimits | null): { records: unknown[], parsed: Record<string, unknown> } {
+  const parsed = limits === null ? parseJson(body, NO_LIMITS, { prefix: 'Malformed JSON: ', checked: true }) : parseJson(body, limits, { prefix: 'Malformed JSON: ' })
   if (!isObject(parsed)) throw new ProxyError('badRequest', 'Request body must be a JSON object')
   const records = parsed.records
   if (records === undefined || records === null || (Array.isArray(records) && records.length === 0)) {
@@ -106,8 +104,8 @@ export function decodeRecords (format: PlainFormat, records: unknown[]): Decoded
   return { count, keys, values, partitions, headers }
 }
 
-export function decodeProduceBody (format: PlainFormat, body: Buffer | string): DecodedBatch {
-  return decodeRecords(format, parseProduceBody(body).records)
+export function decodeProduceBody (format: PlainFormat, body: Uint8Array, limits: JsonLimits = DEFAULT_JSON_LIMITS): DecodedBatch {
+  return decodeRecords(format, parseProduceBody(body, limits).records)
 }
 
 // ---- Transfer across the worker-thread boundary ---------------------------

@@ -210,7 +210,7 @@ test('inline and pooled encoding give identical bytes', async (t) => {
   for (const [format, request] of cases) {
     const inline = await encodeRecords(format, registry, `pool-${format}`, request)
     const body = Buffer.from(JSON.stringify(request))
-    const pooled = await encodeRecordsInPool(pool, format, registry, `pool-${format}`, body)
+    const pooled = await encodeRecordsInPool(pool, format, registry, `pool-${format}`, body, request)
     assert.equal(pooled.keySchemaId, inline.keySchemaId)
     assert.equal(pooled.valueSchemaId, inline.valueSchemaId)
     assert.equal(pooled.batch.count, inline.batch.count)
@@ -229,7 +229,7 @@ test('the pool task returns errors as data, rehydrated to the same ProxyError', 
   t.after(() => pool.close())
   const request = { value_schema: USER_AVRO, records: [{ value: { id: 1 } }, { value: { id: 'x' } }] }
   const body = Buffer.from(JSON.stringify(request))
-  await rejectsWith(encodeRecordsInPool(pool, 'avro', registry, 't', body), 42203, 422, /records\[1\]\.value: field id/)
+  await rejectsWith(encodeRecordsInPool(pool, 'avro', registry, 't', body, request), 42203, 422, /records\[1\]\.value: field id/)
 
   // The task function, called directly, reports errors as plain data.
   const schemas = await resolveProduceSchemas('avro', registry, 't', request)

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeProduceBody, decodeBase64, packBatch, unpackBatch } from '../../src/serdes/v2-produce.js'
+import { DEFAULT_JSON_LIMITS } from '../../src/serdes/json-input.js'
 import { ProxyError } from '../../src/errors.js'
 import decodeProduce, { type ProduceTaskResult } from '../../workers/produce.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
@@ -83,7 +84,7 @@ test('decoding in the worker pool gives the same result as inline', async (t) =>
 })
 
 test('the pool task reports errors as data that keeps the error code', () => {
-  const result = decodeProduce({ format: 'binary', body: new Uint8Array(Buffer.from('{"records":[{"value":"@@"}]}')) })
+  const result = decodeProduce({ format: 'binary', body: new Uint8Array(Buffer.from('{"records":[{"value":"@@"}]}')), limits: DEFAULT_JSON_LIMITS })
   assert.deepEqual(result, { ok: false, error: { key: 'badRequest', message: 'records[0].value is not a valid base64 string' } })
 })
 

@@ -8,19 +8,21 @@ import { readBody } from '../../http/body.js'
 import { isV1GenericProduce, negotiator, requestMedia, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
-import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
+import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
 import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import { transferableCopy, type TaskPool } from '../../pool/pool.js'
 import type { ProduceTask, ProduceTaskResult } from '../../../workers/produce.js'
 import type { KafkaProducer, OutgoingRecord, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { rehydrateError } from '../../errors.js'
+import type { JsonLimits } from '../../serdes/json-input.js'
 
 export interface ProduceDeps {
   producer: KafkaProducer
   metadata: ClusterMetadata
   pool: TaskPool
   maxBodyBytes: number
+  json: JsonLimits
   offloadThresholdBytes: number
   registry: SchemaRegistryClient
   strategies: SubjectStrategies
@@ -75,8 +77,9 @@ function toEntry (r: RecordResult): OffsetEntry {
 }
 
 /** Every failure before records reach the producer leaves Kafka untouched: say so. */
-function notWritten (err: unknown): unknown {
-  if (!(err instanceof ProxyError) || err.persisted !== undefined) return err
+function notWritten (err: unknown): ProxyError {
+  if (!(err instanceof ProxyError)) return new ProxyError('internal', undefined, { persisted: 'no', cause: err })
+  if (err.persisted !== undefined) return err
   return new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause })
 }
 
@@ -85,9 +88,9 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
   const negotiateV1 = negotiator(V1_OFFERS)
 
   async function decode (format: PlainFormat, body: Buffer): Promise<DecodedBatch> {
-    if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body)
+    if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body, deps.json)
     const bytes = transferableCopy(body)
-    const task: ProduceTask = { format, body: bytes }
+    const task: ProduceTask = { format, body: bytes, limits: deps.json }
     const result = await deps.pool.run<ProduceTaskResult>('produce', task, [bytes.buffer as ArrayBuffer])
     if (!result.ok) throw rehydrateError(result.error)
     return unpackBatch(result.batch)
@@ -109,13 +112,19 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
 
   async function prepare (ctx: Ctx, format: string, topicName: string): Promise<Prepared> {
     const body = await readBody(ctx.req, deps.maxBodyBytes)
+    // The body is checked before the topic is looked up, as Confluent's proxy
+    // does: a malformed request to a missing topic is a 400, and never makes
+    // the topic appear.
+    const checked: { batch: DecodedBatch } | { format: SchemaFormat, parsed: Record<string, unknown> } = isSchemaFormat(format)
+      ? { format, parsed: parseProduceBody(body, deps.json).parsed }
+      : { batch: await decode(format as PlainFormat, body) }
     const topic = await deps.metadata.writableTopic(topicName)
     if (topic === null) throw new ProxyError('topicNotFound', `Topic ${topicName} not found.`)
-    if (!isSchemaFormat(format)) return { batch: await decode(format as PlainFormat, body), topic, keySchemaId: null, valueSchemaId: null }
+    if ('batch' in checked) return { batch: checked.batch, topic, keySchemaId: null, valueSchemaId: null }
     // Schemas are resolved (registry I/O) on the event loop; encoding large batches happens in the pool.
     const encoded = body.length >= deps.offloadThresholdBytes
-      ? await encodeRecordsInPool(deps.pool, format, deps.registry, topicName, body, deps.strategies)
-      : await encodeRecords(format, deps.registry, topicName, parseProduceBody(body).parsed, deps.strategies)
+      ? await encodeRecordsInPool(deps.pool, checked.format, deps.registry, topicName, body, checked.parsed, deps.strategies)
+      : await encodeRecords(checked.format, deps.registry, topicName, checked.parsed, deps.strategies)
     return { batch: encoded.batch, topic, keySchemaId: encoded.keySchemaId, valueSchemaId: encoded.valueSchemaId }
   }
 

@@ -5,6 +5,7 @@ import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { requestMedia } from '../../http/media.js'
 import type { Ctx } from '../../http/handler.js'
+import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../serdes/json-input.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -15,19 +16,15 @@ export function isObject (v: unknown): v is JsonObject {
 /**
  * Reads an optional JSON object body. Any Kafka vendor type or plain
  * application/json is accepted (the body's meaning does not depend on the
- * embedded format); an empty body is null.
+ * embedded format); an empty body is null. Parsed strictly (UTF-8, limits,
+ * no repeated keys: see serdes/json-input.ts).
  */
-export async function jsonBody (ctx: Ctx, limit: number): Promise<JsonObject | null> {
+export async function jsonBody (ctx: Ctx, limit: number, json: JsonLimits = DEFAULT_JSON_LIMITS): Promise<JsonObject | null> {
   const raw = await readBody(ctx.req, limit)
   if (raw.length === 0) return null
   const type = ctx.req.headers['content-type']
   if (type !== undefined && requestMedia(type) === null) throw new ProxyError('unsupportedMediaType')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw.toString('utf8'))
-  } catch (err) {
-    throw new ProxyError('malformedJson', `Malformed JSON: ${(err as Error).message}`)
-  }
+  const parsed = parseJson(raw, json, { prefix: 'Malformed JSON: ' })
   if (parsed === null) return null
   if (!isObject(parsed)) throw new ProxyError('badRequest', 'Request body must be a JSON object')
   return parsed
