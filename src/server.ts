@@ -387,10 +387,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
    * closed: a retriable 50303 instead of a reset. Records of a produce cut off
    * here may already be in Kafka.
    */
-  async function cutOff (): Promise<void> {
+  async function cutOff (which: (handler: Handler) => boolean): Promise<void> {
     const answered: Array<Promise<void>> = []
     for (const [res, { req, handler }] of running) {
-      if (res.headersSent || res.destroyed) continue
+      if (res.headersSent || res.destroyed || !which(handler)) continue
       fail(req, res, new ProxyError('shuttingDown', undefined, isWriter(handler) ? { persisted: 'unknown' } : undefined))
       answered.push(new Promise((resolve) => res.once('close', () => resolve())))
     }
@@ -412,16 +412,25 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     }
     if (inflight > 0) log.warn({ inflight }, 'shutdown timeout: requests still in flight')
     closing = true
+    // Reads and admin calls are answered now, before their subsystems close
+    // under them; produce requests get their results from the flush below.
+    await cutOff((handler) => !isWriter(handler))
     // Consumers leave their groups now so their partitions move on at once.
+    // A consumer closes only after its running fetch returns (up to its read
+    // timeout), so the flush of records already queued runs beside it and
+    // neither waits past the deadline.
     watch.stop()
-    await consumers.close()
-    await closeV3()
-    await admin.close()
+    const remaining = Math.max(1000, deadline - (Date.now() - started))
+    const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p, new Promise((resolve) => setTimeout(resolve, remaining).unref())])
+    await Promise.all([
+      bounded(consumers.close()),
+      bounded(closeV3().then(() => admin.close())),
+      producer.close(remaining)
+    ])
     internal.close()
     internal.closeAllConnections()
     metadata.stop()
-    await producer.close(Math.max(1000, deadline - (Date.now() - started)))
-    await cutOff()
+    await cutOff(() => true)
     server.closeAllConnections()
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())])
     await pool.close()
