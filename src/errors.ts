@@ -79,8 +79,9 @@ export const ERRORS = {
   registryFailed: { status: 422, errorCode: 42207, retriable: true, message: 'Error serializing message.' },
   registryForbidden: { status: 403, errorCode: 40301, retriable: false, message: 'Schema Registry authorization failed' },
   registryUnavailable: { status: 408, errorCode: 40801, retriable: true, message: 'Schema Registry is unavailable' },
-  // A consumed record whose bytes do not fit its format (bad magic byte, unknown schema id, corrupt
-  // payload). Same code as a non-JSON record read with format json.
+  // A consumed record whose bytes do not fit the read's format (not JSON or not UTF-8 for json/STRING,
+  // bad magic byte, unknown schema id, corrupt payload), first in a read: Confluent's 50002, with a
+  // message naming topic, partition and offset and the ways past it (src/serdes/undecodable.ts).
   undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' }
 } as const satisfies Record<string, ErrorSpec>
 

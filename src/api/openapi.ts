@@ -426,7 +426,8 @@ const V3_SCHEMAS: JsonObject = {
 
   ReadRecordData: extension(object({
     type: { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] },
-    data: ref('AnyValue')
+    data: ref('AnyValue'),
+    reason: extension(STRING, 'Only with `undecodable=raw`, on a key or value that does not fit its format: why; `type` is then BINARY.')
   }, ['type', 'data'], { nullable: true }), 'A key or value as the `format` query parameter renders it: BINARY base64, STRING text, JSON a JSON value; null for a null key/value.'),
   ReadRecord: extension(object({
     partition_id: INT,
@@ -529,8 +530,14 @@ const V2_SCHEMAS: JsonObject = {
     partition: INT32,
     offset: INT64,
     timestamp: extension({ type: 'integer', format: 'int64', nullable: true }, 'The record timestamp, ms since the epoch; null when it has none.'),
-    headers: extension(arrayOf(ref('RecordHeader')), 'The record headers.')
+    headers: extension(arrayOf(ref('RecordHeader')), 'The record headers.'),
+    undecodable: extension(object({ key: ref('UndecodableBytes'), value: ref('UndecodableBytes') }),
+      'Only with `undecodable=raw`, on a record whose key or value does not fit the format (that side is then null): its bytes and why.')
   }, ['topic', 'key', 'value', 'partition', 'offset']),
+  UndecodableBytes: extension(object({
+    data: { type: 'string', format: 'byte', nullable: true },
+    reason: STRING
+  }, ['data', 'reason']), 'A key or value that could not be rendered in the requested format: its bytes (base64) and the reason.'),
   V2BinaryRecord: {
     allOf: [ref('V2ConsumedRecord'), object({
       key: { type: 'string', format: 'byte', nullable: true },
@@ -549,6 +556,11 @@ const pathParam = (name: string, description: string, schema: JsonObject): JsonO
   ({ name, in: 'path', required: true, description, schema })
 const queryParam = (name: string, description: string, schema: JsonObject, required = false): JsonObject =>
   ({ name, in: 'query', required, description, schema })
+
+// Records reads (v2 consumers, v3 stateless read): src/serdes/undecodable.ts.
+const UNDECODABLE_PARAM = queryParam('undecodable',
+  'A record whose key or value does not fit the format (not JSON, not UTF-8, bad magic byte, unknown schema id, corrupt payload): `fail` (default) ends the response before it, and a read that starts with it answers 500/50002 naming its offset; `raw` delivers it with its bytes (base64) and the reason.',
+  { type: 'string', enum: ['fail', 'raw'] })
 
 const PARAMETERS: JsonObject = {
   ClusterId: pathParam('cluster_id', 'The Kafka cluster ID.', STRING),
@@ -735,7 +747,8 @@ const paths: JsonObject = {
       tags: V2_CONSUMER_TAG,
       parameters: [
         queryParam('timeout', 'Maximum wait in ms (values ≤ 0: the instance\'s).', INT),
-        queryParam('max_bytes', 'Maximum raw key + value bytes (values ≤ 0: the configured cap).', INT)
+        queryParam('max_bytes', 'Maximum raw key + value bytes (values ≤ 0: the configured cap).', INT),
+        UNDECODABLE_PARAM
       ],
       responses: readResponses()
     })
@@ -749,7 +762,8 @@ const paths: JsonObject = {
       tags: V2_CONSUMER_TAG,
       parameters: [
         queryParam('timeout', 'Maximum wait in ms.', INT),
-        queryParam('max_bytes', 'Maximum raw key + value bytes.', INT)
+        queryParam('max_bytes', 'Maximum raw key + value bytes.', INT),
+        UNDECODABLE_PARAM
       ],
       responses: readResponses()
     })
@@ -1078,7 +1092,8 @@ const paths: JsonObject = {
         queryParam('timeout', 'Maximum wait in ms for records to arrive (capped by consumer.request_timeout_ms).', INT64),
         queryParam('format', 'How keys and values are rendered (case-insensitive; default BINARY).', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
         queryParam('key_format', 'How keys are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
-        queryParam('value_format', 'How values are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] })
+        queryParam('value_format', 'How values are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
+        UNDECODABLE_PARAM
       ],
       responses: { 200: ok('The records read.', jsonContent(ref('ReadRecordList'))), ...V3_READ_ERRORS }
     })

@@ -26,8 +26,7 @@ export interface Undecodable {
 export function undecodableParam (query: URLSearchParams): UndecodablePolicy {
   const raw = query.get('undecodable')
   if (raw === null || raw === '') return 'fail'
-  const v = raw.toLowerCase()
-  if (v === 'fail' || v === 'raw') return v
+  if (raw === 'fail' || raw === 'raw') return raw
   throw new ProxyError('badRequest', `Bad Request: undecodable must be one of fail, raw (got ${JSON.stringify(raw)}).`)
 }
 

@@ -90,7 +90,8 @@ test('v3: JSON, STRING and BINARY sides, a page that stops before a bad record, 
 
 test('the undecodable parameter and the error that names the record', () => {
   assert.equal(undecodableParam(new URLSearchParams('')), 'fail')
-  assert.equal(undecodableParam(new URLSearchParams('undecodable=RAW')), 'raw')
+  assert.equal(undecodableParam(new URLSearchParams('undecodable=raw')), 'raw')
+  assert.throws(() => undecodableParam(new URLSearchParams('undecodable=RAW')), /undecodable must be one of fail, raw/)
   assert.throws(() => undecodableParam(new URLSearchParams('undecodable=skip')), /undecodable must be one of fail, raw/)
   const err = undecodableError({ topic: 't', partition: 1, offset: 42, part: 'value', reason: 'not JSON' }, 'seek past offset 42')
   assert.equal(err.errorCode, 50002)
