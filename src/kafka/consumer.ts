@@ -171,6 +171,20 @@ export class ConsumerInstance {
     })
   }
 
+  /**
+   * Fetches every topic's metadata on this consumer's own client. librdkafka
+   * checks its subscription against a full answer (never a partial one) and
+   * rejoins the group when a subscribed topic has appeared; without this it
+   * only looks again after topic.metadata.refresh.interval.ms (5 minutes).
+   */
+  refreshMetadata (): Promise<void> {
+    const client = this.client
+    if (client === null || this.mode !== 'subscribe') return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      client.getMetadata({ allTopics: true, timeout: this.settings.callTimeoutMs }, () => resolve())
+    })
+  }
+
   unsubscribe (): Promise<void> {
     return this.serial(async () => {
       if (this.client !== null && this.mode === 'subscribe') {

@@ -3,17 +3,19 @@
 // metadata refresh (topic.metadata.refresh.interval.ms, 5 minutes by
 // default). The proxy's own metadata view is refreshed far more often
 // (kafka.metadata_refresh_ms), so once a watched topic shows up there the
-// instance subscribes again to the same topics, which makes librdkafka
-// rejoin its group with fresh metadata and start consuming the new topic.
+// instance's own client fetches all topics' metadata, which librdkafka checks
+// its subscription against, rejoining the group to consume the new topic.
+// (Subscribing again to the same list does not do it: measured, no records
+// within 60 s.)
 import type { ClusterMetadata } from './metadata.js'
 import type { Logger } from '../logger.js'
 
 /** The part of a consumer instance the watch needs. */
-export interface Resubscribable {
+export interface Watchable {
   readonly group: string
   readonly name: string
   subscription (): string[]
-  subscribe (topics: string[], pattern: null): Promise<void>
+  refreshMetadata (): Promise<void>
 }
 
 interface Watched {
@@ -22,7 +24,7 @@ interface Watched {
 }
 
 export class SubscriptionWatch {
-  private readonly watched = new Map<Resubscribable, Watched>()
+  private readonly watched = new Map<Watchable, Watched>()
   private timer: NodeJS.Timeout | null = null
 
   constructor (
@@ -38,7 +40,7 @@ export class SubscriptionWatch {
   }
 
   /** Replaces what is watched for this instance (an empty `missing` stops watching it). */
-  watch (instance: Resubscribable, topics: string[], missing: string[]): void {
+  watch (instance: Watchable, topics: string[], missing: string[]): void {
     if (missing.length === 0) {
       this.watched.delete(instance)
       return
@@ -69,9 +71,8 @@ export class SubscriptionWatch {
       if (appeared.length === 0) continue
       for (const t of appeared) w.missing.delete(t)
       if (w.missing.size === 0) this.watched.delete(instance)
-      this.log.debug({ group: instance.group, instance: instance.name, topics: appeared }, 'subscribed topics appeared; subscribing again')
-      // An instance deleted meanwhile refuses (40403): nothing left to do.
-      instance.subscribe(w.topics, null).catch(() => this.watched.delete(instance))
+      this.log.debug({ group: instance.group, instance: instance.name, topics: appeared }, 'subscribed topics appeared; refreshing the consumer metadata')
+      instance.refreshMetadata().catch(() => this.watched.delete(instance))
     }
     if (this.watched.size === 0 && this.timer !== null) {
       clearInterval(this.timer)
