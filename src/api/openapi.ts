@@ -605,13 +605,13 @@ const RESPONSES: JsonObject = {
   Forbidden: errorResponse('Kafka or Schema Registry authorization failed (40301).'),
   NotFound: errorResponse('Unknown path (404), cluster (404), topic (40401 in v2 and produce, 40403 in v3), partition (40402) or consumer instance (40403).'),
   NotAcceptable: errorResponse('The Accept header names nothing this operation produces: an empty body, as Confluent answers; 40601 (with a body): the read format differs from the consumer\'s.'),
-  RequestTimeout: errorResponse('Schema Registry unavailable (40801, retriable).'),
+  RequestTimeout: errorResponse('Schema Registry unavailable (40801, retriable); the request body did not arrive within server.request_timeout_ms (408, retriable).'),
   Conflict: errorResponse('Consumer instance name taken (40902) or illegal consumer state (40903).'),
   PayloadTooLarge: errorResponse('The request body exceeds server.max_body_bytes (413).'),
   UnsupportedMediaType: errorResponse('The Content-Type is not accepted by this operation (415).'),
   UnprocessableEntity: errorResponse('Validation failure (422, 40001, 42201–42208).'),
   TooManyRequests: errorResponse('A Kafka quota throttled the request (42901) or a proxy rate limit was hit (429); retriable. JSON, unlike Confluent\'s HTML page.'),
-  ServerError: errorResponse('Kafka or proxy failure: 50002 Kafka error, 50003 retriable Kafka error, 500 internal; 503 with 50301 pool busy, 50302 cluster unreachable, 50303 shutting down, 50304 consumer threads busy, 50305 consumer directory unavailable (all retriable).')
+  ServerError: errorResponse('Kafka or proxy failure: 50002 Kafka error, 50003 retriable Kafka error, 500 internal; 503 with 50301 pool busy, 50302 cluster unreachable, 50303 shutting down, 50304 consumer threads busy, 50305 consumer directory unavailable, 50306 too many connections (all retriable).')
 }
 
 // ---------------------------------------------------------------------------
