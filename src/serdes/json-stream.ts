@@ -4,9 +4,11 @@
 //
 // The scanner works on bytes: every byte it acts on ('{', '}', '[', ']', '"',
 // '\\') is ASCII, and UTF-8 never uses ASCII values inside a multi-byte
-// sequence, so a character split across chunks cannot be misread. Only a
-// complete object is decoded to text, which JSON.parse then validates; the
-// scanner itself checks just enough to find object boundaries.
+// sequence, so a character split across chunks cannot be misread. Objects
+// are handed out as bytes, joined across chunks, so the caller checks and
+// decodes each one whole (serdes/json-input.ts): a multi-byte character split
+// by a chunk boundary is never decoded in halves. The scanner itself checks
+// just enough to find object boundaries.
 
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
@@ -28,8 +30,11 @@ function backslashRun (chunk: Buffer, end: number, from: number): number {
 }
 
 export interface SplitResult {
-  /** Objects completed by this chunk, in order. */
-  objects: string[]
+  /**
+   * Objects completed by this chunk, in order, as bytes. They may share
+   * memory with the chunk: use them before the chunk is reused.
+   */
+  objects: Buffer[]
   /** Set when the stream is malformed after `objects`; nothing more will be split. */
   error: string | null
 }
@@ -48,12 +53,10 @@ export class JsonObjectSplitter {
   /**
    * @param maxObjectBytes one object may not be longer; bounds the memory a
    *   never-closing object can take.
-   * @param encoding how the request's charset decodes a complete object.
    * @param tooLargeMessage the error for an object over `maxObjectBytes`.
    */
   constructor (
     private readonly maxObjectBytes = Number.POSITIVE_INFINITY,
-    private readonly encoding: 'utf8' | 'latin1' = 'utf8',
     private readonly tooLargeMessage?: string
   ) {}
 
@@ -68,7 +71,7 @@ export class JsonObjectSplitter {
   }
 
   push (chunk: Buffer): SplitResult {
-    const objects: string[] = []
+    const objects: Buffer[] = []
     if (this.failed !== null) return { objects, error: this.failed }
     // Start of the current object's bytes within this chunk, or -1 when the
     // object began in an earlier chunk (its head is in `parts`) or none is open.
@@ -112,7 +115,7 @@ export class JsonObjectSplitter {
           const bytes = this.parts.length === 0 ? tail : Buffer.concat([...this.parts, tail], this.partsLength + tail.length)
           this.parts = []
           this.partsLength = 0
-          objects.push(bytes.toString(this.encoding))
+          objects.push(bytes)
           start = -1
         }
       }

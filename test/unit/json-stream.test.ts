@@ -8,7 +8,7 @@ function split (chunks: Buffer[], max?: number): { objects: string[], error: str
   const objects: string[] = []
   for (const c of chunks) {
     const r = s.push(c)
-    objects.push(...r.objects)
+    objects.push(...r.objects.map((o) => o.toString('utf8')))
     if (r.error !== null) return { objects, error: r.error }
   }
   return { objects, error: s.end() }
@@ -46,8 +46,8 @@ test('gives the same objects when fed one byte at a time (multi-byte characters 
 test('an object is emitted as soon as its closing brace arrives', () => {
   const s = new JsonObjectSplitter()
   assert.deepEqual(s.push(Buffer.from('{"a":')).objects, [])
-  assert.deepEqual(s.push(Buffer.from('1}{"b"')).objects, ['{"a":1}'])
-  assert.deepEqual(s.push(Buffer.from(':2}')).objects, ['{"b":2}'])
+  assert.deepEqual(s.push(Buffer.from('1}{"b"')).objects.map(String), ['{"a":1}'])
+  assert.deepEqual(s.push(Buffer.from(':2}')).objects.map(String), ['{"b":2}'])
   assert.equal(s.end(), null)
 })
 
@@ -56,7 +56,7 @@ test('does not keep a reference to the caller\'s chunk', () => {
   const chunk = Buffer.from('{"a":"xy')
   s.push(chunk)
   chunk.fill(0x20)
-  assert.deepEqual(s.push(Buffer.from('z"}')).objects, ['{"a":"xyz"}'])
+  assert.deepEqual(s.push(Buffer.from('z"}')).objects.map(String), ['{"a":"xyz"}'])
 })
 
 test('whitespace only is no input; anything else is', () => {
@@ -107,9 +107,9 @@ test('an object larger than the limit is an error, whether in one chunk or many'
   assert.deepEqual(split([Buffer.from('{"a":1}{"b":2}')], 7), { objects: ['{"a":1}', '{"b":2}'], error: null })
 })
 
-test('latin1 decodes each byte as one character', () => {
-  const s = new JsonObjectSplitter(Number.POSITIVE_INFINITY, 'latin1')
-  assert.deepEqual(s.push(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d])).objects, ['{"a":"é"}'])
+test('bytes that are not UTF-8 pass through unchanged, for the caller to judge', () => {
+  const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d])
+  assert.deepEqual(new JsonObjectSplitter().push(bytes).objects, [bytes])
 })
 
 test('strings with runs of backslashes before quotes split correctly at random chunk boundaries', () => {
@@ -136,5 +136,15 @@ test('strings with runs of backslashes before quotes split correctly at random c
     const { objects: got, error } = split(chunks)
     assert.equal(error, null, `round ${round}`)
     assert.deepEqual(got.map((o) => JSON.parse(o)), objects, `round ${round}`)
+  }
+})
+
+test('an object split inside a multi-byte character comes out as its exact bytes', () => {
+  const bytes = Buffer.from('{"v":"€😀"}')
+  for (let i = 1; i < bytes.length; i++) {
+    const s = new JsonObjectSplitter()
+    const first = s.push(bytes.subarray(0, i)).objects
+    const second = s.push(bytes.subarray(i)).objects
+    assert.deepEqual([...first, ...second].map((o) => o.toString('hex')), [bytes.toString('hex')], `split at ${i}`)
   }
 })

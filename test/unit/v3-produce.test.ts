@@ -132,9 +132,9 @@ test('long invalid values are quoted shortened', () => {
 })
 
 test('the record size limit: the splitter fails with the configured message and says it was the size', () => {
-  const s = new JsonObjectSplitter(20, 'utf8', 'too big')
+  const s = new JsonObjectSplitter(20, 'too big')
   const ok = s.push(Buffer.from('{"a":"0123456789"} {"a":"0123'))
-  assert.deepEqual(ok, { objects: ['{"a":"0123456789"}'], error: null })
+  assert.deepEqual(ok, { objects: [Buffer.from('{"a":"0123456789"}')], error: null })
   assert.equal(s.overLimit, false)
   assert.deepEqual(s.push(Buffer.from('456789abc"}')), { objects: [], error: 'too big' })
   assert.equal(s.overLimit, true)

@@ -23,10 +23,11 @@ import { errorJson } from '../../http/error-response.js'
 import type { KafkaProducer, RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../serdes/json-stream.js'
+import { jsonLimits, parseJson, type JsonLimits } from '../../serdes/json-input.js'
+import type { Logger } from '../../logger.js'
 import { parseV3Record, V3SchemaEncoder, type V3Record } from '../../serdes/v3-produce.js'
 import { ProduceRateLimiter } from './rate-limit.js'
 import type { V3Module } from './index.js'
-import { firstLine } from './resource.js'
 
 export interface V3ProduceDeps {
   producer: KafkaProducer
@@ -43,6 +44,9 @@ export interface V3ProduceDeps {
   /** Null when the produce rate limits are off: then they cost one null check per record. */
   rateLimiter: ProduceRateLimiter | null
   schemas: V3SchemaEncoder
+  json: JsonLimits
+  /** Per-record internal failures are logged here; they never reach the HTTP status. */
+  log: Logger
 }
 
 // Records of one stream whose result line is not written yet. Beyond this the
@@ -154,6 +158,14 @@ function requestEncoding (ctx: Ctx): 'utf8' | 'latin1' {
   throw new ProxyError('badRequest', `Bad Request: unsupported charset ${charset}; use UTF-8.`)
 }
 
+function isBlank (b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false
+  }
+  return true
+}
+
 /** Failures before a record reaches the producer leave Kafka untouched: say so. */
 function notWritten (err: unknown): ProxyError {
   if (!(err instanceof ProxyError)) return new ProxyError('internal', undefined, { persisted: 'no', cause: err })
@@ -191,8 +203,17 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
   // larger than the body limit (when that is the smaller) the splitter's own.
   const splitLimit = deps.recordMaxBytes > 0 ? Math.min(deps.recordMaxBytes, deps.maxBodyBytes) : deps.maxBodyBytes
   const splitMessage = deps.recordMaxBytes > 0 && deps.recordMaxBytes <= deps.maxBodyBytes ? RECORD_TOO_LARGE : undefined
-  function recordSplitter (encoding: 'utf8' | 'latin1'): JsonObjectSplitter {
-    return new JsonObjectSplitter(splitLimit, encoding, splitMessage)
+  function recordSplitter (): JsonObjectSplitter {
+    return new JsonObjectSplitter(splitLimit, splitMessage)
+  }
+
+  /** One record object or batch body, parsed strictly (json-input.ts) in the request's charset. */
+  function parseBody (bytes: Buffer, encoding: 'utf8' | 'latin1'): unknown {
+    return parseJson(bytes, deps.json, { prefix: 'Bad Request: ', latin1: encoding === 'latin1' })
+  }
+
+  function logInternal (err: ProxyError, topic: string): void {
+    if (err.key === 'internal') deps.log.error({ err: err.cause ?? err, topic }, 'v3 produce record failed')
   }
 
   /** Checks an explicit partition against the topic, refreshing metadata at most once per window. */
@@ -212,11 +233,18 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     return (partition) => partition < count ? undefined : slow(partition)
   }
 
-  function runStream (ctx: Ctx, topic: TopicInfo, encoding: 'utf8' | 'latin1'): Promise<Reply> {
+  // The topic is looked up (and perhaps created) when the first valid record
+  // needs it, as Confluent validates the body first: a stream that starts
+  // with a malformed record answers that record's 400, not the topic's 404,
+  // and creates nothing. Until then no status is sent; a lookup that fails
+  // before any line went out is the status of the whole request.
+  function runStream (ctx: Ctx, topicName: string, encoding: 'utf8' | 'latin1'): Promise<Reply> {
     const { req, res } = ctx
     const clusterId = ctx.params.cluster_id as string
-    const checkPartition = partitionChecker(topic)
-    const splitter = recordSplitter(encoding)
+    let topicKnown = false
+    let topicError: ProxyError | null = null
+    let checkPartition: (partition: number) => Promise<void> | undefined = () => undefined
+    const splitter = recordSplitter()
     const limiter = deps.rateLimiter
     const expiresAt = Date.now() + deps.streamMaxDurationMs
     let closeTimer: NodeJS.Timeout | null = null
@@ -263,7 +291,10 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           out += line
           head++
         }
-        if (out !== '' && !res.write(out)) writeBlocked = true
+        if (out !== '') {
+          begin()
+          if (!res.write(out)) writeBlocked = true
+        }
         if (head === lines.length) {
           lines.length = 0
           head = 0
@@ -302,6 +333,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       }
 
       function fail (slot: Slot, err: ProxyError): void {
+        logInternal(err, topicName)
         slot.line = errorJson(err) + '\r\n'
       }
 
@@ -322,12 +354,12 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         if (chunk.length === 0) return
         const items = chunk
         chunk = []
-        deps.producer.produce(topic.name, items.map((i) => i.rec.record)).then((results) => {
+        deps.producer.produce(topicName, items.map((i) => i.rec.record)).then((results) => {
           for (let i = 0; i < items.length; i++) {
             const { slot, rec } = items[i] as Taken
             const r = results[i] as RecordResult
             if (r.error !== null) fail(slot, r.error)
-            else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topic.name, rec, r) }) + '\r\n'
+            else slot.line = serializeSuccess({ error_code: 200, ...success(clusterId, topicName, rec, r) }) + '\r\n'
           }
         }, (err: unknown) => {
           const e = asProxyError(err)
@@ -353,9 +385,14 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           blocked.push({ slot, rec })
           return
         }
+        if (!topicKnown) {
+          if (topicError !== null) fail(slot, topicError)
+          else lookUpTopic(slot, rec)
+          return
+        }
         let schemaPending: Promise<void> | undefined
         try {
-          schemaPending = rec.schemas === null ? undefined : deps.schemas.encode(rec, topic.name)
+          schemaPending = rec.schemas === null ? undefined : deps.schemas.encode(rec, topicName)
         } catch (err) {
           fail(slot, notWritten(err))
           return
@@ -372,6 +409,26 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           ? partitionPending as Promise<void>
           : partitionPending === undefined ? schemaPending : Promise.all([schemaPending, partitionPending])
         pending.then(() => { chunk.push({ slot, rec }) }, (err: unknown) => { fail(slot, notWritten(err)) }).then(release)
+      }
+
+      /** The first valid record waits for the topic, and every record behind it. */
+      function lookUpTopic (slot: Slot, rec: V3Record): void {
+        blocked = [{ slot, rec }]
+        requireTopic(topicName).then((topic) => {
+          topicKnown = true
+          checkPartition = partitionChecker(topic)
+          begin()
+        }, (err: unknown) => {
+          const e = notWritten(err)
+          if (!res.headersSent) {
+            stopInput()
+            settle(e)
+            return
+          }
+          topicError = e
+        }).then(() => {
+          if (!settled) release()
+        })
       }
 
       function release (): void {
@@ -407,8 +464,12 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         })
       }
 
-      /** Takes one record object; false when it was malformed and the stream must stop. */
-      function accept (text: string): boolean {
+      /**
+       * Takes one record object; false when it was malformed and the stream
+       * must stop. Invalid UTF-8, nesting or numbers beyond the limits and
+       * repeated keys are malformed JSON too: the stream stops at them.
+       */
+      function accept (bytes: Buffer): boolean {
         const slot = take()
         const now = Date.now()
         if (now >= expiresAt) {
@@ -417,13 +478,13 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         }
         let parsed: unknown
         try {
-          parsed = JSON.parse(text)
+          parsed = parseBody(bytes, encoding)
         } catch (err) {
-          fail(slot, new ProxyError('badRequest', `Bad Request: ${firstLine((err as Error).message)}`, { persisted: 'no' }))
+          fail(slot, notWritten(err))
           return false
         }
         if (limiter !== null) {
-          const limited = limiter.check(clusterId, Buffer.byteLength(text, encoding))
+          const limited = limiter.check(clusterId, bytes.length)
           if (limited !== null) {
             fail(slot, limited)
             return true
@@ -442,9 +503,8 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 
       function onData (chunk: Buffer): void {
         const { objects, error } = splitter.push(chunk)
-        if (splitter.sawInput) begin()
-        for (const text of objects) {
-          if (!accept(text)) {
+        for (const bytes of objects) {
+          if (!accept(bytes)) {
             stopInput()
             break
           }
@@ -502,20 +562,14 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 
   async function stream (ctx: Ctx): Promise<Reply> {
     const encoding = requestEncoding(ctx)
-    const topic = await requireTopic(ctx.params.topic as string)
-    return await runStream(ctx, topic, encoding)
+    return await runStream(ctx, ctx.params.topic as string, encoding)
   }
 
   async function batch (ctx: Ctx): Promise<Reply> {
     const encoding = requestEncoding(ctx)
-    const body = (await readBody(ctx.req, deps.maxBodyBytes)).toString(encoding)
-    if (body.trim() === '') throw new ProxyError('batchValidation', 'Request body is empty. Data is required.')
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(body)
-    } catch (err) {
-      throw new ProxyError('malformedJson', `Bad Request: ${firstLine((err as Error).message)}`)
-    }
+    const body = await readBody(ctx.req, deps.maxBodyBytes)
+    if (isBlank(body)) throw new ProxyError('batchValidation', 'Request body is empty. Data is required.')
+    const parsed = parseBody(body, encoding)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ProxyError('badRequest', 'Bad Request: the body must be a JSON object {"entries": […]}.')
     for (const k of Object.keys(parsed)) {
       if (k !== 'entries') throw new ProxyError('badRequest', `Bad Request: Unrecognized field "${k}" in the batch.`)
@@ -538,8 +592,6 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
 
     const topicName = ctx.params.topic as string
     const clusterId = ctx.params.cluster_id as string
-    const topic = await requireTopic(topicName)
-    const checkPartition = partitionChecker(topic)
     const limiter = deps.rateLimiter
     // An entry's size is that of its compact JSON text (the body's own
     // spacing is not attributable to one entry); measured only when needed.
@@ -554,12 +606,24 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           const limited = limiter?.check(clusterId, size) ?? null
           if (limited !== null) throw limited
         }
-        const rec = parseV3Record(entries[i], now, 'id')
-        await deps.schemas.encode(rec, topicName)
-        await checkPartition(rec.record.partition)
-        outcomes[i] = rec
+        outcomes[i] = parseV3Record(entries[i], now, 'id')
       } catch (err) {
         outcomes[i] = notWritten(err)
+      }
+    }
+    // Entries are validated before the topic is looked up (and perhaps
+    // created); a batch with no valid entry needs no topic.
+    if (outcomes.some((o) => !(o instanceof ProxyError))) {
+      const checkPartition = partitionChecker(await requireTopic(topicName))
+      for (let i = 0; i < outcomes.length; i++) {
+        const rec = outcomes[i]
+        if (rec instanceof ProxyError || rec === undefined) continue
+        try {
+          await deps.schemas.encode(rec, topicName)
+          await checkPartition(rec.record.partition)
+        } catch (err) {
+          outcomes[i] = notWritten(err)
+        }
       }
     }
     const valid = outcomes.filter((o): o is V3Record => !(o instanceof ProxyError))
@@ -578,6 +642,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       const o = outcomes[i] as V3Record | ProxyError
       const id = ids[i] as string
       if (o instanceof ProxyError) {
+        logInternal(o, topicName)
         failures.push({ id, ...errorBody(o) })
         continue
       }
@@ -602,7 +667,9 @@ export const registerRecords: V3Module = (router, deps) => {
     streamMaxDurationMs: v3.stream_max_duration_ms,
     streamGracePeriodMs: v3.stream_grace_period_ms,
     rateLimiter: v3.rate_limit.enabled ? new ProduceRateLimiter(v3.rate_limit, deps.workers) : null,
-    schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy })
+    schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy }),
+    json: jsonLimits(server),
+    log: deps.log
   })
   router
     .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', writesRecords(streamingBody(handlers.stream)))
