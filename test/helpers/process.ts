@@ -24,6 +24,8 @@ export interface BootOptions {
   workers?: number
   /** Added to (and overriding) the proxy's environment, e.g. `KAFKA_PROXY_CONSUMER__THREADS`. */
   env?: Record<string, string>
+  /** How long to wait for the proxy to listen; dev mode starts a broker and a registry first. */
+  listenTimeoutMs?: number
 }
 
 export async function bootProxy (t: TestContext, opts: BootOptions = {}): Promise<ProxyProcess> {
@@ -49,7 +51,7 @@ export async function bootProxy (t: TestContext, opts: BootOptions = {}): Promis
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  const listening = await eventually(() => logs.find((l) => l.msg.startsWith('proxy listening on')), { timeoutMs: 60000, what: 'the proxy to listen' })
+  const listening = await eventually(() => logs.find((l) => l.msg.startsWith('proxy listening on')), { timeoutMs: opts.listenTimeoutMs ?? 60000, what: 'the proxy to listen' })
   return { child, url: `http://127.0.0.1:${listening.port as number}`, logs, exited }
 }
 
