@@ -330,6 +330,8 @@ function jsonText (v: unknown): DecodedSide {
 
 function reasonOf (err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
+  // avsc reads recursive types by recursion: a record nested deeper than the stack allows.
+  if (text.includes('Maximum call stack size exceeded')) return 'the data nests deeper than the decoder can follow (Maximum call stack size exceeded)'
   return text.replace(/^Error serializing message\. /, '')
 }
 
