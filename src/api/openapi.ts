@@ -122,13 +122,16 @@ function jsonBody (schema: JsonObject, required = true): JsonObject {
 // ---------------------------------------------------------------------------
 // Schemas
 
+const ACL_OPERATIONS = ['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS',
+  'ALTER_CONFIGS', 'IDEMPOTENT_WRITE']
+
 const V3_SCHEMAS: JsonObject = {
   Relationship: object({ related: STRING }, ['related']),
   ResourceMetadata: object({ self: STRING, resource_name: { type: 'string', nullable: true } }, ['self']),
   ResourceCollectionMetadata: object({ self: STRING, next: { type: 'string', nullable: true } }, ['self']),
   Resource: object({ kind: STRING, metadata: ref('ResourceMetadata') }, ['kind', 'metadata']),
   ResourceCollection: object({ kind: STRING, metadata: ref('ResourceCollectionMetadata') }, ['kind', 'metadata']),
-  AnyValue: { nullable: true, description: 'Any JSON value.' },
+  AnyValue: { nullable: true, description: 'Any JSON value. Integers beyond ±(2^53 - 1) are refused (400): they cannot be kept exactly; send them as strings.' },
 
   ClusterData: resource({
     cluster_id: STRING,
@@ -225,13 +228,23 @@ const V3_SCHEMAS: JsonObject = {
   TopicDataList: collection('TopicData'),
   CreateTopicRequestData: object({
     topic_name: STRING,
-    partitions_count: INT,
-    replication_factor: INT,
-    replicas_assignments: arrayOf(object({ partition_id: INT, broker_ids: arrayOf(INT) }, ['partition_id', 'broker_ids'])),
+    partitions_count: { ...INT32, minimum: 1 },
+    // CreateTopics carries it as an int16.
+    replication_factor: { type: 'integer', minimum: 1, maximum: 32767 },
+    // As Confluent's document declares it, or as its code reads it: `{"0": [1, 2]}`.
+    replicas_assignments: {
+      oneOf: [
+        arrayOf(object({
+          partition_id: { ...INT32, minimum: 0 },
+          broker_ids: { ...arrayOf(INT32), minItems: 1 }
+        }, ['partition_id', 'broker_ids'])),
+        { type: 'object', additionalProperties: { ...arrayOf(INT32), minItems: 1 } }
+      ]
+    },
     configs: arrayOf(object({ name: STRING, value: { type: 'string', nullable: true } }, ['name'])),
     validate_only: BOOL
   }, ['topic_name']),
-  UpdatePartitionCountRequestData: object({ partitions_count: INT32 }, ['partitions_count']),
+  UpdatePartitionCountRequestData: object({ partitions_count: { ...INT32, minimum: 1 } }, ['partitions_count']),
 
   PartitionData: resource({
     cluster_id: STRING,
@@ -347,6 +360,17 @@ const V3_SCHEMAS: JsonObject = {
       'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE']
   },
   AclPermission: { type: 'string', 'x-extensible-enum': ['UNKNOWN', 'ANY', 'DENY', 'ALLOW'] },
+  // What requests may send (the server takes any case): searches and deletes
+  // match with ANY (and MATCH for patterns), a new ACL names concrete values;
+  // UNKNOWN is only ever an answer.
+  AclResourceTypeFilter: { type: 'string', enum: ['ANY', 'TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN'] },
+  AclPatternTypeFilter: { type: 'string', enum: ['ANY', 'MATCH', 'LITERAL', 'PREFIXED'] },
+  AclOperationFilter: { type: 'string', enum: ['ANY', ...ACL_OPERATIONS] },
+  AclPermissionFilter: { type: 'string', enum: ['ANY', 'DENY', 'ALLOW'] },
+  AclResourceTypeNew: { type: 'string', enum: ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN'] },
+  AclPatternTypeNew: { type: 'string', enum: ['LITERAL', 'PREFIXED'] },
+  AclOperationNew: { type: 'string', enum: ACL_OPERATIONS },
+  AclPermissionNew: { type: 'string', enum: ['DENY', 'ALLOW'] },
   AclData: resource({
     cluster_id: STRING,
     resource_type: ref('AclResourceType'),
@@ -360,13 +384,13 @@ const V3_SCHEMAS: JsonObject = {
   AclDataList: collection('AclData'),
   DeleteAclsResponseData: object({ data: arrayOf(ref('AclData')) }, ['data']),
   CreateAclRequestData: object({
-    resource_type: ref('AclResourceType'),
+    resource_type: ref('AclResourceTypeNew'),
     resource_name: STRING,
-    pattern_type: ref('AclPatternType'),
+    pattern_type: ref('AclPatternTypeNew'),
     principal: STRING,
     host: STRING,
-    operation: ref('AclOperation'),
-    permission: ref('AclPermission')
+    operation: ref('AclOperationNew'),
+    permission: ref('AclPermissionNew')
   }, ['resource_type', 'resource_name', 'pattern_type', 'principal', 'host', 'operation', 'permission']),
   CreateAclRequestDataList: object({ data: arrayOf(ref('CreateAclRequestData')) }, ['data']),
 
@@ -407,7 +431,9 @@ const V3_SCHEMAS: JsonObject = {
   ProduceBatchRequestEntry: {
     allOf: [ref('ProduceRequest'), object({ id: { type: 'string', pattern: '^[0-9a-zA-Z_-]{1,80}$' } }, ['id'])]
   },
-  ProduceBatchRequest: object({ entries: arrayOf(ref('ProduceBatchRequestEntry')) }, ['entries']),
+  ProduceBatchRequest: object({
+    entries: { ...arrayOf(ref('ProduceBatchRequestEntry')), minItems: 1, description: 'At most v3.batch_max_entries entries, each with a distinct id.' }
+  }, ['entries']),
   ProduceBatchResponseSuccessEntry: object({
     id: STRING,
     cluster_id: STRING,
@@ -458,6 +484,14 @@ const ERROR_SCHEMAS: JsonObject = {
   }, ['error_code', 'message', 'retriable'])
 }
 
+// src/api/v2/validate.ts: instance names reach client.id, logs and URLs; group names group.id.
+const INSTANCE_NAME = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$' }
+const GROUP_NAME = { type: 'string', pattern: '^[!-.0-~]{1,249}$', description: 'Printable ASCII other than space and /.' }
+
+function intOrDecimal (minimum: number, maximum: number): JsonObject {
+  return { nullable: true, oneOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern: minimum < 0 ? '^(-1|[0-9]{1,7})$' : '^[0-9]{1,9}$' }] }
+}
+
 const V2_SCHEMAS: JsonObject = {
   V2Replica: object({ broker: INT, leader: BOOL, in_sync: BOOL }, ['broker', 'leader', 'in_sync']),
   V2Partition: object({ partition: INT, leader: INT, replicas: arrayOf(ref('V2Replica')) }, ['partition', 'leader', 'replicas']),
@@ -474,15 +508,24 @@ const V2_SCHEMAS: JsonObject = {
     key: ref('AnyValue'),
     value: ref('AnyValue'),
     partition: { type: 'integer', format: 'int32', nullable: true },
-    headers: extension(arrayOf(ref('RecordHeader')), 'Kafka record headers.')
+    headers: extension({ ...arrayOf(ref('RecordHeader')), nullable: true }, 'Kafka record headers; null is none.')
+  }),
+  V2BinaryProduceRecord: object({
+    key: { type: 'string', format: 'byte', nullable: true },
+    value: { type: 'string', format: 'byte', nullable: true },
+    partition: { type: 'integer', format: 'int32', nullable: true },
+    headers: extension({ ...arrayOf(ref('RecordHeader')), nullable: true }, 'Kafka record headers; null is none.')
   }),
   V2ProduceRequest: object({
     key_schema: { type: 'string', nullable: true },
     key_schema_id: { type: 'integer', format: 'int32', nullable: true },
     value_schema: { type: 'string', nullable: true },
     value_schema_id: { type: 'integer', format: 'int32', nullable: true },
-    records: arrayOf(ref('V2ProduceRecord'))
+    records: { ...arrayOf(ref('V2ProduceRecord')), minItems: 1 }
   }, ['records']),
+  // binary and json: the schema fields of the schema formats mean nothing here and are not read.
+  V2BinaryProduceRequest: object({ records: { ...arrayOf(ref('V2BinaryProduceRecord')), minItems: 1 } }, ['records']),
+  V2JsonProduceRequest: object({ records: { ...arrayOf(ref('V2ProduceRecord')), minItems: 1 } }, ['records']),
   V2ProduceOffset: object({
     partition: { type: 'integer', format: 'int32', nullable: true },
     offset: { type: 'integer', format: 'int64', nullable: true },
@@ -498,31 +541,52 @@ const V2_SCHEMAS: JsonObject = {
     value_schema_id: { type: 'integer', format: 'int32', nullable: true }
   }, ['offsets', 'key_schema_id', 'value_schema_id']),
   V2CreateConsumerRequest: object({
-    name: STRING,
-    id: { type: 'string', deprecated: true },
-    format: { type: 'string', 'x-extensible-enum': ['binary', 'json', 'avro', 'jsonschema', 'protobuf'] },
-    'auto.offset.reset': { type: 'string', 'x-extensible-enum': ['earliest', 'latest', 'none', 'smallest', 'largest'] },
-    'auto.commit.enable': { type: 'string', enum: ['true', 'false'] },
-    'fetch.min.bytes': { oneOf: [INT, STRING] },
-    responseMinBytes: { oneOf: [INT, STRING] },
-    'consumer.request.timeout.ms': { oneOf: [INT, STRING] },
-    requestWaitMs: { oneOf: [INT, STRING] }
+    // null is absent in every field, as in Confluent's proxy.
+    name: { ...INSTANCE_NAME, nullable: true },
+    id: { ...INSTANCE_NAME, nullable: true, deprecated: true, description: 'Takes precedence over name.' },
+    format: { type: 'string', nullable: true, enum: ['binary', 'json', 'avro', 'jsonschema', 'protobuf'] },
+    'auto.offset.reset': { type: 'string', nullable: true, enum: ['earliest', 'latest', 'none', 'smallest', 'largest'] },
+    'auto.commit.enable': { type: 'string', nullable: true, enum: ['true', 'false'] },
+    // Confluent takes these as numbers or decimal strings; null is absent.
+    'fetch.min.bytes': intOrDecimal(-1, 10_000_000),
+    responseMinBytes: intOrDecimal(-1, 10_000_000),
+    'consumer.request.timeout.ms': intOrDecimal(0, 2147483647),
+    requestWaitMs: intOrDecimal(0, 2147483647)
   }),
   V2CreateConsumerResponse: object({ instance_id: STRING, base_uri: STRING }, ['instance_id', 'base_uri']),
-  V2Subscription: object({ topics: arrayOf(STRING), topic_pattern: STRING }),
+  // Exactly one of the two.
+  V2Subscription: {
+    oneOf: [
+      object({ topics: { ...arrayOf(STRING), minItems: 1, uniqueItems: true } }, ['topics']),
+      object({ topic_pattern: STRING }, ['topic_pattern'])
+    ]
+  },
   V2Topics: object({ topics: arrayOf(STRING) }, ['topics']),
   V2TopicPartition: object({ topic: STRING, partition: INT32 }, ['topic', 'partition']),
-  V2Partitions: object({ partitions: arrayOf(ref('V2TopicPartition')) }, ['partitions']),
-  V2OffsetCommit: object({ topic: STRING, partition: INT32, offset: INT64, metadata: STRING }, ['topic', 'partition', 'offset']),
-  V2OffsetCommitRequest: object({ offsets: arrayOf(ref('V2OffsetCommit')) }),
+  V2Partitions: object({ partitions: { ...arrayOf(ref('V2TopicPartition')), uniqueItems: true } }, ['partitions']),
+  V2OffsetCommit: object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: STRING }, ['topic', 'partition', 'offset']),
+  V2OffsetCommitRequest: object({ offsets: { ...arrayOf(ref('V2OffsetCommit')), nullable: true, description: 'Absent or null: commit what was delivered.' } }),
   V2CommittedOffsets: object({
     offsets: arrayOf(object({ topic: STRING, partition: INT32, offset: INT64, metadata: STRING }, ['topic', 'partition', 'offset', 'metadata']))
   }, ['offsets']),
+  // At least one of the two; null is absent. A seek has no use for `metadata` (Kafka keeps it with commits only): it is ignored.
   V2SeekRequest: object({
-    offsets: arrayOf(ref('V2OffsetCommit')),
-    timestamps: arrayOf(object({ topic: STRING, partition: INT32, timestamp: { type: 'string', format: 'date-time' }, metadata: STRING },
-      ['topic', 'partition', 'timestamp']))
-  }),
+    offsets: {
+      ...arrayOf(object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: { description: 'Ignored.' } }, ['topic', 'partition', 'offset'])),
+      minItems: 1,
+      nullable: true
+    },
+    timestamps: {
+      ...arrayOf(object({
+        topic: STRING,
+        partition: { ...INT32, minimum: 0 },
+        timestamp: { oneOf: [{ type: 'string', format: 'date-time' }, { ...INT64, minimum: 0, description: 'Milliseconds since the epoch.' }] },
+        metadata: { description: 'Ignored.' }
+      }, ['topic', 'partition', 'timestamp'])),
+      minItems: 1,
+      nullable: true
+    }
+  }, [], { anyOf: [{ required: ['offsets'] }, { required: ['timestamps'] }] }),
   V2ConsumedRecord: object({
     topic: STRING,
     key: ref('AnyValue'),
@@ -570,19 +634,19 @@ const PARAMETERS: JsonObject = {
   ConfigName: pathParam('name', 'The configuration parameter name.', STRING),
   ConsumerGroupId: pathParam('group', 'The consumer group ID.', STRING),
   ConsumerId: pathParam('consumer', 'The consumer (member) ID.', STRING),
-  V2Group: pathParam('group', 'The consumer group.', STRING),
-  V2Instance: pathParam('instance', 'The consumer instance name (`instance_id`).', STRING),
-  AclResourceType: queryParam('resource_type', 'The ACL resource type (default ANY).', ref('AclResourceType')),
-  AclResourceTypeRequired: queryParam('resource_type', 'The ACL resource type.', ref('AclResourceType'), true),
+  V2Group: pathParam('group', 'The consumer group.', GROUP_NAME),
+  V2Instance: pathParam('instance', 'The consumer instance name (`instance_id`).', INSTANCE_NAME),
+  AclResourceType: queryParam('resource_type', 'The ACL resource type (default ANY).', ref('AclResourceTypeFilter')),
+  AclResourceTypeRequired: queryParam('resource_type', 'The ACL resource type.', ref('AclResourceTypeFilter'), true),
   AclResourceName: queryParam('resource_name', 'The ACL resource name.', STRING),
-  AclPatternType: queryParam('pattern_type', 'The ACL pattern type (default ANY).', ref('AclPatternType')),
-  AclPatternTypeRequired: queryParam('pattern_type', 'The ACL pattern type.', ref('AclPatternType'), true),
+  AclPatternType: queryParam('pattern_type', 'The ACL pattern type (default ANY).', ref('AclPatternTypeFilter')),
+  AclPatternTypeRequired: queryParam('pattern_type', 'The ACL pattern type.', ref('AclPatternTypeFilter'), true),
   AclPrincipal: queryParam('principal', 'The ACL principal.', STRING),
   AclHost: queryParam('host', 'The ACL host.', STRING),
-  AclOperation: queryParam('operation', 'The ACL operation (default ANY).', ref('AclOperation')),
-  AclOperationRequired: queryParam('operation', 'The ACL operation.', ref('AclOperation'), true),
-  AclPermission: queryParam('permission', 'The ACL permission (default ANY).', ref('AclPermission')),
-  AclPermissionRequired: queryParam('permission', 'The ACL permission.', ref('AclPermission'), true)
+  AclOperation: queryParam('operation', 'The ACL operation (default ANY).', ref('AclOperationFilter')),
+  AclOperationRequired: queryParam('operation', 'The ACL operation.', ref('AclOperationFilter'), true),
+  AclPermission: queryParam('permission', 'The ACL permission (default ANY).', ref('AclPermissionFilter')),
+  AclPermissionRequired: queryParam('permission', 'The ACL permission.', ref('AclPermissionFilter'), true)
 }
 
 const C = [param('ClusterId')]
@@ -596,8 +660,12 @@ const I = [param('V2Group'), param('V2Instance')]
 // ---------------------------------------------------------------------------
 // Responses
 
-// Errors are negotiated among application/json and the v2/v1 vendor types.
-const errorResponse = (description: string): JsonObject => ({ description, content: v2Content(ref('Error')) })
+// v1/v2 errors come in the client's negotiated type, embedded formats
+// included (src/http/error-response.ts); v3 errors are application/json.
+const ERROR_MEDIA = [...V2_MEDIA, ...['binary', 'json', 'avro', 'jsonschema', 'protobuf']
+  .flatMap((f) => [`application/vnd.kafka.${f}.v2+json`, `application/vnd.kafka.${f}.v1+json`])]
+const errorResponse = (description: string): JsonObject =>
+  ({ description, content: Object.fromEntries(ERROR_MEDIA.map((m) => [m, { schema: ref('Error') }])) })
 
 const RESPONSES: JsonObject = {
   BadRequest: errorResponse('Malformed JSON, wrong field types or invalid parameters (400); Kafka refused the request as invalid (40002).'),
@@ -624,7 +692,10 @@ const V2_PRODUCE_MEDIA = ['binary', 'json', 'avro', 'jsonschema', 'protobuf']
 
 function v2ProduceBody (): JsonObject {
   const content: JsonObject = {}
-  for (const m of V2_PRODUCE_MEDIA) content[m] = { schema: ref('V2ProduceRequest') }
+  for (const m of V2_PRODUCE_MEDIA) {
+    const format = /^application\/vnd\.kafka\.(\w+)\.v[12]\+json$/.exec(m)?.[1] ?? 'binary'
+    content[m] = { schema: ref(format === 'binary' ? 'V2BinaryProduceRequest' : format === 'json' ? 'V2JsonProduceRequest' : 'V2ProduceRequest') }
+  }
   return {
     required: true,
     description: 'The Content-Type names the embedded format of keys and values (binary: base64 strings; json: any JSON; avro, jsonschema, protobuf: the JSON form of the schema, with key_schema/value_schema or *_schema_id). v1 types are aliases; as in Confluent\'s v1, application/vnd.kafka.v1+json, application/vnd.kafka+json and application/octet-stream mean binary.',
@@ -777,7 +848,11 @@ const paths: JsonObject = {
       tags: V2_CONSUMER_TAG,
       parameters: [queryParam('async', 'Accepted for compatibility; commits always wait for the coordinator.', STRING)],
       requestBody: { required: false, content: v2Content(ref('V2OffsetCommitRequest')) },
-      responses: { 200: ok('`[]`', v2Content({ type: 'array', maxItems: 0, items: {} })), ...V2_CONSUMER_ERRORS }
+      responses: {
+        200: ok('v2: `[]`; v1 (Accept application/vnd.kafka.v1+json): one entry per committed partition, as Confluent\'s v1 answers.',
+          v2Content(arrayOf(object({ topic: STRING, partition: INT32, consumed: INT64, committed: INT64 }, ['topic', 'partition', 'consumed', 'committed'])))),
+        ...V2_CONSUMER_ERRORS
+      }
     }),
     get: op({
       operationId: 'v2GetCommittedOffsets',
@@ -1087,9 +1162,9 @@ const paths: JsonObject = {
       tags: EXT_TAG,
       extension: true,
       parameters: [
-        queryParam('offset', 'The first offset to read; absent: the beginning of the partition.', INT64),
-        queryParam('max_bytes', 'At most this many record bytes (capped by consumer.request_max_bytes).', INT64),
-        queryParam('timeout', 'Maximum wait in ms for records to arrive (capped by consumer.request_timeout_ms).', INT64),
+        queryParam('offset', 'The first offset to read; absent: the beginning of the partition.', { ...INT64, minimum: 0 }),
+        queryParam('max_bytes', 'At most this many record bytes (capped by consumer.request_max_bytes).', { ...INT64, minimum: 1 }),
+        queryParam('timeout', 'Maximum wait in ms for records to arrive (capped by consumer.request_timeout_ms).', { ...INT64, minimum: 0 }),
         queryParam('format', 'How keys and values are rendered (case-insensitive; default BINARY).', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
         queryParam('key_format', 'How keys are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),
         queryParam('value_format', 'How values are rendered; default: format.', { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }),

@@ -9,6 +9,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js'
 import addFormatsModule from 'ajv-formats'
+import fc from 'fast-check'
 import { OPENAPI } from '../../src/api/openapi.js'
 
 // ajv-formats is CommonJS; which of module.exports and .default a default import yields depends on the loader.
@@ -138,4 +139,177 @@ function valueAt (body: unknown, pointer: string): unknown {
   let v: any = body
   for (const part of pointer.split('/').slice(1)) v = v?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
   return v
+}
+
+// ---------------------------------------------------------------------------
+// Request generation from the document (fast-check).
+//
+// `valueArbitrary` turns a dereferenced request schema into an arbitrary of
+// values the document allows; `mutations` lists, for one such value, the
+// changes that make it one the document forbids (wrong type, null where not
+// nullable, a required field dropped, a number out of range). Fields a test
+// must pin (names of its own topics, harmless config values) are replaced by
+// `overrides`, keyed by the field's path: `body.topic_name`,
+// `body.data[].name`, `query.principal`.
+
+export type Overrides = Record<string, fc.Arbitrary<unknown>>
+
+const INT32_MIN = -2147483648
+const INT32_MAX = 2147483647
+
+/** allOf members merged into one object schema (the document only composes objects). */
+export function flatten (schema: Schema): Schema {
+  if (!Array.isArray(schema.allOf)) return schema
+  const out: Schema = { type: 'object', properties: {}, required: [] }
+  for (const part of schema.allOf as Schema[]) {
+    const p = flatten(part)
+    Object.assign(out.properties, p.properties ?? {})
+    out.required.push(...(p.required ?? []))
+  }
+  if (schema.nullable === true) out.nullable = true
+  return out
+}
+
+function isRequirementChoice (schema: Schema): boolean {
+  return schema.properties !== undefined && Array.isArray(schema.anyOf) && (schema.anyOf as Schema[]).every((s) => Object.keys(s).length === 1 && Array.isArray(s.required))
+}
+
+function enumOf (schema: Schema): unknown[] | undefined {
+  // A request may only use the values listed: "extensible" promises
+  // clients that responses may grow, not that the server takes more.
+  return (schema.enum ?? schema['x-extensible-enum']) as unknown[] | undefined
+}
+
+export function valueArbitrary (raw: Schema, at: string, overrides: Overrides): fc.Arbitrary<unknown> {
+  const pinned = overrides[at]
+  if (pinned !== undefined) return pinned
+  const schema = flatten(raw)
+  let arb: fc.Arbitrary<unknown>
+  const values = enumOf(schema)
+  if ((schema.oneOf !== undefined || schema.anyOf !== undefined) && !isRequirementChoice(schema)) {
+    arb = fc.oneof(...((schema.oneOf ?? schema.anyOf) as Schema[]).map((s) => valueArbitrary(s, at, overrides)))
+  } else if (values !== undefined) {
+    arb = fc.constantFrom(...values)
+  } else if (isRequirementChoice(schema)) {
+    // `anyOf` of `required` lists: one of them must hold, and null is absent.
+    const choice = (schema.anyOf as Schema[]).map((s) => s.required as string[])
+    const { anyOf: _, ...rest } = schema
+    arb = valueArbitrary({ ...rest, nullable: false }, at, overrides)
+      .filter((v) => choice.some((keys) => keys.every((k) => (v as Record<string, unknown>)[k] !== undefined && (v as Record<string, unknown>)[k] !== null)))
+  } else if (schema.type === 'object' || schema.properties !== undefined) {
+    const props = (schema.properties ?? {}) as Record<string, Schema>
+    if (Object.keys(props).length === 0) {
+      const values = typeof schema.additionalProperties === 'object' ? valueArbitrary(schema.additionalProperties as Schema, `${at}{}`, overrides) : jsonValue(1)
+      arb = fc.dictionary(fc.string({ maxLength: 8 }), values, { maxKeys: 3 })
+    } else {
+      const record: Record<string, fc.Arbitrary<unknown>> = {}
+      for (const [name, s] of Object.entries(props)) record[name] = valueArbitrary(s, `${at}.${name}`, overrides)
+      arb = fc.record(record, { requiredKeys: (schema.required ?? []) as string[] })
+    }
+  } else if (schema.type === 'array') {
+    const items = valueArbitrary(schema.items as Schema, `${at}[]`, overrides)
+    const size = { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)) }
+    arb = schema.uniqueItems === true ? fc.uniqueArray(items, { ...size, selector: (v) => JSON.stringify(v) }) : fc.array(items, size)
+  } else if (schema.type === 'integer') {
+    const wide = schema.format === 'int64'
+    arb = fc.integer({
+      min: schema.minimum ?? (wide ? Number.MIN_SAFE_INTEGER : INT32_MIN),
+      max: schema.maximum ?? (wide ? Number.MAX_SAFE_INTEGER : INT32_MAX)
+    })
+  } else if (schema.type === 'number') {
+    arb = fc.double({ noNaN: true, noDefaultInfinity: true })
+  } else if (schema.type === 'boolean') {
+    arb = fc.boolean()
+  } else if (schema.type === 'string') {
+    if (schema.format === 'byte') arb = fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64'))
+    else if (schema.format === 'date-time') arb = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString())
+    else if (typeof schema.pattern === 'string') arb = fc.stringMatching(new RegExp(schema.pattern as string))
+    else arb = fc.string({ unit: 'grapheme', minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 12, 12) })
+  } else {
+    arb = jsonValue(2)
+  }
+  return schema.nullable === true ? fc.option(arb, { nil: null, freq: 6 }) : arb
+}
+
+// JSON with no integer beyond ±(2^53 - 1), which the document refuses (AnyValue).
+const jsonValue = (maxDepth: number): fc.Arbitrary<unknown> =>
+  fc.jsonValue({ maxDepth }).filter((v) => !/\d{16,}/.test(JSON.stringify(v)))
+
+/** A value of another JSON type than `schema` allows (or null when it is not nullable). */
+function wrongValues (raw: Schema): unknown[] {
+  const schema = flatten(raw)
+  const out: unknown[] = []
+  if (schema.nullable !== true && (schema.type !== undefined || schema.properties !== undefined)) out.push(null)
+  const values = enumOf(schema)
+  switch (schema.type) {
+    case 'string': out.push(12345); if (values !== undefined) out.push('NOT_ONE_OF_THEM'); break
+    case 'integer':
+      out.push('7', 1.5)
+      if (typeof schema.minimum === 'number') out.push(schema.minimum - 1)
+      if (typeof schema.maximum === 'number') out.push(schema.maximum + 1)
+      break
+    case 'number': out.push('7'); break
+    case 'boolean': out.push('true', 1); break
+    case 'array': out.push({}); break
+    case 'object': out.push('x', []); break
+  }
+  return out
+}
+
+/** Query values the document forbids for a parameter of `schema` (the query carries strings only). */
+export function wrongQueryValues (raw: Schema): string[] {
+  const schema = flatten(raw)
+  const values = enumOf(schema)
+  if (values !== undefined) return ['NOT_ONE_OF_THEM']
+  switch (schema.type) {
+    case 'boolean': return ['maybe']
+    case 'integer': {
+      const out = ['x1', '1.5']
+      if (typeof schema.minimum === 'number') out.push(String(schema.minimum - 1))
+      return out
+    }
+    default: return []
+  }
+}
+
+export interface Mutation {
+  what: string
+  apply: (body: unknown) => unknown
+}
+
+/**
+ * Body changes that break the schema: every top-level field, and the fields
+ * of the first element of top-level arrays of objects, get a wrong value;
+ * required fields are dropped. `body` is the valid value being changed.
+ */
+export function bodyMutations (raw: Schema, body: unknown, pinned: (path: string) => boolean = () => false): Mutation[] {
+  const schema = flatten(raw)
+  const out: Mutation[] = []
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return out
+  const props = (schema.properties ?? {}) as Record<string, Schema>
+  const required = new Set((schema.required ?? []) as string[])
+  for (const [name, s] of Object.entries(props)) {
+    for (const v of wrongValues(s)) {
+      out.push({ what: `body.${name} = ${JSON.stringify(v)}`, apply: (b) => ({ ...(b as object), [name]: v }) })
+    }
+    if (required.has(name)) out.push({ what: `body.${name} missing`, apply: (b) => { const c = { ...(b as Record<string, unknown>) }; delete c[name]; return c } })
+    const items = s.type === 'array' ? flatten(s.items as Schema) : undefined
+    const first = (body as Record<string, unknown>)[name]
+    if (items?.properties === undefined || !Array.isArray(first) || first.length === 0) continue
+    const itemRequired = new Set((items.required ?? []) as string[])
+    for (const [field, fs] of Object.entries(items.properties as Record<string, Schema>)) {
+      if (pinned(`body.${name}[].${field}`) && wrongValues(fs).length === 0) continue
+      const change = (v: unknown, drop = false) => (b: unknown): unknown => {
+        const list = [...((b as Record<string, unknown[]>)[name] as unknown[])]
+        const item = { ...(list[0] as Record<string, unknown>) }
+        if (drop) delete item[field]
+        else item[field] = v
+        list[0] = item
+        return { ...(b as object), [name]: list }
+      }
+      for (const v of wrongValues(fs)) out.push({ what: `body.${name}[0].${field} = ${JSON.stringify(v)}`, apply: change(v) })
+      if (itemRequired.has(field)) out.push({ what: `body.${name}[0].${field} missing`, apply: change(undefined, true) })
+    }
+  }
+  return out
 }

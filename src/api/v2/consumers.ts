@@ -113,7 +113,11 @@ function intSetting (body: JsonObject, fields: string[], min: number, max: numbe
 
 export function parseCreate (body: JsonObject | null): CreateRequest {
   const b = body ?? {}
-  const name = stringOrNull(b, 'id') ?? stringOrNull(b, 'name')
+  // Both are checked, though id wins: a malformed field is never ignored.
+  const id = stringOrNull(b, 'id')
+  const given = stringOrNull(b, 'name')
+  if (given !== null) instanceName(given)
+  const name = id ?? given
   if (name !== null) instanceName(name)
   const format = (stringOrNull(b, 'format') ?? 'binary').toLowerCase()
   if (!KNOWN_FORMATS.has(format)) throw new ProxyError('unprocessable', 'Invalid format type.')

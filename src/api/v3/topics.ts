@@ -111,7 +111,7 @@ export function parseCreateTopic (body: Record<string, unknown>): CreateTopicReq
     topic: {
       name,
       numPartitions: explicit ? -1 : optionalInt(body.partitions_count, 'partitions_count', 1),
-      replicationFactor: explicit ? -1 : optionalInt(body.replication_factor, 'replication_factor', 1),
+      replicationFactor: explicit ? -1 : optionalInt(body.replication_factor, 'replication_factor', 1, 32767),
       assignments,
       configs
     },
@@ -145,10 +145,11 @@ function parseAssignments (raw: unknown): NewTopic['assignments'] {
   return out.sort((a, b) => a.partition - b.partition)
 }
 
-function optionalInt (raw: unknown, name: string, min: number): number {
+// `max`: CreateTopics carries partition counts as int32, replication factors as int16.
+function optionalInt (raw: unknown, name: string, min: number, max = 2147483647): number {
   if (raw === undefined) return -1
-  if (!Number.isSafeInteger(raw) || (raw as number) < min || (raw as number) > 2147483647) {
-    throw bad(`${name} must be an integer of at least ${min}`)
+  if (!Number.isSafeInteger(raw) || (raw as number) < min || (raw as number) > max) {
+    throw bad(`${name} must be an integer from ${min} to ${max}`)
   }
   return raw as number
 }
