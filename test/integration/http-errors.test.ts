@@ -194,6 +194,11 @@ test('consumer group and instance names outside the documented set are refused w
   assert.ok(utf8.status === 400 || utf8.status === 422, `${utf8.status} ${JSON.stringify(utf8Body)}`)
   assert.equal(utf8Body.error_code, utf8.status)
 
+  // A percent-encoded group that is not UTF-8 never becomes a group.
+  const undecodable = await request('POST', `${url}/consumers/ab%FF%FE`, { headers: { 'content-type': V2 }, body: { name: 'ok' } })
+  assert.ok([404, 422].includes(undecodable.status), show(undecodable))
+  assert.equal(typeof undecodable.body.error_code, 'number')
+
   for (const g of ['g'.repeat(5000), 'a\u0000b', 'line\nbreak', 'tab\tgroup']) {
     const res = await create(g, { name: 'ok' })
     assert.equal(res.status, 422, `${JSON.stringify(g.slice(0, 20))}: ${show(res)}`)
