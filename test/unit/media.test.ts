@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { requestMedia, negotiator, V2_OFFERS, MEDIA } from '../../src/http/media.js'
+import { isV1GenericProduce, requestMedia, negotiator, V2_OFFERS, MEDIA } from '../../src/http/media.js'
 
 test('requestMedia reads the embedded format and version of vendor types', () => {
   assert.deepEqual(requestMedia('application/vnd.kafka.binary.v2+json'), { format: 'binary', version: 2, vendor: true })
@@ -36,4 +36,13 @@ test('negotiator returns null when nothing acceptable is offered', () => {
   const n = negotiator(V2_OFFERS)
   assert.equal(n('text/plain'), null)
   assert.equal(n('application/vnd.kafka.v2+json;q=0'), null)
+})
+
+test('isV1GenericProduce: the generic types Confluent\'s v1 produce read as binary, but not ambiguous application/json', () => {
+  for (const type of ['application/vnd.kafka.v1+json', 'application/vnd.kafka+json', 'Application/Octet-Stream; charset=x']) {
+    assert.equal(isV1GenericProduce(type), true, type)
+  }
+  for (const type of [undefined, 'application/json', 'application/vnd.kafka.v2+json', 'application/vnd.kafka.binary.v1+json', 'text/plain']) {
+    assert.equal(isV1GenericProduce(type), false, String(type))
+  }
 })
