@@ -428,3 +428,45 @@ test('requests generated from the served OpenAPI document agree with the server'
     await cleanup()
   }
 })
+
+// The four cases a run against Confluent's own v3 document found accepted.
+test('what Confluent\'s document forbids is refused before anything is done', async (t) => {
+  const { url } = await startProxy(t)
+  const clusters = await request('GET', `${url}/v3/clusters`)
+  const C = `${url}/v3/clusters/${String(clusters.body?.data?.[0]?.cluster_id)}`
+  const json = { 'content-type': 'application/json' }
+  const topic = uniqueName('gen-strict')
+  await createTopic(topic, 1)
+
+  for (const value of ['yes', '1', '']) {
+    const res = await request('GET', `${C}/topics/${topic}?include_authorized_operations=${value}`)
+    assert.equal(res.status, 400, `include_authorized_operations=${value}: ${show(res)}`)
+    assert.equal(res.body?.error_code, 400, show(res))
+  }
+  assert.equal((await request('GET', `${C}/topics/${topic}?include_authorized_operations=TRUE`)).status, 200)
+  assert.equal((await request('GET', `${C}/topics?includeAuthorizedOperations=nope`)).status, 400)
+
+  const refused = uniqueName('gen-strict-refused')
+  const create = await request('POST', `${C}/topics`, { headers: json, body: { topic_name: refused, partitions_count: 1, replication_factor: null } })
+  assert.equal(create.status, 400, show(create))
+  assert.match(create.body?.message, /replication_factor must not be null/)
+  assert.equal((await request('GET', `${C}/topics/${refused}`)).status, 404, 'the topic was not created')
+
+  const before = await request('GET', `${C}/topics/${topic}/configs/retention.ms`)
+  const alter = await request('POST', `${C}/topics/${topic}/configs:alter`, { headers: json, body: { data: [{ name: 'retention.ms', value: '1234567' }], validate_only: null } })
+  assert.equal(alter.status, 400, show(alter))
+  const after = await request('GET', `${C}/topics/${topic}/configs/retention.ms`)
+  assert.equal(after.body?.value, before.body?.value, 'the config was not changed')
+
+  const broker = String((await request('GET', `${C}/brokers`)).body?.data?.[0]?.broker_id)
+  for (const path of ['broker-configs/no.such.config', `brokers/${broker}/configs/no.such.config`, `topics/${topic}/configs/no.such.config`]) {
+    const put = await request('PUT', `${C}/${path}`, { headers: json, body: { value: '1' } })
+    assert.equal(put.status, 404, `PUT ${path}: ${show(put)}`)
+    assert.equal((await request('DELETE', `${C}/${path}`)).status, 404, `DELETE ${path}`)
+    assert.equal((await request('GET', `${C}/${path}`)).status, 404, `${path} is not held`)
+  }
+  const batch = await request('POST', `${C}/broker-configs:alter`, { headers: json, body: { data: [{ name: 'no.such.config', value: '1' }] } })
+  assert.equal(batch.status, 404, show(batch))
+  const listed = await request('GET', `${C}/broker-configs`)
+  assert.ok(!(listed.body?.data as Array<{ name: string }>).some((c) => c.name === 'no.such.config'), 'Kafka does not hold it')
+})

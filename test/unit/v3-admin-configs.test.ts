@@ -1,7 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ProxyError } from '../../src/errors.js'
-import { parseAlterBatch, parseTopicsAlterBatch } from '../../src/api/v3/configs.js'
+import { isKnownBrokerConfig, parseAlterBatch, parseTopicsAlterBatch } from '../../src/api/v3/configs.js'
+import { boolParam } from '../../src/api/v3/resource.js'
+import { parseCreateTopic } from '../../src/api/v3/topics.js'
 
 function refused (fn: () => unknown, status: number, errorCode: number): void {
   assert.throws(fn, (err: unknown) => err instanceof ProxyError && err.status === status && err.errorCode === errorCode)
@@ -51,4 +53,29 @@ test('multi-topic alter batch: per-topic configs, validate_only', () => {
   refused(() => parseTopicsAlterBatch({ data: [{ configs: [] }] }), 422, 42206)
   refused(() => parseTopicsAlterBatch({ data: [{ topic_name: 't' }] }), 422, 42206)
   refused(() => parseTopicsAlterBatch({ data: 'x' }), 400, 400)
+})
+
+test('broker config names: listed ones, the replication throttles, and listed ones scoped to a listener', () => {
+  const listed = new Set(['max.connections', 'ssl.keystore.location', 'sasl.jaas.config'])
+  assert.equal(isKnownBrokerConfig('max.connections', listed), true)
+  assert.equal(isKnownBrokerConfig('follower.replication.throttled.rate', listed), true)
+  assert.equal(isKnownBrokerConfig('listener.name.internal.ssl.keystore.location', listed), true)
+  assert.equal(isKnownBrokerConfig('listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config', listed), true)
+  assert.equal(isKnownBrokerConfig('no.such.config', listed), false)
+  assert.equal(isKnownBrokerConfig('listener.name.internal.no.such.config', listed), false)
+  assert.equal(isKnownBrokerConfig('listener.name.x.y.ssl.keystore.location', listed), false)
+})
+
+test('null is refused where the document does not allow it, and boolean query parameters are checked', () => {
+  for (const field of ['partitions_count', 'replication_factor', 'replicas_assignments', 'configs', 'validate_only']) {
+    refused(() => parseCreateTopic({ topic_name: 't', [field]: null }), 400, 400)
+  }
+  refused(() => parseCreateTopic({ topic_name: 't', replication_factor: 32768 }), 400, 400)
+  refused(() => parseAlterBatch({ data: [], validate_only: null }), 400, 400)
+  refused(() => parseTopicsAlterBatch({ data: [], validate_only: 'true' }), 400, 400)
+  assert.equal(boolParam('', 'flag'), false)
+  assert.equal(boolParam('flag=TRUE', 'flag'), true)
+  assert.equal(boolParam('flag=false', 'flag'), false)
+  refused(() => boolParam('flag=yes', 'flag'), 400, 400)
+  refused(() => boolParam('flag=', 'flag'), 400, 400)
 })
