@@ -18,7 +18,7 @@ import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
-import { assertError, assign, createConsumer, request, show, V2, type ConsumerRef, type HttpResult } from '../helpers/consumers.js'
+import { assertError, assign, createConsumer, request, show, subscribe, V2, type ConsumerRef, type HttpResult } from '../helpers/consumers.js'
 
 const DEPTH = 5000
 const deepText = '{"d":'.repeat(DEPTH) + '[' + '"bottom"' + ']' + '}'.repeat(DEPTH)
@@ -68,8 +68,8 @@ function frame (id: number, payload: Buffer, protobuf = false): Buffer {
   return Buffer.concat(protobuf ? [head, Buffer.from([0]), payload] : [head, payload])
 }
 
-/** Produces to partition 0 of `topic` with a plain librdkafka producer; resolves with the offsets. */
-async function produce (topic: string, records: Rec[]): Promise<number[]> {
+/** Produces to one partition of `topic` with a plain librdkafka producer; resolves with the offsets. */
+async function produce (topic: string, records: Rec[], partition = 0): Promise<number[]> {
   const producer = new Producer({ 'bootstrap.servers': bootstrap(), dr_cb: true, 'linger.ms': 5, 'message.max.bytes': 10_000_000 })
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10000 }, (err) => err ? reject(err) : resolve()))
   try {
@@ -89,7 +89,7 @@ async function produce (topic: string, records: Rec[]): Promise<number[]> {
     // One at a time keeps the offsets in the order of the list.
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as Rec
-      producer.produce(topic, 0, r.value, r.key, Date.now(), i)
+      producer.produce(topic, partition, r.value, r.key, Date.now(), i)
       producer.flush(10000, () => {})
     }
     await done
@@ -252,6 +252,35 @@ test('v2 binary: every hostile record is delivered as its bytes, with no error',
     assert.deepEqual(r.value === null ? null : Buffer.from(r.value, 'base64'), rec.value, `value at ${i}`)
     assert.deepEqual(r.key === null ? null : Buffer.from(r.key, 'base64'), rec.key, `key at ${i}`)
   })
+})
+
+test('v2 json in a group: a bad record in one partition holds the read there until a seek; nothing of either partition is lost', async (t) => {
+  const { url } = await startProxy(t)
+  const topic = uniqueName('poison-group')
+  await createTopic(topic, 2)
+  await produce(topic, [{ key: null, value: text('{"p":0,"o":0}') }, { key: null, value: text('{') }, { key: null, value: text('{"p":0,"o":2}') }], 0)
+  await produce(topic, [0, 1, 2].map((o) => ({ key: null, value: text(`{"p":1,"o":${o}}`) })), 1)
+  const c = await createConsumer(url, uniqueName('grp-poison-group'), { format: 'json', 'auto.offset.reset': 'earliest' })
+  await subscribe(c, [topic])
+  const got: string[] = []
+  const errors: string[] = []
+  const deadline = Date.now() + 60_000
+  while (got.length < 5) {
+    assert.ok(Date.now() < deadline, `read ${JSON.stringify(got)} and errors ${JSON.stringify(errors)} before the deadline`)
+    const res = await v2Read(c, 'json')
+    if (res.status === 200) {
+      for (const r of res.body as any[]) got.push(`${r.partition}@${r.offset}`)
+      continue
+    }
+    assertError(res, 500, 50002)
+    errors.push(res.body.message)
+    assert.match(res.body.message, /partition 0, offset 1 /)
+    await v2Seek(c, topic, 2)
+  }
+  assert.deepEqual(got.slice().sort(), ['0@0', '0@2', '1@0', '1@1', '1@2'])
+  assert.equal(errors.length, 1, JSON.stringify(errors))
+  // Within a partition the order holds.
+  assert.ok(got.indexOf('0@0') < got.indexOf('0@2'))
 })
 
 // ---- v2 schema formats ---------------------------------------------------------
