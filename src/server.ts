@@ -380,6 +380,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       resolve()
     })
   })
+  // After listening, a server error is an accept that failed (EMFILE when the
+  // descriptor limit is below server.max_connections): the listener goes on,
+  // so it is logged rather than left to crash the process.
+  server.on('error', (err) => log.error({ err }, 'http server error'))
   const port = (server.address() as AddressInfo).port
 
   /**
