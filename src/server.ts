@@ -161,6 +161,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     consumer: config.consumer,
     registry,
     maxBodyBytes: config.server.max_body_bytes,
+    json: jsonLimits(config.server),
     advertisedUrl: config.server.advertised_url,
     routing: {
       locate: (group, name) => directory.locate(group, name),
@@ -202,7 +203,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     advertisedUrl: config.server.advertised_url,
     authority: config.v3.resource_name_authority,
     admin,
-    maxBodyBytes: config.server.max_body_bytes
+    maxBodyBytes: config.server.max_body_bytes,
+    json: jsonLimits(config.server)
   })
   const closeV3 = registerV3(router, { config, log, producer, metadata, admin, resources, registry, pool, workers: opts.workers })
 

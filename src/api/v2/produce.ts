@@ -175,12 +175,13 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
     return reply(200, type, renderResponse(outcome, prepared.keySchemaId, prepared.valueSchemaId))
   }
 
+  // Every error answer says whether anything was written: the media type
+  // and path checks come before any record reaches the producer, and the
+  // producer's own refusals carry their persisted state already.
+  const written = (p: Promise<Reply>): Promise<Reply> => p.catch((err: unknown) => { throw notWritten(err) })
   return {
-    toTopic: (ctx) => produce(ctx, null),
-    toPartition: (ctx) => {
-      const p = parsePartition(ctx.params.partition as string)
-      return produce(ctx, p)
-    }
+    toTopic: (ctx) => written(produce(ctx, null)),
+    toPartition: (ctx) => written((async () => produce(ctx, parsePartition(ctx.params.partition as string)))())
   }
 }
 

@@ -41,8 +41,16 @@ export function topicName (v: unknown, where: string): string {
   if (v === undefined || v === null) throw new ProxyError('unprocessable', `${where} may not be null`)
   if (typeof v !== 'string') throw new ProxyError('badRequest', `${where} must be a string`)
   if (v === '') throw new ProxyError('unprocessable', `${where} may not be empty`)
+  if (v.length > TOPIC_MAX_LENGTH || !TOPIC_NAME.test(v) || v === '.' || v === '..') {
+    // No topic can have such a name, so the client never reaches Kafka with it (and NUL or newlines never reach librdkafka).
+    throw new ProxyError('invalidPayload', `${where} is not a valid topic name: 1 to ${TOPIC_MAX_LENGTH} characters from A-Z, a-z, 0-9, '.', '_' and '-'`)
+  }
   return v
 }
+
+// Kafka's rule for topic names (org.apache.kafka.common.internals.Topic).
+const TOPIC_MAX_LENGTH = 249
+const TOPIC_NAME = /^[A-Za-z0-9._-]+$/
 
 export function nonNegativeInt (v: unknown, where: string): number {
   if (v === undefined || v === null) throw new ProxyError('unprocessable', `${where} may not be null`)

@@ -161,6 +161,17 @@ export interface AlterBatch {
   validateOnly: boolean
 }
 
+// Kafka's protocol readers refuse a string field longer than 32767 bytes
+// (Short.MAX_VALUE, even in compact strings) and drop the connection, so a
+// longer config name or value is refused here, before it is sent.
+const KAFKA_STRING_MAX_BYTES = 0x7fff
+
+function checkProtocolLength (name: string, value: unknown): void {
+  if (Buffer.byteLength(name) > KAFKA_STRING_MAX_BYTES || (typeof value === 'string' && Buffer.byteLength(value) > KAFKA_STRING_MAX_BYTES)) {
+    throw bad(`config names and values are at most ${KAFKA_STRING_MAX_BYTES} bytes, Kafka's limit for a string`)
+  }
+}
+
 /** Parses the entries of an AlterConfigBatchRequest `data` array (or of one topic's `configs`). */
 export function parseAlterOps (raw: unknown, field = 'data'): AlterConfigOp[] {
   if (raw === undefined || raw === null) throw new ProxyError('invalidPayload', `Payload error. ${field} is required.`)
@@ -170,6 +181,7 @@ export function parseAlterOps (raw: unknown, field = 'data'): AlterConfigOp[] {
     const { name, value, operation } = item as Record<string, unknown>
     if (typeof name !== 'string' || name === '') throw bad('every config needs a name')
     if (value !== undefined && value !== null && typeof value !== 'string') throw bad(`config ${name}: value must be a string or null`)
+    checkProtocolLength(name, value)
     let op: AlterConfigOp['operation'] = 'SET'
     if (operation !== undefined && operation !== null) {
       const upper = typeof operation === 'string' ? operation.toUpperCase() : ''
@@ -220,6 +232,7 @@ export const registerConfigs: V3Module = (router, deps) => {
     const body = await resources.body(ctx)
     const value = body.value
     if (value !== undefined && value !== null && typeof value !== 'string') throw bad('value must be a string or null')
+    checkProtocolLength(ctx.params.name as string, value)
     const scope = await scopeOf(ctx, cid)
     const name = ctx.params.name as string
     await requireKnown(admin, scope, [name])

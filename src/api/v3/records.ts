@@ -692,7 +692,12 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     return reply(207, MEDIA.json, serializeBatch({ successes, failures }))
   }
 
-  return { stream, batch }
+  // Every error answer of a produce request says whether anything was
+  // written; those thrown before a record reached the producer say "no".
+  return {
+    stream: (ctx) => stream(ctx).catch((err: unknown) => { throw notWritten(err) }),
+    batch: (ctx) => batch(ctx).catch((err: unknown) => { throw notWritten(err) })
+  }
 }
 
 export const registerRecords: V3Module = (router, deps) => {

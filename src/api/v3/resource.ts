@@ -7,6 +7,7 @@ import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
 import { reply, listenerBase, type Ctx, type Reply } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import type { ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../serdes/json-input.js'
 
 export interface ResourceMetadata {
   self: string
@@ -37,6 +38,8 @@ export interface ResourcesOptions {
   authority: string
   admin: ProtocolAdmin
   maxBodyBytes: number
+  /** Limits of the strict JSON body parser (server.max_json_*). */
+  json?: JsonLimits
 }
 
 export class Resources {
@@ -104,19 +107,15 @@ export class Resources {
 
   /**
    * A JSON object request body. Empty or `null` bodies give 422/42206, bodies
-   * that are not JSON 400, other media types 415.
+   * that are not JSON 400 (parsed strictly: UTF-8, limits, no repeated keys;
+   * see serdes/json-input.ts), other media types 415.
    */
   async body (ctx: Ctx): Promise<Record<string, unknown>> {
     const media = requestMedia(ctx.req.headers['content-type'])
     if (media === null || media.vendor) throw new ProxyError('unsupportedMediaType')
     const raw = await readBody(ctx.req, this.opts.maxBodyBytes)
     if (raw.length === 0) throw new ProxyError('nullPayload')
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(raw.toString('utf8'))
-    } catch (err) {
-      throw new ProxyError('malformedJson', `Bad Request: ${firstLine((err as Error).message)}`)
-    }
+    const parsed = parseJson(raw, this.opts.json ?? DEFAULT_JSON_LIMITS, { prefix: 'Bad Request: ' })
     if (parsed === null) throw new ProxyError('nullPayload')
     if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProxyError('badRequest', 'Bad Request: the request body must be a JSON object')
     return parsed as Record<string, unknown>
