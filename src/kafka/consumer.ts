@@ -19,6 +19,13 @@ import type { Logger } from '../logger.js'
 
 /** Longest single consume step; bounds how long a read holds a libuv thread. */
 const STEP_MS = 100
+// A fetch-ahead step waits this long for a first record: a queue that stays
+// dry that long ends the fetch-ahead, and a read that arrives meanwhile
+// waits at most this for it to stop.
+const AHEAD_STEP_MS = 10
+// Fetch-ahead holds message objects: at most this many per max_poll_records,
+// whatever their size, besides the byte bound.
+const AHEAD_STEPS = 20
 // An unconfirmed commit is sent again once the confirmation polls have backed
 // off to this interval (after about 300 ms).
 const RECOMMIT_MS = 200
@@ -63,11 +70,52 @@ export interface InstanceSettings {
   fetchMinBytes: number | null
   properties: { global: ClientProperties, topic: ClientProperties }
   maxPollRecords: number
+  /** Bytes of records (key + value) fetched ahead of reads, in librdkafka's queue and again between reads. */
+  prefetchBytes: number
   /** Timeout of broker round trips (seek, commit, committed offsets, offsets for times). */
   callTimeoutMs: number
 }
 
 type Mode = 'none' | 'subscribe' | 'assign'
+
+/** What a read's renderer returns for some records: a JSON array and how many records it holds. */
+export interface RenderedPart {
+  body: string
+  count: number
+}
+
+interface Step {
+  messages: ConsumerMessage[]
+  error: ProxyError | null
+}
+
+/**
+ * The parts rendered by the steps of a read, as one response: their JSON
+ * arrays' elements, kept flat as each part arrives (a renderer's text is
+ * typically a rope of many small strings, which would otherwise survive the
+ * whole read), concatenated at the end.
+ */
+class Parts<T extends RenderedPart> {
+  private readonly elements: string[] = []
+  private count = 0
+  private last: T | null = null
+
+  get size (): number {
+    return this.count
+  }
+
+  add (part: T, count: number): void {
+    this.last = part
+    this.count += count
+    if (part.body.length > 2) this.elements.push(part.body.slice(1, -1))
+  }
+
+  join (): T {
+    const last = this.last as T
+    if (this.elements.length <= 1) return { ...last, body: `[${this.elements[0] ?? ''}]`, count: this.count }
+    return { ...last, body: `[${this.elements.join(',')}]`, count: this.count }
+  }
+}
 
 function key (topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
@@ -99,6 +147,9 @@ export class ConsumerInstance {
   private readonly delivered = new Map<string, TopicPartition & { offset: number }>()
   /** Reads of one instance run one after another, as on a Kafka consumer. */
   private queue: Promise<unknown> = Promise.resolve()
+  /** The fetch-ahead between reads, while it runs; every operation stops it first. */
+  private ahead: Promise<void> | null = null
+  private aheadStop = false
   private closed = false
 
   constructor (settings: InstanceSettings, log: Logger) {
@@ -117,7 +168,11 @@ export class ConsumerInstance {
 
   /** Runs `fn` after every earlier operation of this instance has finished. */
   private serial<T> (fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn)
+    const go = async (): Promise<T> => {
+      await this.stopAhead()
+      return await fn()
+    }
+    const run = this.queue.then(go, go)
     this.queue = run.catch(() => {})
     return run
   }
@@ -385,90 +440,174 @@ export class ConsumerInstance {
   /**
    * Collects records until the timeout passes, more than `minBytes` were
    * collected, or the next record would exceed `maxBytes` (that record stays
-   * for the next read). `render` turns the records into the response; only
-   * when it succeeds do they count as delivered, so a record that cannot be
-   * rendered is never lost. `delivered`, when given, says how many of the
-   * records (a prefix) the rendered response holds; the rest are kept for the
-   * next read, so a response can end before a record it cannot render.
+   * for the next read), and renders them as they arrive: each consume step's
+   * records go to `render` while the next step already runs on a libuv
+   * thread, so librdkafka's queue is drained while the event loop renders,
+   * and a read holds rendered text, not thousands of message objects (which
+   * would survive into V8's old generation; BENCHMARKS.md, "consume").
+   * Only records in a rendered part count as delivered, so a record that
+   * cannot be rendered is never lost. `delivered` (default: the part's
+   * `count`) says how many of a part's records (a prefix) it holds; the rest
+   * wait for the next read, so a response ends before a record it cannot
+   * render. A part that fails after others were rendered ends the response
+   * there; the next read starts with its records.
    */
-  read<T> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>, delivered?: (rendered: T) => number): Promise<T> {
+  read<T extends RenderedPart> (opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>, delivered?: (rendered: T) => number): Promise<T> {
     return this.serial(async () => {
       if (this.mode === 'none') throw illegalState('Consumer is not subscribed to any topics or assigned any partitions')
       const client = await this.connect()
       if (!opts.acquireThread()) throw new ProxyError('consumerThreadsBusy')
-      let records: ConsumerMessage[]
+      let rendered: T
       try {
-        records = await this.collect(client, opts)
+        rendered = await this.collect(client, opts, render, delivered ?? ((r) => r.count))
       } finally {
         opts.releaseThread()
       }
-      let rendered: T
-      try {
-        rendered = await render(records)
-      } catch (err) {
-        this.held = records.concat(this.held)
-        throw err
-      }
-      const count = delivered === undefined ? records.length : delivered(rendered)
-      if (count < records.length) {
-        this.held = records.slice(count).concat(this.held)
-        records = records.slice(0, count)
-      }
-      this.markDelivered(client, records)
       this.touch()
+      if (rendered.count > 0) this.fetchAhead(client, opts)
       return rendered
     })
   }
 
-  private async collect (client: ConsumerClient, opts: ReadOptions): Promise<ConsumerMessage[]> {
-    const deadline = Date.now() + opts.timeoutMs
-    const out: ConsumerMessage[] = []
-    const state = { bytes: 0, full: false }
-    // Moves records from `batch` into the response until max_bytes; returns the rest.
-    const take = (batch: ConsumerMessage[]): ConsumerMessage[] => {
-      let i = 0
-      for (; i < batch.length; i++) {
-        const m = batch[i] as ConsumerMessage
-        const size = recordBytes(m)
-        // The first record is always delivered, however large, or a record
-        // bigger than max_bytes would block its partition forever.
-        if (out.length > 0 && state.bytes + size > opts.maxBytes) {
-          state.full = true
-          break
+  /**
+   * Between reads of a consumer that is being read, goes on taking records
+   * from librdkafka's queue into `held` (converting them to JavaScript
+   * objects is the main-thread work of consuming), so that this work
+   * overlaps with the response being written and the client's next request
+   * instead of waiting for it. Bounded by prefetch_max_bytes of records and
+   * AHEAD_STEPS steps; ends when the queue stays dry for AHEAD_STEP_MS, when
+   * no consumer thread is free, and before any other operation.
+   */
+  private fetchAhead (client: ConsumerClient, opts: ReadOptions): void {
+    if (this.ahead !== null || this.closed || this.client !== client) return
+    let bytes = 0
+    for (const m of this.held) bytes += recordBytes(m)
+    const maxRecords = AHEAD_STEPS * this.settings.maxPollRecords
+    if (bytes >= this.settings.prefetchBytes || this.held.length >= maxRecords || !opts.acquireThread()) return
+    this.aheadStop = false
+    // Started on a later tick, so `ahead` is set before the loop can end.
+    this.ahead = Promise.resolve().then(async () => {
+      try {
+        while (!this.aheadStop && bytes < this.settings.prefetchBytes && this.held.length < maxRecords) {
+          const step = await this.step(client, Date.now() + AHEAD_STEP_MS)
+          if (step.error !== null || step.messages.length === 0) break
+          for (const m of step.messages) {
+            this.held.push(m)
+            bytes += recordBytes(m)
+          }
         }
-        out.push(m)
-        state.bytes += size
+      } finally {
+        opts.releaseThread()
+        this.ahead = null
       }
-      return batch.slice(i)
-    }
-    if (this.held.length > 0) {
-      // Records held back from partitions revoked since belong to their new owner.
-      const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
-      this.held = take(this.held.filter((m) => assigned.has(key(m.topic, m.partition))))
-    }
-    while (!state.full && !(opts.minBytes >= 0 && state.bytes > opts.minBytes)) {
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) break
-      client.setDefaultConsumeTimeout(Math.min(STEP_MS, remaining))
-      const batch = await new Promise<ConsumerMessage[]>((resolve, reject) => {
-        client.consume(this.settings.maxPollRecords, (err, messages) => {
-          // librdkafka reports a subscribed topic that does not exist (yet)
-          // as a consumer error; the subscription stays, and the topic is
-          // consumed once it appears, so the read just has nothing from it.
-          if (err !== null && err !== undefined && !(this.mode === 'subscribe' && isMissingTopic(err))) reject(requestError(err))
-          else resolve(messages ?? [])
-        })
-      })
-      const left = take(batch)
-      if (left.length > 0) this.held = left
-    }
-    return out
+    })
   }
 
-  private markDelivered (client: ConsumerClient, messages: ConsumerMessage[]): void {
-    if (messages.length === 0) return
+  private async stopAhead (): Promise<void> {
+    if (this.ahead === null) return
+    this.aheadStop = true
+    await this.ahead
+  }
+
+  private async collect<T extends RenderedPart> (client: ConsumerClient, opts: ReadOptions, render: (records: ConsumerMessage[]) => T | Promise<T>, countOf: (rendered: T) => number): Promise<T> {
+    const deadline = Date.now() + opts.timeoutMs
+    const parts = new Parts<T>()
     const latest = new Map<string, TopicPartition & { offset: number }>()
-    for (const m of messages) latest.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
+    let taken = 0
+    let bytes = 0
+    let full = false
+    const more = (): boolean => !full && !(opts.minBytes >= 0 && bytes > opts.minBytes) && deadline - Date.now() > 0
+    // Records held back from partitions revoked since belong to their new owner.
+    let batch: ConsumerMessage[] = []
+    if (this.held.length > 0) {
+      const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
+      batch = this.held.filter((m) => assigned.has(key(m.topic, m.partition)))
+      this.held = []
+    }
+    let next: Promise<Step> | null = null
+    // Whatever is not delivered goes back, in order, ahead of anything held.
+    const giveBack = async (records: ConsumerMessage[]): Promise<void> => {
+      const late = next === null ? [] : (await next).messages
+      next = null
+      this.held = records.concat(late, this.held)
+    }
+    for (;;) {
+      if (batch.length === 0) {
+        if (!more()) break
+        const step: Step = await (next ?? this.step(client, deadline))
+        next = null
+        if (step.error !== null) {
+          await giveBack([])
+          if (parts.size === 0) throw step.error
+          break
+        }
+        batch = step.messages
+        if (batch.length === 0) continue
+      }
+      // The first record is always delivered, however large, or a record
+      // bigger than max_bytes would block its partition forever.
+      let fit = 0
+      for (; fit < batch.length; fit++) {
+        const size = recordBytes(batch[fit] as ConsumerMessage)
+        if (taken + fit > 0 && bytes + size > opts.maxBytes) {
+          full = true
+          break
+        }
+        bytes += size
+      }
+      const chunk = fit === batch.length ? batch : batch.slice(0, fit)
+      const rest = fit === batch.length ? [] : batch.slice(fit)
+      batch = []
+      taken += chunk.length
+      if (rest.length === 0 && more()) next = this.step(client, deadline)
+      let part: T
+      try {
+        part = await render(chunk)
+      } catch (err) {
+        await giveBack(chunk.concat(rest))
+        if (parts.size === 0) throw err
+        break
+      }
+      const count = Math.min(countOf(part), chunk.length)
+      if (count > 0) {
+        parts.add(part, count)
+        for (let i = 0; i < count; i++) {
+          const m = chunk[i] as ConsumerMessage
+          latest.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
+        }
+      }
+      if (count < chunk.length || rest.length > 0) {
+        await giveBack(count < chunk.length ? chunk.slice(count).concat(rest) : rest)
+        break
+      }
+    }
+    if (next !== null) await giveBack([])
+    this.markDelivered(client, latest)
+    if (parts.size === 0) return await render([])
+    return parts.join()
+  }
+
+  /**
+   * One consume step: up to max_poll_records from librdkafka's queue, waiting
+   * at most STEP_MS (or what is left of the read) for the first one and 1 ms
+   * for each next (setDefaultIsTimeoutOnlyForFirstMessage). Never rejects, so
+   * a step started ahead can be awaited later.
+   */
+  private step (client: ConsumerClient, deadline: number): Promise<Step> {
+    client.setDefaultConsumeTimeout(Math.max(1, Math.min(STEP_MS, deadline - Date.now())))
+    return new Promise<Step>((resolve) => {
+      client.consume(this.settings.maxPollRecords, (err, messages) => {
+        // librdkafka reports a subscribed topic that does not exist (yet)
+        // as a consumer error; the subscription stays, and the topic is
+        // consumed once it appears, so the read just has nothing from it.
+        if (err !== null && err !== undefined && !(this.mode === 'subscribe' && isMissingTopic(err))) resolve({ messages: [], error: requestError(err) })
+        else resolve({ messages: messages ?? [], error: null })
+      })
+    })
+  }
+
+  private markDelivered (client: ConsumerClient, latest: Map<string, TopicPartition & { offset: number }>): void {
+    if (latest.size === 0) return
     for (const [k, v] of latest) this.delivered.set(k, v)
     // Auto-commit commits stored offsets: store only what clients received.
     try {

@@ -85,6 +85,7 @@ export class ConsumerManager {
       fetchMinBytes: req.fetchMinBytes,
       properties,
       maxPollRecords: this.opts.consumer.max_poll_records,
+      prefetchBytes: this.opts.consumer.prefetch_max_bytes,
       callTimeoutMs: this.opts.callTimeoutMs
     }, this.opts.log)
   }

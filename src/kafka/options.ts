@@ -52,6 +52,11 @@ export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig
   }
 }
 
+const PREFETCH_BACKOFF_MS = 20
+// librdkafka raises fetch.max.bytes to at least message.max.bytes (1000000 by
+// default) anyway; asking for less only makes it log a warning.
+const MIN_FETCH_MAX_BYTES = 1_048_576
+
 /** What a v2 create-consumer request may choose, already validated and typed. */
 export interface ConsumerChoices {
   group: string
@@ -79,6 +84,16 @@ function consumerGlobal (kafka: KafkaConfig, consumer: ConsumerConfig, choices: 
     'enable.auto.offset.store': false,
     // The prefetch bound: librdkafka's local queue is what a read drains.
     'queued.max.messages.kbytes': Math.ceil(consumer.prefetch_max_bytes / 1024),
+    // Once the queue is over that bound, librdkafka postpones fetching a
+    // partition by fetch.queue.backoff.ms (default 1000 ms): a reader that
+    // drains the bound faster than that then waits for the rest of the
+    // second (1 MiB: 21,000 records/s of 100 B instead of 100,000;
+    // BENCHMARKS.md). A short backoff refills the queue as it drains; a
+    // consumer nobody reads checks its full queue this often, which is cheap.
+    'fetch.queue.backoff.ms': PREFETCH_BACKOFF_MS,
+    // One fetch response at most the bound, so the queue never holds more
+    // than about twice it (librdkafka's default allows 50 MiB per response).
+    'fetch.max.bytes': Math.max(MIN_FETCH_MAX_BYTES, consumer.prefetch_max_bytes),
     // An instance that is alive but not being read stays in its group until
     // the proxy expires it (librdkafka caps this at 24 h).
     'max.poll.interval.ms': Math.min(86_400_000, consumer.instance_timeout_ms + 60_000),
