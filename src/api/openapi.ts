@@ -406,7 +406,7 @@ const V3_SCHEMAS: JsonObject = {
   }, [], { nullable: true }),
   ProduceRequest: object({
     partition_id: { type: 'integer', nullable: true },
-    headers: arrayOf(ref('ProduceRequestHeader')),
+    headers: { ...arrayOf(ref('ProduceRequestHeader')), nullable: true, description: 'null: no headers.' },
     key: ref('ProduceRequestData'),
     value: ref('ProduceRequestData'),
     timestamp: { type: 'string', format: 'date-time', nullable: true }
@@ -564,7 +564,7 @@ const V2_SCHEMAS: JsonObject = {
   V2Topics: object({ topics: arrayOf(STRING) }, ['topics']),
   V2TopicPartition: object({ topic: STRING, partition: INT32 }, ['topic', 'partition']),
   V2Partitions: object({ partitions: { ...arrayOf(ref('V2TopicPartition')), uniqueItems: true } }, ['partitions']),
-  V2OffsetCommit: object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: STRING }, ['topic', 'partition', 'offset']),
+  V2OffsetCommit: object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: { type: 'string', nullable: true } }, ['topic', 'partition', 'offset']),
   V2OffsetCommitRequest: object({ offsets: { ...arrayOf(ref('V2OffsetCommit')), nullable: true, description: 'Absent or null: commit what was delivered.' } }),
   V2CommittedOffsets: object({
     offsets: arrayOf(object({ topic: STRING, partition: INT32, offset: INT64, metadata: STRING }, ['topic', 'partition', 'offset', 'metadata']))
@@ -572,7 +572,7 @@ const V2_SCHEMAS: JsonObject = {
   // At least one of the two; null is absent. A seek has no use for `metadata` (Kafka keeps it with commits only): it is ignored.
   V2SeekRequest: object({
     offsets: {
-      ...arrayOf(object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: { description: 'Ignored.' } }, ['topic', 'partition', 'offset'])),
+      ...arrayOf(object({ topic: STRING, partition: { ...INT32, minimum: 0 }, offset: { ...INT64, minimum: 0 }, metadata: { type: 'string', nullable: true, description: 'Ignored.' } }, ['topic', 'partition', 'offset'])),
       minItems: 1,
       nullable: true
     },

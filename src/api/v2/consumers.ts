@@ -17,7 +17,6 @@ import type { ConsumerMessage } from '../../kafka/client.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { groupName, instanceName, isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
-import type { JsonLimits } from '../../serdes/json-input.js'
 
 /** Finds the process that owns an instance this process does not have. */
 export interface InstanceRouting {
@@ -34,8 +33,6 @@ export interface ConsumerDeps {
   consumer: ConsumerConfig
   registry: SchemaRegistryClient
   maxBodyBytes: number
-  /** Limits of the strict JSON body parser (server.max_json_*). */
-  json?: JsonLimits
   /** Base URL for base_uri; empty means the listener that accepted the request. */
   advertisedUrl: string
   routing: InstanceRouting | null
@@ -260,7 +257,9 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   function offsetRequests (body: JsonObject | null): OffsetRequest[] {
     return requiredArray(body, 'offsets').map((o, i) => {
       if (!isObject(o)) throw new ProxyError('badRequest', `offsets[${i}] must be an object`)
-      const metadata = o.metadata === undefined || o.metadata === null ? undefined : String(o.metadata)
+      // Stored with the commit as given: anything but a string (or null, none) is refused, never converted.
+      if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== 'string') throw new ProxyError('badRequest', `offsets[${i}].metadata must be a string`)
+      const metadata = typeof o.metadata === 'string' ? o.metadata : undefined
       return {
         topic: topicName(o.topic, `offsets[${i}].topic`),
         partition: nonNegativeInt(o.partition, `offsets[${i}].partition`),
@@ -274,7 +273,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     async create (ctx) {
       const type = accept(ctx)
       const group = groupName(ctx.params.group as string)
-      const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
+      const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes))
       const instance = await manager.create(group, request)
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))
     },
@@ -285,7 +284,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     subscribe: (ctx) => onInstance(ctx, async (instance) => {
-      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
+      const body = await jsonBody(ctx, deps.maxBodyBytes)
       const topics = body?.topics
       const pattern = body?.topic_pattern
       const hasTopics = topics !== undefined && topics !== null
@@ -310,7 +309,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     assign: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
+      await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
       return NO_CONTENT
     }),
 
@@ -328,7 +327,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
 
     commit: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
-      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
+      const body = await jsonBody(ctx, deps.maxBodyBytes)
       // The client sends the last offset it consumed; Kafka stores the next one.
       const offsets = body === null || body.offsets === undefined || body.offsets === null
         ? null
@@ -340,14 +339,14 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
 
     committed: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
-      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
+      const body = await jsonBody(ctx, deps.maxBodyBytes)
       if (body === null) throw new ProxyError('partitionNotFound', 'The request must name partitions in a JSON body')
       const offsets = await instance.committed(topicPartitions(body))
       return reply(200, type, serializeCommitted({ offsets }))
     }),
 
     seek: (ctx) => onInstance(ctx, async (instance) => {
-      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
+      const body = await jsonBody(ctx, deps.maxBodyBytes)
       const hasOffsets = body?.offsets !== undefined && body.offsets !== null
       const hasTimestamps = body?.timestamps !== undefined && body.timestamps !== null
       if (!hasOffsets && !hasTimestamps) throw new ProxyError('unprocessable', 'offsets or timestamps must be given')
@@ -367,12 +366,12 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     seekToBeginning: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.seekToBeginning(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
+      await instance.seekToBeginning(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
       return NO_CONTENT
     }),
 
     seekToEnd: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.seekToEnd(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
+      await instance.seekToEnd(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
       return NO_CONTENT
     })
   }
