@@ -96,8 +96,26 @@ test('seed 001: the Avro produce, create, read and delete flow on a fresh dev-mo
   assert.equal(del.status, 204, show(del))
   assert.equal(del.text, '')
 
-  // On the same auto-creating broker, the "never" override still refuses.
   const bootstrap = embedded.bootstrap_servers as string
+  // The default policy ("broker") on the same broker: v3 produce and a v2
+  // subscribe create their missing topics too.
+  const follower = await startProxy(t, { kafka: { bootstrap_servers: bootstrap } })
+  const v3 = await request('POST', `${follower.url}/v3/clusters/any/topics/v3-created/records:batch`, {
+    headers: { 'content-type': 'application/json' },
+    body: { entries: [{ id: 'one', value: { type: 'STRING', data: 'x' } }] }
+  })
+  assert.equal(v3.status, 207, show(v3))
+  assert.deepEqual(v3.body.successes.map((s: Record<string, unknown>) => [s.id, s.offset]), [['one', 0]])
+  const group = `${url}/consumers/subscribe-creates`
+  const consumer = await request('POST', group, { headers: { 'content-type': 'application/vnd.kafka.v2+json' }, body: { name: 'c', format: 'binary' } })
+  assert.equal(consumer.status, 200, show(consumer))
+  const sub = await request('POST', `${group}/instances/c/subscription`, { headers: { 'content-type': 'application/vnd.kafka.v2+json' }, body: { topics: ['subscribe-created'] } })
+  assert.equal(sub.status, 204, show(sub))
+  assert.equal((await request('GET', `${url}/topics/subscribe-created`, { headers: CURL })).status, 200, 'subscribe created the topic')
+  assert.equal((await request('DELETE', `${group}/instances/c`, { headers: CURL })).status, 204)
+  await follower.server.shutdown()
+
+  // On the same auto-creating broker, the "never" override still refuses.
   const never = await startProxy(t, { kafka: { bootstrap_servers: bootstrap, auto_create_topics: 'never' } })
   const refused = await request('POST', `${never.url}/topics/never-created`, {
     headers: { 'content-type': 'application/vnd.kafka.binary.v2+json' },
