@@ -17,6 +17,7 @@ import type { ConsumerMessage } from '../../kafka/client.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { groupName, instanceName, isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
+import type { JsonLimits } from '../../serdes/json-input.js'
 
 /** Finds the process that owns an instance this process does not have. */
 export interface InstanceRouting {
@@ -33,6 +34,8 @@ export interface ConsumerDeps {
   consumer: ConsumerConfig
   registry: SchemaRegistryClient
   maxBodyBytes: number
+  /** Limits of the strict JSON body parser (server.max_json_*). */
+  json?: JsonLimits
   /** Base URL for base_uri; empty means the listener that accepted the request. */
   advertisedUrl: string
   routing: InstanceRouting | null
@@ -273,7 +276,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     async create (ctx) {
       const type = accept(ctx)
       const group = groupName(ctx.params.group as string)
-      const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes))
+      const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
       const instance = await manager.create(group, request)
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))
     },
@@ -284,7 +287,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     subscribe: (ctx) => onInstance(ctx, async (instance) => {
-      const body = await jsonBody(ctx, deps.maxBodyBytes)
+      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       const topics = body?.topics
       const pattern = body?.topic_pattern
       const hasTopics = topics !== undefined && topics !== null
@@ -309,7 +312,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     assign: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
+      await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     }),
 
@@ -327,7 +330,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
 
     commit: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
-      const body = await jsonBody(ctx, deps.maxBodyBytes)
+      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       // The client sends the last offset it consumed; Kafka stores the next one.
       const offsets = body === null || body.offsets === undefined || body.offsets === null
         ? null
@@ -339,14 +342,14 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
 
     committed: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
-      const body = await jsonBody(ctx, deps.maxBodyBytes)
+      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       if (body === null) throw new ProxyError('partitionNotFound', 'The request must name partitions in a JSON body')
       const offsets = await instance.committed(topicPartitions(body))
       return reply(200, type, serializeCommitted({ offsets }))
     }),
 
     seek: (ctx) => onInstance(ctx, async (instance) => {
-      const body = await jsonBody(ctx, deps.maxBodyBytes)
+      const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       const hasOffsets = body?.offsets !== undefined && body.offsets !== null
       const hasTimestamps = body?.timestamps !== undefined && body.timestamps !== null
       if (!hasOffsets && !hasTimestamps) throw new ProxyError('unprocessable', 'offsets or timestamps must be given')
@@ -366,12 +369,12 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     }),
 
     seekToBeginning: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.seekToBeginning(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
+      await instance.seekToBeginning(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     }),
 
     seekToEnd: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.seekToEnd(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes)))
+      await instance.seekToEnd(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     })
   }
