@@ -272,7 +272,9 @@ export function parseJson (bytes: Uint8Array, limits: JsonLimits, opts: ParseOpt
   const members = scanJson(buf, limits, prefix)
   const text = buf.toString(opts.latin1 === true ? 'latin1' : 'utf8')
   const parsed = parseText(text, prefix)
-  if (members > 0 && typeof parsed === 'object' && parsed !== null && countKeys(parsed) !== members) {
+  // Only fewer keys than members means a repeat (for-in would count an
+  // enumerable key someone added to Object.prototype as one more, never less).
+  if (members > 0 && typeof parsed === 'object' && parsed !== null && countKeys(parsed) < members) {
     const key = firstDuplicateKey(text)
     fail('duplicateKey', prefix, `the key ${quoted(key ?? '')} appears more than once in one JSON object`)
   }
