@@ -8,21 +8,33 @@ interface Node<H> {
   statics: Map<string, Node<H>>
   param: { name: string, node: Node<H> } | null
   handlers: Map<string, H>
+  /** What answers HEAD: the GET handler unless its route refused that. */
+  head: H | undefined
   /** The `Allow` header of this path, built when a route is added. */
   allow: string
 }
 
 function newNode<H> (): Node<H> {
-  return { statics: new Map(), param: null, handlers: new Map(), allow: '' }
+  return { statics: new Map(), param: null, handlers: new Map(), head: undefined, allow: '' }
 }
 
 // RFC 9110 §15.5.6: a 405 carries `Allow`; OPTIONS (§9.3.7) answers it too.
-// HEAD is served wherever GET is (§9.3.2), and OPTIONS wherever a route is.
-function allowOf (methods: Iterable<string>): string {
+// HEAD is served wherever GET is (§9.3.2) unless the GET is not safe to
+// repeat without its body, and OPTIONS wherever a route is.
+function allowOf (methods: Iterable<string>, head: boolean): string {
   const set = new Set(methods)
-  if (set.has('GET')) set.add('HEAD')
+  if (head) set.add('HEAD')
   set.add('OPTIONS')
   return [...set].join(', ')
+}
+
+export interface RouteOptions {
+  /**
+   * false: HEAD is not answered with this GET handler (405 instead). For
+   * reads with effects, such as a consumer read, which moves the consumer's
+   * position: a HEAD would drop the records it read.
+   */
+  head?: boolean
 }
 
 export type RouteMatch<H> =
@@ -37,7 +49,7 @@ export class Router<H> {
   private readonly root: Node<H> = newNode()
 
   /** `pattern` like `/topics/{topic}/partitions/{partition}`. */
-  add (method: string, pattern: string, handler: H): this {
+  add (method: string, pattern: string, handler: H, opts: RouteOptions = {}): this {
     let node = this.root
     for (const segment of splitPath(pattern)) {
       if (segment.startsWith('{') && segment.endsWith('}')) {
@@ -58,7 +70,8 @@ export class Router<H> {
     }
     if (node.handlers.has(method)) throw new Error(`route ${method} ${pattern} defined twice`)
     node.handlers.set(method, handler)
-    node.allow = allowOf(node.handlers.keys())
+    if (method === 'GET' && opts.head !== false) node.head = handler
+    node.allow = allowOf(node.handlers.keys(), node.head !== undefined || node.handlers.has('HEAD'))
     return this
   }
 
@@ -77,7 +90,7 @@ export class Router<H> {
       params[node.param.name] = value
       node = node.param.node
     }
-    const handler = node.handlers.get(method) ?? (method === 'HEAD' ? node.handlers.get('GET') : undefined)
+    const handler = node.handlers.get(method) ?? (method === 'HEAD' ? node.head : undefined)
     if (handler !== undefined) return { kind: 'found', handler, params }
     if (node.handlers.size === 0) return { kind: 'not-found' }
     if (method === 'OPTIONS') return { kind: 'options', allow: node.allow }

@@ -37,6 +37,12 @@ test('router distinguishes unknown paths from unsupported methods', () => {
   assert.deepEqual(r.match('OPTIONS', '/nothing'), { kind: 'not-found' })
 })
 
+test('router refuses HEAD where the GET route says so, and leaves it out of Allow', () => {
+  const r = new Router<string>().add('GET', '/read', 'read', { head: false }).add('DELETE', '/read', 'close')
+  assert.deepEqual(r.match('HEAD', '/read'), { kind: 'method-not-allowed', allow: 'GET, DELETE, OPTIONS' })
+  assert.deepEqual(r.match('GET', '/read'), { kind: 'found', handler: 'read', params: {} })
+})
+
 test('router answers HEAD with the GET handler', () => {
   assert.deepEqual(router().match('HEAD', '/topics'), { kind: 'found', handler: 'list', params: {} })
 })
