@@ -517,11 +517,9 @@ export class ConsumerInstance {
     let bytes = 0
     let full = false
     const more = (): boolean => !full && !(opts.minBytes >= 0 && bytes > opts.minBytes) && deadline - Date.now() > 0
-    // Records held back from partitions revoked since belong to their new owner.
     let batch: ConsumerMessage[] = []
     if (this.held.length > 0) {
-      const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
-      batch = this.held.filter((m) => assigned.has(key(m.topic, m.partition)))
+      batch = this.stillCurrent(client, this.held)
       this.held = []
     }
     let next: Promise<Step> | null = null
@@ -585,6 +583,34 @@ export class ConsumerInstance {
     this.markDelivered(client, latest)
     if (parts.size === 0) return await render([])
     return parts.join()
+  }
+
+  /**
+   * The held records that are still next in their partition. Records held
+   * back from partitions revoked since belong to their new owner. A
+   * partition revoked and assigned again between two reads (which
+   * librdkafka does without telling: no rebalance_cb) restarts from its
+   * committed offset: librdkafka's position is then no longer just past
+   * the last held record, it delivers the records again, and the held ones
+   * would come out of order. Where the position cannot be read, they stay.
+   */
+  private stillCurrent (client: ConsumerClient, held: ConsumerMessage[]): ConsumerMessage[] {
+    const assigned = new Set(this.currentAssignment().map((p) => key(p.topic, p.partition)))
+    const last = new Map<string, TopicPartition & { offset: number }>()
+    for (const m of held) last.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
+    let positions: TopicPartitionOffset[] | null = null
+    try {
+      positions = client.position([...last.values()].map((p) => ({ topic: p.topic, partition: p.partition })))
+    } catch (err) {
+      this.log.debug({ err, group: this.group, instance: this.name }, 'could not read positions')
+    }
+    const current = new Set<string>()
+    for (const [k, l] of last) {
+      if (!assigned.has(k)) continue
+      const pos = positions?.find((p) => p.topic === l.topic && p.partition === l.partition)
+      if (positions === null || pos?.offset === l.offset + 1) current.add(k)
+    }
+    return current.size === last.size ? held : held.filter((m) => current.has(key(m.topic, m.partition)))
   }
 
   /**
