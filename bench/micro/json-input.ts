@@ -12,6 +12,7 @@ import { isUtf8 } from 'node:buffer'
 import { parseArgs } from 'node:util'
 import { median } from '../lib.js'
 import { parseJson, scanJson, type JsonLimits } from '../../src/serdes/json-input.js'
+import { decodeProduceBody, decodeRecords } from '../../src/serdes/v2-produce.js'
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,11 +38,14 @@ const shapes: Array<{ name: string, body: Buffer }> = [
 ]
 
 const baseline = (b: Buffer): unknown => JSON.parse(b.toString('utf8'))
-const candidates: Array<[string, (b: Buffer) => unknown]> = [
+const allCandidates: Array<[string, (b: Buffer) => unknown]> = [
   ['baseline JSON.parse', baseline],
   ['+ isUtf8', (b) => { if (!isUtf8(b)) throw new Error('x'); return JSON.parse(b.toString('utf8')) }],
   ['+ isUtf8 + scan', (b) => { if (!isUtf8(b)) throw new Error('x'); scanJson(b, LIMITS); return JSON.parse(b.toString('utf8')) }],
-  ['parseJson (all checks)', (b) => parseJson(b, LIMITS)]
+  ['parseJson (all checks)', (b) => parseJson(b, LIMITS)],
+  // The whole v2 binary decode (parse, shape checks, base64), before and after.
+  ['v2 decode, JSON.parse', (b) => decodeRecords('binary', (JSON.parse(b.toString('utf8')) as { records: unknown[] }).records)],
+  ['v2 decode, parseJson', (b) => decodeProduceBody('binary', b, LIMITS)]
 ]
 
 function timeOne (fn: (b: Buffer) => unknown, body: Buffer): number {
@@ -59,6 +63,8 @@ function timeOne (fn: (b: Buffer) => unknown, body: Buffer): number {
 
 process.stdout.write(`node ${process.version}, ${ROUNDS} rounds x ${MS} ms per candidate and shape\n`)
 for (const { name, body } of shapes) {
+  // The v2 decode candidates only apply to v2 binary bodies.
+  const candidates = name.startsWith('v2 binary') ? allCandidates : allCandidates.slice(0, 4)
   for (const [, fn] of candidates) fn(body)
   const times = candidates.map(() => [] as number[])
   for (let r = 0; r < ROUNDS; r++) {
