@@ -171,7 +171,8 @@ async function withRss<T extends Measure> (proxy: ProxyProcess, fn: () => Promis
     loadgen: (loadgen.user + loadgen.system) / 1e6 / wall
   }
   const peak = Math.max(...sampler.stop())
-  const cpuUsPerRecord = m.recordsPerSec > 0 ? cores.proxy / m.recordsPerSec * 1e6 : Number.NaN
+  // A scenario that times only part of its run measures its own.
+  const cpuUsPerRecord = m.cpuUsPerRecord ?? (m.recordsPerSec > 0 ? cores.proxy / m.recordsPerSec * 1e6 : Number.NaN)
   return { ...m, rssPeakMiB: peak / 1048576, cores, cpuUsPerRecord }
 }
 
@@ -477,9 +478,9 @@ async function main (): Promise<void> {
           nativeSettings = r.settings
           await java.run(bootstrap, topic, `java-${name}-${round}`, total)
           const rps = r.records / r.seconds
-          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0 }
+          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord: r.cpuMicrosPerRecord }
         },
-        () => withRss(p, () => proxyConsume(p.url, topic, `proxy-${name}-${round++}`, consumers, total)))
+        () => withRss(p, () => proxyConsume(p.url, topic, `proxy-${name}-${round++}`, consumers, total, p.pids)))
       const proxySummary = summarize(runs.proxy)
       const nativeSummary = summarize(runs.native)
       const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
@@ -750,7 +751,7 @@ function parseConsumerPerf (stdout: string): number {
  * last record; a group's members set fetch.min.bytes instead, since one
  * member's last read cannot know what the others still get.
  */
-async function proxyConsume (url: string, topic: string, group: string, instances: number, total: number): Promise<Measure> {
+async function proxyConsume (url: string, topic: string, group: string, instances: number, total: number, pids: () => number[]): Promise<Measure> {
   const names = Array.from({ length: instances }, (_, i) => `c${i}`)
   const conns = names.map(() => connection(url))
   for (const [i, name] of names.entries()) {
@@ -765,6 +766,7 @@ async function proxyConsume (url: string, topic: string, group: string, instance
   let untimed = 0
   let errors = 0
   let started = 0
+  let cpuAtStart = 0
   await Promise.all(names.map(async (name, i) => {
     const conn = conns[i] as Connection
     while (consumed < total) {
@@ -779,16 +781,18 @@ async function proxyConsume (url: string, topic: string, group: string, instance
       for (let j = res.text.indexOf('"offset":'); j !== -1; j = res.text.indexOf('"offset":', j + 9)) n++
       if (n > 0 && started === 0) {
         started = performance.now()
+        cpuAtStart = cpuSeconds(pids())
         untimed = n
       }
       consumed += n
     }
   }))
   const seconds = (performance.now() - started) / 1000
+  const cpuUsPerRecord = (cpuSeconds(pids()) - cpuAtStart) / (consumed - untimed) * 1e6
   for (const [i, name] of names.entries()) await (conns[i] as Connection).call('DELETE', `/consumers/${group}/instances/${name}`)
   for (const conn of conns) conn.close()
   const rps = (consumed - untimed) / seconds
-  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors }
+  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors, cpuUsPerRecord }
 }
 
 interface Connection {
