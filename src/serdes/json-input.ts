@@ -14,7 +14,10 @@
 //    low digits. Decimals with more digits than a double keeps are rounded to
 //    the nearest double, as RFC 8259 §6 allows;
 //  - a key repeated within one object is refused: JSON.parse keeps the last
-//    one and drops the others without a word (RFC 8259 §4 leaves it open).
+//    one and drops the others without a word (RFC 8259 §4 leaves it open);
+//  - an unpaired surrogate escape (\ud800) is refused: it is valid JSON
+//    text, but no UTF-8 bytes stand for it, so a STRING value, a header name
+//    or a schema-encoded string would be written with U+FFFD instead.
 //
 // The byte scan runs before JSON.parse. It skips string contents with
 // indexOf (memchr) and counts the members of all objects (one ':' outside
@@ -278,7 +281,38 @@ export function parseJson (bytes: Uint8Array, limits: JsonLimits, opts: ParseOpt
     const key = firstDuplicateKey(text)
     fail('duplicateKey', prefix, `the key ${quoted(key ?? '')} appears more than once in one JSON object`)
   }
+  // Raw bytes passed isUtf8, so only a \u escape can make an unpaired
+  // surrogate, which has no UTF-8 form (a Buffer would write U+FFFD for it).
+  // Escapes are rare: one memchr for a backslash usually settles it.
+  if (buf.indexOf(BACKSLASH) !== -1 && (buf.indexOf('\\ud') !== -1 || buf.indexOf('\\uD') !== -1)) {
+    const bad = illFormed(parsed)
+    if (bad !== null) {
+      fail('invalidUtf8', prefix, `the string ${quoted(bad)} holds an unpaired surrogate escape (\\ud800-\\udfff), which has no UTF-8 form (RFC 8259 §8.2)`)
+    }
+  }
   return parsed
+}
+
+// In Node 20 (V8 11.3), though only in TypeScript's ES2024 library.
+const wellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed
+
+/** The first string (value or key) inside `v` that is not well-formed UTF-16; null when none. */
+function illFormed (v: unknown): string | null {
+  if (typeof v === 'string') return wellFormed.call(v) ? null : v
+  if (typeof v !== 'object' || v === null) return null
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = illFormed(v[i])
+      if (bad !== null) return bad
+    }
+    return null
+  }
+  for (const k in v) {
+    if (!wellFormed.call(k)) return k
+    const bad = illFormed((v as Record<string, unknown>)[k])
+    if (bad !== null) return bad
+  }
+  return null
 }
 
 function parseText (text: string, prefix: string): unknown {

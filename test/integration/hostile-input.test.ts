@@ -68,6 +68,7 @@ const HOSTILE: Hostile[] = [
   { name: 'nesting 100,000 deep', value: b('['.repeat(100_000), ']'.repeat(100_000)), status: 400, reason: /nesting is deeper than the limit of 1000 levels/ },
   { name: 'invalid UTF-8', value: b('"a', [0xff, 0xfe, 0xc3], 'b"'), status: 400, reason: /must be UTF-8.*invalid byte sequence at byte \d+/ },
   { name: 'a raw NUL and control characters in a string', value: b('"a', [0x00], 'b', [0x1f], '"'), status: 400, reason: /control character/i },
+  { name: 'an unpaired surrogate escape', value: b('"a\\ud800b"'), status: 400, reason: /unpaired surrogate escape/ },
   { name: 'the number 1e400', value: b('1e400'), status: 400, reason: /beyond the range of a double/ },
   { name: 'the integer 2^64', value: b('18446744073709551616'), status: 400, reason: /18446744073709551616.*beyond ±\(2\^53 - 1\)/ }
 ]

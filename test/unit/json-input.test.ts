@@ -83,3 +83,11 @@ test('the scan counts one member per key outside strings', () => {
   assert.equal(scanJson(Buffer.from('{"a":1,"b":{"c":"x:y","d":[{"e":null}]}}'), LIMITS), 5)
   assert.equal(scanJson(Buffer.from('["a:b", "\\":"]'), LIMITS), 0)
 })
+
+test('an unpaired surrogate escape is refused; a pair, and an escaped backslash before "ud", are data', () => {
+  rejects(() => parse('{"value":{"type":"STRING","data":"a\\ud800b"}}'), 'invalidUtf8', /unpaired surrogate/)
+  rejects(() => parse('{"headers":[{"name":"\\uDFFF","value":null}]}'), 'invalidUtf8', /unpaired surrogate/)
+  rejects(() => parse('{"\\ud83d":1}'), 'invalidUtf8')
+  assert.equal(parse('"\\ud83d\\ude00"'), '😀')
+  assert.equal(parse('"\\\\ud800"'), '\\ud800')
+})
