@@ -333,14 +333,14 @@ export const configSchema = {
         },
         prefetch_max_bytes: {
           type: 'integer',
-          description: 'Per instance, how many bytes of records librdkafka may prefetch ahead of reads (librdkafka queued.max.messages.kbytes, rounded up to KiB); bounds memory per consumer.',
+          description: 'Per instance, how many bytes of records are fetched ahead of reads: the bound of librdkafka\'s queue (queued.max.messages.kbytes, rounded up to KiB, and fetch.max.bytes, so the queue holds at most about twice this) and, between reads of an instance that is being read, of the records taken from that queue ahead of the next read (at most 20 consume steps). Bounds memory per consumer; larger values help little (BENCHMARKS.md).',
           default: 1048576,
           minimum: 1024,
           maximum: 2097151000
         },
         max_poll_records: {
           type: 'integer',
-          description: 'Records taken from librdkafka per fetch step of a read.',
+          description: 'Records taken from librdkafka per consume step of a read; each step\'s records are rendered while the next step runs on a libuv thread.',
           default: 500,
           minimum: 1,
           maximum: 100000
