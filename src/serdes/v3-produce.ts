@@ -96,7 +96,7 @@ function badRequest (detail: string): ProxyError {
 
 function rejectUnknown (o: Record<string, unknown>, known: ReadonlySet<string>, where: string, extra?: string): void {
   for (const k of Object.keys(o)) {
-    if (!known.has(k) && k !== extra) throw badRequest(`Unrecognized field "${k}" in ${where}.`)
+    if (!known.has(k) && k !== extra) throw badRequest(`Unrecognized field "${quote(k)}" in ${where}.`)
   }
 }
 

@@ -162,6 +162,12 @@ test('hostile values in every JSON body are 400s that name the reason, and write
     const dup = await send('POST', `${url}${e.path}`, e.type, e.duplicate)
     assertRefused(dup, e, 400, /the key "[a-z_]+" appears more than once in one JSON object/, `${e.name}, a repeated key`)
   }
+  // A 10 MiB key is named in the message by a short slice only.
+  const longKey = b('{"', 'k'.repeat(10 * MIB), '":1}')
+  for (const e of endpoints.filter((x) => x.path.includes('/records'))) {
+    const r = await send('POST', `${url}${e.path}`, e.type, longKey)
+    assertRefused(r, e, 400, /Unrecognized field "k+…"/, `${e.name}, a 10 MiB key`)
+  }
   // Only the valid first records of the streams reached Kafka.
   const read = await readAll(topic, 1, 100, { timeoutMs: 5000 })
   assert.deepEqual(read.map((r) => r.value?.toString()), Array(HOSTILE.length + 1).fill('first'))

@@ -611,7 +611,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     const parsed = parseBody(body, encoding)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ProxyError('badRequest', 'Bad Request: the body must be a JSON object {"entries": […]}.')
     for (const k of Object.keys(parsed)) {
-      if (k !== 'entries') throw new ProxyError('badRequest', `Bad Request: Unrecognized field "${k}" in the batch.`)
+      if (k !== 'entries') throw new ProxyError('badRequest', `Bad Request: Unrecognized field "${k.length > 64 ? `${k.slice(0, 64)}…` : k}" in the batch.`)
     }
     const entries = (parsed as { entries?: unknown }).entries
     if (entries === undefined || entries === null || (Array.isArray(entries) && entries.length === 0)) {
