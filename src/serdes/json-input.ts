@@ -84,9 +84,9 @@ function quoted (s: string): string {
 }
 
 /** Index of the quote that closes a string whose content starts at `from`; `end` when unterminated. */
-function closingQuote (b: Uint8Array, from: number, end: number): number {
+function closingQuote (b: Uint8Array, from: number, end: number, inline: number): number {
   let j = from
-  const stop = Math.min(end, from + INLINE_STRING_BYTES)
+  const stop = Math.min(end, from + inline)
   for (; j < stop; j++) {
     const c = b[j] as number
     if (c === QUOTE) return j
@@ -138,17 +138,24 @@ export function scanJson (b: Uint8Array, limits: JsonLimits, prefix = ''): numbe
   const maxString = limits.maxStringBytes > 0 ? limits.maxStringBytes : Number.POSITIVE_INFINITY
   let depth = 0
   let members = 0
+  let afterColon = false
+  let longValues = false
   let i = 0
   while (i < end) {
     const c = b[i] as number
     if (c === QUOTE) {
-      const close = closingQuote(b, i + 1, end)
+      // Values of one body tend to be alike: after a long one (base64, most
+      // often) the next value goes straight to indexOf.
+      const close = closingQuote(b, i + 1, end, afterColon && longValues ? 0 : INLINE_STRING_BYTES)
+      if (afterColon) longValues = close - i - 1 > INLINE_STRING_BYTES
+      afterColon = false
       if (close - i - 1 > maxString) {
         fail('jsonStringTooLong', prefix, `a JSON string of ${close - i - 1} bytes is longer than the limit of ${maxString} bytes`)
       }
       i = close + 1
     } else if (c === COLON) {
       members++
+      afterColon = true
       i++
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > maxDepth) fail('jsonTooDeep', prefix, `JSON nesting is deeper than the limit of ${maxDepth} levels`)
