@@ -19,5 +19,7 @@ export type {
 /** The consumer's methods the binding has but its type declarations omit. */
 export type ConsumerClient = InstanceType<typeof KafkaConsumer> & {
   setDefaultIsTimeoutOnlyForFirstMessage (onlyFirst: boolean): void
+  incrementalAssign (partitions: Array<{ topic: string, partition: number }>): void
+  incrementalUnassign (partitions: Array<{ topic: string, partition: number }>): void
   commitCb (offsets: Array<{ topic: string, partition: number, offset: number, metadata?: string }>, cb: (err: { code: number, message: string } | null) => void): void
 }

@@ -273,15 +273,23 @@ export class ConsumerInstance {
     return this.serial(async () => {
       if (this.mode === 'subscribe') throw illegalState('Subscription to topics, partitions and pattern are mutually exclusive.')
       const client = await this.connect()
-      if (partitions.length === 0) {
-        client.unassign()
-        this.mode = 'none'
-      } else {
-        client.assign(partitions.map((p) => ({ topic: p.topic, partition: p.partition })))
-        this.mode = 'assign'
-      }
-      this.assigned = partitions.map((p) => ({ topic: p.topic, partition: p.partition }))
-      this.held = []
+      // Only the difference is applied, with incremental assign/unassign.
+      // Replacing a manual assignment while librdkafka is still starting the
+      // partitions of the previous one aborts the process
+      // (rdkafka_assignment.c: assert rktp->rktp_started, librdkafka 2.15,
+      // reproduced with assign [p1], assign [p1, p0], assign [p0], assign []).
+      // It is also what Java's KafkaConsumer.assign() does, which Confluent's
+      // proxy calls: a partition that stays assigned keeps its position, so
+      // its held records stay valid.
+      const next = new Map(partitions.map((p) => [key(p.topic, p.partition), { topic: p.topic, partition: p.partition }]))
+      const current = new Map((this.mode === 'assign' ? this.assigned : []).map((p) => [key(p.topic, p.partition), p]))
+      const removed = [...current].filter(([k]) => !next.has(k)).map(([, p]) => p)
+      const added = [...next].filter(([k]) => !current.has(k)).map(([, p]) => p)
+      if (removed.length > 0) client.incrementalUnassign(removed)
+      if (added.length > 0) client.incrementalAssign(added)
+      this.mode = next.size === 0 ? 'none' : 'assign'
+      this.assigned = [...next.values()]
+      this.held = this.held.filter((m) => next.has(key(m.topic, m.partition)))
     })
   }
 
