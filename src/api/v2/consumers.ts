@@ -257,18 +257,33 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
     topics?.watch.watch(instance, list, missing)
   }
 
+  // An offset commit for a partition the cluster does not have is never
+  // confirmed by the coordinator; it is refused up front instead of waiting
+  // for the commit deadline.
+  async function assertPartitionsExist (list: OffsetRequest[]): Promise<void> {
+    const topics = deps.topics
+    if (topics === undefined) return
+    for (const o of list) {
+      const info = await topics.metadata.topic(o.topic)
+      if (info === null) throw new ProxyError('topicNotFound', `Topic ${o.topic} not found.`)
+      if (info.partitions[o.partition] === undefined) throw new ProxyError('partitionNotFound', `Partition ${o.topic}-${o.partition} not found.`)
+    }
+  }
+
   function offsetRequests (body: JsonObject | null): OffsetRequest[] {
+    const seen = new Set<string>()
     return requiredArray(body, 'offsets').map((o, i) => {
       if (!isObject(o)) throw new ProxyError('badRequest', `offsets[${i}] must be an object`)
       // Stored with the commit as given: anything but a string (or null, none) is refused, never converted.
       if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== 'string') throw new ProxyError('badRequest', `offsets[${i}].metadata must be a string`)
       const metadata = typeof o.metadata === 'string' ? o.metadata : undefined
-      return {
-        topic: topicName(o.topic, `offsets[${i}].topic`),
-        partition: nonNegativeInt(o.partition, `offsets[${i}].partition`),
-        offset: nonNegativeInt(o.offset, `offsets[${i}].offset`),
-        metadata
-      }
+      const topic = topicName(o.topic, `offsets[${i}].topic`)
+      const partition = nonNegativeInt(o.partition, `offsets[${i}].partition`)
+      // Two offsets for one partition leave no single answer to apply.
+      const k = `${partition}:${topic}`
+      if (seen.has(k)) throw new ProxyError('badRequest', `offsets[${i}]: partition ${topic}-${partition} is listed twice`)
+      seen.add(k)
+      return { topic, partition, offset: nonNegativeInt(o.offset, `offsets[${i}].offset`), metadata }
     })
   }
 
@@ -297,7 +312,8 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
         if (typeof pattern !== 'string' || pattern === '') throw new ProxyError('badRequest', 'topic_pattern must be a non-empty string')
         await instance.subscribe(null, pattern)
       } else {
-        const list = requiredArray(body, 'topics').map((t, i) => topicName(t, `topics[${i}]`))
+        // A topic listed twice is one subscription, as in Java's subscribe(Collection).
+        const list = [...new Set(requiredArray(body, 'topics').map((t, i) => topicName(t, `topics[${i}]`)))]
         if (list.length === 0) throw new ProxyError('unprocessable', 'topics may not be empty')
         await subscribeTopics(instance, list)
       }
@@ -335,6 +351,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       const offsets = body === null || body.offsets === undefined || body.offsets === null
         ? null
         : offsetRequests(body).map((o) => ({ ...o, offset: o.offset + 1 }))
+      if (offsets !== null) await assertPartitionsExist(offsets)
       const committed = await instance.commit(offsets)
       if (type !== MEDIA.v1) return reply(200, type, '[]')
       return reply(200, type, serializeV1Commit(committed.map((o) => ({ topic: o.topic, partition: o.partition, consumed: o.offset - 1, committed: o.offset - 1 }))))

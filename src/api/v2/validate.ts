@@ -59,11 +59,19 @@ export function nonNegativeInt (v: unknown, where: string): number {
   return v
 }
 
+/** A partition list; a partition listed twice counts once, as in Java's assign(Collection). */
 export function topicPartitions (body: JsonObject | null, field = 'partitions'): Array<{ topic: string, partition: number }> {
-  return requiredArray(body, field).map((p, i) => {
+  const seen = new Set<string>()
+  const out: Array<{ topic: string, partition: number }> = []
+  requiredArray(body, field).forEach((p, i) => {
     if (!isObject(p)) throw new ProxyError('badRequest', `${field}[${i}] must be an object`)
-    return { topic: topicName(p.topic, `${field}[${i}].topic`), partition: nonNegativeInt(p.partition, `${field}[${i}].partition`) }
+    const tp = { topic: topicName(p.topic, `${field}[${i}].topic`), partition: nonNegativeInt(p.partition, `${field}[${i}].partition`) }
+    const k = `${tp.partition}:${tp.topic}`
+    if (seen.has(k)) return
+    seen.add(k)
+    out.push(tp)
   })
+  return out
 }
 
 /** Parses an integer query parameter; absent gives `fallback`. */
