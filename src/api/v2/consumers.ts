@@ -271,19 +271,17 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   }
 
   function offsetRequests (body: JsonObject | null): OffsetRequest[] {
-    const seen = new Set<string>()
     return requiredArray(body, 'offsets').map((o, i) => {
       if (!isObject(o)) throw new ProxyError('badRequest', `offsets[${i}] must be an object`)
       // Stored with the commit as given: anything but a string (or null, none) is refused, never converted.
       if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== 'string') throw new ProxyError('badRequest', `offsets[${i}].metadata must be a string`)
       const metadata = typeof o.metadata === 'string' ? o.metadata : undefined
-      const topic = topicName(o.topic, `offsets[${i}].topic`)
-      const partition = nonNegativeInt(o.partition, `offsets[${i}].partition`)
-      // Two offsets for one partition leave no single answer to apply.
-      const k = `${partition}:${topic}`
-      if (seen.has(k)) throw new ProxyError('badRequest', `offsets[${i}]: partition ${topic}-${partition} is listed twice`)
-      seen.add(k)
-      return { topic, partition, offset: nonNegativeInt(o.offset, `offsets[${i}].offset`), metadata }
+      return {
+        topic: topicName(o.topic, `offsets[${i}].topic`),
+        partition: nonNegativeInt(o.partition, `offsets[${i}].partition`),
+        offset: nonNegativeInt(o.offset, `offsets[${i}].offset`),
+        metadata
+      }
     })
   }
 
