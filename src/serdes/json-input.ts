@@ -26,6 +26,7 @@
 import { isUtf8 } from 'node:buffer'
 import { ProxyError, type ErrorKey } from '../errors.js'
 import { configSchema } from '../config/schema.js'
+import { utf8SequenceEnd } from './json-validate.js'
 
 export interface JsonLimits {
   maxDepth: number
@@ -232,23 +233,10 @@ export function firstDuplicateKey (text: string): string | null {
 /** Byte offset of the first byte that is not part of a valid UTF-8 sequence (RFC 3629 §4). */
 export function invalidUtf8At (b: Uint8Array): number {
   for (let i = 0; i < b.length;) {
-    const c = b[i] as number
-    if (c < 0x80) { i++; continue }
-    let n: number
-    let lo = 0x80
-    let hi = 0xbf
-    if (c >= 0xc2 && c <= 0xdf) n = 1
-    else if (c === 0xe0) { n = 2; lo = 0xa0 } else if (c === 0xed) { n = 2; hi = 0x9f } else if (c >= 0xe1 && c <= 0xef) n = 2
-    else if (c === 0xf0) { n = 3; lo = 0x90 } else if (c === 0xf4) { n = 3; hi = 0x8f } else if (c >= 0xf1 && c <= 0xf3) n = 3
-    else return i
-    if (i + n >= b.length) return i
-    const c1 = b[i + 1] as number
-    if (c1 < lo || c1 > hi) return i
-    for (let k = 2; k <= n; k++) {
-      const ck = b[i + k] as number
-      if (ck < 0x80 || ck > 0xbf) return i
-    }
-    i += n + 1
+    if ((b[i] as number) < 0x80) { i++; continue }
+    const next = utf8SequenceEnd(b, i, b.length)
+    if (next < 0) return i
+    i = next
   }
   return -1
 }

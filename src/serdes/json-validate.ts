@@ -59,24 +59,36 @@ function scanString (b: Uint8Array, at: number, end: number): number {
       }
       continue
     }
-    // UTF-8, RFC 3629 section 4: the second byte's range depends on the first.
-    let n: number
-    let lo = 0x80
-    let hi = 0xbf
-    if (c >= 0xc2 && c <= 0xdf) n = 1
-    else if (c === 0xe0) { n = 2; lo = 0xa0 } else if (c === 0xed) { n = 2; hi = 0x9f } else if (c >= 0xe1 && c <= 0xef) n = 2
-    else if (c === 0xf0) { n = 3; lo = 0x90 } else if (c === 0xf4) { n = 3; hi = 0x8f } else if (c >= 0xf1 && c <= 0xf3) n = 3
-    else return -(i + 1)
-    if (i + n >= end) return -(i + 1)
-    const c1 = b[i + 1] as number
-    if (c1 < lo || c1 > hi) return -(i + 1)
-    for (let k = 2; k <= n; k++) {
-      const ck = b[i + k] as number
-      if (ck < 0x80 || ck > 0xbf) return -(i + 1)
-    }
-    i += n + 1
+    const next = utf8SequenceEnd(b, i, end)
+    if (next < 0) return -(i + 1)
+    i = next
   }
   return -(end + 1)
+}
+
+/**
+ * Where the multi-byte UTF-8 sequence starting at `i` (a byte >= 0x80) ends,
+ * or -1 when it is not a valid one (RFC 3629 section 4: the second byte's
+ * range depends on the first, which excludes overlong forms, surrogates and
+ * code points above U+10FFFF).
+ */
+export function utf8SequenceEnd (b: Uint8Array, i: number, end: number): number {
+  const c = b[i] as number
+  let n: number
+  let lo = 0x80
+  let hi = 0xbf
+  if (c >= 0xc2 && c <= 0xdf) n = 1
+  else if (c === 0xe0) { n = 2; lo = 0xa0 } else if (c === 0xed) { n = 2; hi = 0x9f } else if (c >= 0xe1 && c <= 0xef) n = 2
+  else if (c === 0xf0) { n = 3; lo = 0x90 } else if (c === 0xf4) { n = 3; hi = 0x8f } else if (c >= 0xf1 && c <= 0xf3) n = 3
+  else return -1
+  if (i + n >= end) return -1
+  const c1 = b[i + 1] as number
+  if (c1 < lo || c1 > hi) return -1
+  for (let k = 2; k <= n; k++) {
+    const ck = b[i + k] as number
+    if (ck < 0x80 || ck > 0xbf) return -1
+  }
+  return i + n + 1
 }
 
 /** Where a number that starts at `at` ends; negative: -(position of the error) - 1. */
