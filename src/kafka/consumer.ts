@@ -293,6 +293,22 @@ export class ConsumerInstance {
     })
   }
 
+  // A manual assignment whose committed offsets could not be fetched because
+  // the group coordinator was not ready (a fresh cluster still creating
+  // __consumer_offsets) was seen to never start fetching, reads empty for a
+  // minute and more; assigning the same partitions again fetches the offsets
+  // again. Incremental, for the reason given in assign().
+  private restartAssignment (client: ConsumerClient): void {
+    if (this.assigned.length === 0) return
+    try {
+      client.incrementalUnassign(this.assigned)
+      client.incrementalAssign(this.assigned)
+    } catch (err) {
+      this.log.debug({ err, group: this.group, instance: this.name }, 'could not restart the assignment')
+    }
+    this.held = []
+  }
+
   currentAssignment (): TopicPartition[] {
     if (this.mode === 'assign') return [...this.assigned]
     if (this.mode === 'subscribe' && this.client !== null) {
@@ -634,6 +650,7 @@ export class ConsumerInstance {
         // librdkafka reports a subscribed topic that does not exist (yet)
         // as a consumer error; the subscription stays, and the topic is
         // consumed once it appears, so the read just has nothing from it.
+        if (err !== null && err !== undefined && this.mode === 'assign' && isCoordinatorError(err)) this.restartAssignment(client)
         if (err !== null && err !== undefined && !(this.mode === 'subscribe' && isMissingTopic(err))) resolve({ messages: [], error: requestError(err) })
         else resolve({ messages: messages ?? [], error: null })
       })
@@ -663,6 +680,11 @@ export class ConsumerInstance {
       await new Promise<void>((resolve) => client.disconnect(() => resolve()))
     })
   }
+}
+
+function isCoordinatorError (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === RD.NOT_COORDINATOR || code === RD.COORDINATOR_NOT_AVAILABLE || code === RD.COORDINATOR_LOAD_IN_PROGRESS
 }
 
 function isMissingTopic (err: unknown): boolean {

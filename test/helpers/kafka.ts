@@ -15,6 +15,46 @@ export function uniqueName (prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`
 }
 
+export interface NativeRecord {
+  key: Buffer | null
+  value: Buffer | null
+  headers?: Array<Record<string, Buffer>>
+}
+
+/**
+ * Produces to one partition with a plain librdkafka producer, bypassing the
+ * proxy's validation (for records the proxy would refuse), one record at a
+ * time so the offsets follow the list; resolves with the offsets.
+ */
+export async function produceNative (topic: string, partition: number, records: NativeRecord[]): Promise<number[]> {
+  const producer = new Producer({ 'bootstrap.servers': bootstrap(), dr_cb: true, 'linger.ms': 5, 'message.max.bytes': 10_000_000 })
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10000 }, (err) => err ? reject(err) : resolve()))
+  try {
+    const offsets: number[] = new Array(records.length)
+    let left = records.length
+    const done = new Promise<void>((resolve, reject) => {
+      producer.on('delivery-report', (err, report) => {
+        if (err) {
+          reject(err)
+          return
+        }
+        offsets[report.opaque as number] = report.offset
+        if (--left === 0) resolve()
+      })
+    })
+    producer.setPollInterval(10)
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as NativeRecord
+      producer.produce(topic, partition, r.value, r.key, Date.now(), i, r.headers)
+      producer.flush(10000, () => {})
+    }
+    await done
+    return offsets
+  } finally {
+    await new Promise<void>((resolve) => producer.disconnect(() => resolve()))
+  }
+}
+
 export async function createTopic (name: string, partitions = 1, servers = bootstrap()): Promise<void> {
   const admin = AdminClient.create({ 'bootstrap.servers': servers, 'client.id': 'test-admin' })
   try {

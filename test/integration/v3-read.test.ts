@@ -2,10 +2,10 @@
 // GET /v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/records
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AdminClient, Producer } from '../../src/kafka/client.js'
+import { AdminClient } from '../../src/kafka/client.js'
 import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
 import { createLogger } from '../../src/logger.js'
-import { bootstrap, createTopic, uniqueName } from '../helpers/kafka.js'
+import { bootstrap, createTopic, produceNative, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
 import { assertError, request, show, type HttpResult } from '../helpers/consumers.js'
 
@@ -39,32 +39,12 @@ interface TestRecord {
 }
 
 /** Produces records to one partition with a plain librdkafka producer; resolves with their offsets. */
-async function produce (topic: string, partition: number, records: TestRecord[]): Promise<number[]> {
-  const producer = new Producer({ 'bootstrap.servers': bootstrap(), dr_cb: true, 'linger.ms': 5 })
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10000 }, (err) => err ? reject(err) : resolve()))
-  try {
-    const offsets: number[] = new Array(records.length)
-    let left = records.length
-    const done = new Promise<void>((resolve, reject) => {
-      producer.on('delivery-report', (err, report) => {
-        if (err) {
-          reject(err)
-          return
-        }
-        offsets[report.opaque as number] = report.offset
-        if (--left === 0) resolve()
-      })
-    })
-    producer.setPollInterval(10)
-    records.forEach((r, i) => {
-      const headers = r.headers?.map(([name, value]) => ({ [name]: Buffer.from(value) }))
-      producer.produce(topic, partition, r.value === null ? null : Buffer.from(r.value), r.key === null ? null : Buffer.from(r.key), Date.now(), i, headers)
-    })
-    await done
-    return offsets
-  } finally {
-    await new Promise<void>((resolve) => producer.disconnect(() => resolve()))
-  }
+function produce (topic: string, partition: number, records: TestRecord[]): Promise<number[]> {
+  return produceNative(topic, partition, records.map((r) => ({
+    key: r.key === null ? null : Buffer.from(r.key),
+    value: r.value === null ? null : Buffer.from(r.value),
+    headers: r.headers?.map(([name, value]) => ({ [name]: Buffer.from(value) }))
+  })))
 }
 
 function readPath (cluster: string, topic: string, partition: number | string, query = ''): string {
