@@ -126,6 +126,22 @@ function literal (b: Uint8Array, at: number, end: number, word: string): number 
 }
 
 /**
+ * Reads `"name" :` and the whitespace after it, from `i` (at the name's
+ * opening quote); returns where the member's value starts, or why the
+ * member is malformed.
+ */
+function memberName (b: Uint8Array, i: number, end: number): number | string {
+  if (i >= end || b[i] !== 0x22) return `${describe(b, i, end)}: expected a member name`
+  i = scanString(b, i, end)
+  if (i < 0) return `invalid string: ${describe(b, -i - 1, end)}`
+  while (i < end && isWs(b[i] as number)) i++
+  if (i >= end || b[i] !== 0x3a) return `${describe(b, i, end)}: expected ':'`
+  i++
+  while (i < end && isWs(b[i] as number)) i++
+  return i
+}
+
+/**
  * Null when `bytes` (from `start` to `end`) is one JSON text; otherwise why
  * not, with the byte position.
  */
@@ -151,13 +167,9 @@ export function jsonError (bytes: Uint8Array, start = 0, end = bytes.length): st
         depth--
         i++
       } else if (c === 0x7b) {
-        if (i >= end || b[i] !== 0x22) return `${describe(b, i, end)}: expected a member name`
-        i = scanString(b, i, end)
-        if (i < 0) return `invalid string: ${describe(b, -i - 1, end)}`
-        while (i < end && isWs(b[i] as number)) i++
-        if (i >= end || b[i] !== 0x3a) return `${describe(b, i, end)}: expected ':'`
-        i++
-        while (i < end && isWs(b[i] as number)) i++
+        const after = memberName(b, i, end)
+        if (typeof after === 'string') return after
+        i = after
         if (i >= end) return describe(b, i, end)
         continue
       } else {
@@ -184,13 +196,9 @@ export function jsonError (bytes: Uint8Array, start = 0, end = bytes.length): st
         i++
         while (i < end && isWs(b[i] as number)) i++
         if (top === OBJECT) {
-          if (i >= end || b[i] !== 0x22) return `${describe(b, i, end)}: expected a member name`
-          i = scanString(b, i, end)
-          if (i < 0) return `invalid string: ${describe(b, -i - 1, end)}`
-          while (i < end && isWs(b[i] as number)) i++
-          if (i >= end || b[i] !== 0x3a) return `${describe(b, i, end)}: expected ':'`
-          i++
-          while (i < end && isWs(b[i] as number)) i++
+          const after = memberName(b, i, end)
+          if (typeof after === 'string') return after
+          i = after
         }
         if (i >= end) return describe(b, i, end)
         break
