@@ -9,7 +9,7 @@ import type { Logger } from './logger.js'
 import { ProxyError } from './errors.js'
 import { Router } from './http/router.js'
 import { isWriter, streamsBody, writesRecords, type Ctx, type Handler, type Reply } from './http/handler.js'
-import { errorReply, rawErrorResponse } from './http/error-response.js'
+import { rawErrorResponse, sendError } from './http/error-response.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
 import { producerProperties } from './kafka/options.js'
@@ -228,15 +228,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     if (closing && e.key !== 'shuttingDown') e = new ProxyError('shuttingDown', undefined, { persisted: e.persisted, cause: e })
     if (e.key === 'internal') log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
     else if (e.status >= 500) log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
-    // Confluent answers an unsatisfiable Accept with an empty 406.
-    if (e.key === 'notAcceptable') {
-      write(req, res, { status: 406, body: null })
-      return
-    }
     const headers: Record<string, string> = { ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
-    if (e.key === 'payloadTooLarge') headers.connection = 'close'
-    write(req, res, errorReply(req, e, headers))
+    if (e.key === 'payloadTooLarge' || draining) headers.connection = 'close'
+    sendError(req, res, e, headers)
   }
 
   function done (res: ServerResponse): void {
@@ -317,7 +312,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   function timedOut (req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket
     const e = new ProxyError('requestTimeout', `The request body was not received within ${uploadDeadlineMs} ms`)
-    if (!res.headersSent && !res.destroyed) write(req, res, errorReply(req, e, { connection: 'close' }))
+    sendError(req, res, e, { connection: 'close' })
     req.resume()
     socket.end()
     // Once answered, node detaches the request from its socket, so closing

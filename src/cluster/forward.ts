@@ -5,7 +5,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
 import { ProxyError } from '../errors.js'
-import { errorReply } from '../http/error-response.js'
+import { sendError } from '../http/error-response.js'
 
 /** Marks a relayed request, so that an owner that no longer has the instance answers instead of relaying again. */
 export const FORWARDED_HEADER = 'x-kafka-proxy-forwarded'
@@ -71,14 +71,8 @@ function hasBody (req: IncomingMessage): boolean {
 }
 
 function answerNotFound (req: IncomingMessage, res: ServerResponse): void {
-  if (res.headersSent || res.destroyed) return
-  const r = errorReply(req, NOT_FOUND)
-  const body = r.body as string
-  const headers: OutgoingHttpHeaders = { 'content-type': r.type, 'content-length': Buffer.byteLength(body) }
   // The unread rest of a streamed body is still on the wire.
-  if (!req.complete) headers.connection = 'close'
-  res.writeHead(r.status, headers)
-  res.end(req.method === 'HEAD' ? undefined : body)
+  sendError(req, res, NOT_FOUND, req.complete ? undefined : { connection: 'close' })
 }
 
 /**

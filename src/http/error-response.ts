@@ -1,10 +1,10 @@
-// Every error body the proxy sends, whatever writes it (the server, a relay
-// to another worker, a v3 result line, a refusal on a raw socket), is
-// serialized here, so their shape and content type cannot drift apart.
-import { STATUS_CODES, type IncomingMessage } from 'node:http'
+// Every error the proxy answers is written here: a response by sendError
+// (the server's answers and a relay's own refusal alike), a socket that never
+// became a request by rawErrorResponse, a v3 result line by errorJson. One
+// serializer and one content-type rule, so their shape cannot drift apart.
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import fjs from 'fast-json-stringify'
 import { errorBody, type ProxyError } from '../errors.js'
-import type { Reply } from './handler.js'
 import { MEDIA, errorMediaType } from './media.js'
 
 const serialize = fjs({
@@ -32,11 +32,23 @@ export function errorType (req: IncomingMessage): string {
   return errorMediaType(req.headers.accept)
 }
 
-/** The whole error response for `req`; `headers` adds to it (e.g. connection: close). */
-export function errorReply (req: IncomingMessage, err: ProxyError, headers?: Record<string, string>): Reply {
-  const reply: Reply = { status: err.status, type: errorType(req), body: errorJson(err) }
-  if (headers !== undefined) reply.headers = headers
-  return reply
+/**
+ * Writes the whole error response answering `req`: its status, the body in
+ * the negotiated type (errorType), `headers` added (e.g. connection: close),
+ * no body for HEAD. Confluent answers an unsatisfiable Accept with an empty
+ * 406, so notAcceptable has no body. Nothing happens when a response is
+ * already under way or the client is gone.
+ */
+export function sendError (req: IncomingMessage, res: ServerResponse, err: ProxyError, headers?: OutgoingHttpHeaders): void {
+  if (res.headersSent || res.destroyed) return
+  if (err.key === 'notAcceptable') {
+    res.writeHead(406, headers)
+    res.end()
+    return
+  }
+  const body = errorJson(err)
+  res.writeHead(err.status, { ...headers, 'content-type': errorType(req), 'content-length': Buffer.byteLength(body) })
+  res.end(req.method === 'HEAD' ? undefined : body)
 }
 
 /**
