@@ -5,6 +5,7 @@
 // aliases of v2. Responses are negotiated against the client's Accept header
 // with q-values (RFC 9110 §12.5.1). Both results are memoised per header value:
 // clients repeat the same few headers, so the hot path is a Map lookup.
+import { ProxyError } from '../errors.js'
 
 export const MEDIA = {
   v2: 'application/vnd.kafka.v2+json',
@@ -145,6 +146,12 @@ export function negotiator (offers: readonly Offer[]): (accept: string | undefin
     }
     return remember(cache, accept, chosen)
   }
+}
+
+/** A negotiated type, or 406 (notAcceptable) when the client accepts none of the offers. */
+export function acceptable (type: string | null): string {
+  if (type === null) throw new ProxyError('notAcceptable')
+  return type
 }
 
 /** Offers of every v2 resource that answers in `application/vnd.kafka.v2+json`. */

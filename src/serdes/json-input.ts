@@ -241,6 +241,11 @@ export function invalidUtf8At (b: Uint8Array): number {
   return -1
 }
 
+/** A JSON object: not null, not an array. */
+export function isObject (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
 export interface ParseOptions {
   /** Prepended to every error message ("Malformed JSON: ", "Bad Request: "). */
   prefix?: string

@@ -32,6 +32,7 @@ import { decodeFrame, encodeFrame, type ResolvedReference, type SchemaSource, ty
 import { decodeRecords, parseProduceBody, unpackBatch, type DecodedBatch } from './v2-produce.js'
 import { transferableCopy, type TaskPool } from '../pool/pool.js'
 import { jsonError } from './json-validate.js'
+import { isObject } from './json-input.js'
 import type { DecodedSides, DecodedSide } from './v2-consume.js'
 import type { SchemaEncodeResult, SchemaEncodeTask } from '../../workers/schema-encode.js'
 
@@ -163,10 +164,6 @@ export async function resolveProduceSchemas (format: SchemaFormat, registry: Sch
 }
 
 // ---- Encoding (pure: inline or in the pool) -----------------------------------
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function encodeField (format: SchemaFormat, codec: Codec | null, id: number, v: unknown, i: number, isKey: boolean): Buffer | null {
   if (v === undefined || v === null) return null

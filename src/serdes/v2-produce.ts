@@ -2,7 +2,7 @@
 // Pure functions: they run inline on the event loop for small bodies and in
 // the worker pool for large ones, and must give identical results either way.
 import { ProxyError } from '../errors.js'
-import { DEFAULT_JSON_LIMITS, NO_LIMITS, parseJson, type JsonLimits } from './json-input.js'
+import { DEFAULT_JSON_LIMITS, isObject, NO_LIMITS, parseJson, type JsonLimits } from './json-input.js'
 
 export type PlainFormat = 'binary' | 'json'
 
@@ -31,10 +31,6 @@ export function decodeBase64 (s: string, where: string): Buffer {
     throw new ProxyError('badRequest', `${where} is not a valid base64 string`)
   }
   return Buffer.from(s, 'base64')
-}
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /**

@@ -26,6 +26,7 @@ import { ProxyError } from '../errors.js'
 import type { SubjectStrategy } from '../config/schema.js'
 import type { OutgoingRecord } from '../kafka/producer.js'
 import { decodeBase64, type Header } from './v2-produce.js'
+import { isObject } from './json-input.js'
 import { subjectFor, type SchemaRegistryClient } from './registry.js'
 import { codecFor, resolveReferences, type Codec, type SchemaFormat, type SubjectStrategies } from './schema-formats.js'
 import { encodeFrame, type SchemaType } from './wire.js'
@@ -81,10 +82,6 @@ const QUOTE_LIMIT = 64
 
 // ISO-8601 date-time with a zone, as Java's Instant parser takes it.
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function quote (s: string): string {
   return s.length > QUOTE_LIMIT ? `${s.slice(0, QUOTE_LIMIT)}…` : s

@@ -4,7 +4,7 @@
 // need no sticky load balancing.
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
-import { MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
+import { acceptable, MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
 import { reply, listenerBase, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
@@ -16,8 +16,8 @@ import type { SchemaRegistryClient } from '../../serdes/registry.js'
 import type { ConsumerMessage } from '../../kafka/client.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
-import { groupName, instanceName, isObject, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
-import type { JsonLimits } from '../../serdes/json-input.js'
+import { groupName, instanceName, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
+import { isObject, type JsonLimits } from '../../serdes/json-input.js'
 
 /** Finds the process that owns an instance this process does not have. */
 export interface InstanceRouting {
@@ -169,11 +169,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   const negotiateRead = negotiator(READ_OFFERS)
   const { manager, consumer } = deps
 
-  const accept = (ctx: Ctx): string => {
-    const type = negotiate(ctx.req.headers.accept, ctx.req.headers['content-type'])
-    if (type === null) throw new ProxyError('notAcceptable')
-    return type
-  }
+  const accept = (ctx: Ctx): string => acceptable(negotiate(ctx.req.headers.accept, ctx.req.headers['content-type']))
 
   /**
    * Runs `fn` on the local instance, or forwards the request to the process
@@ -201,8 +197,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   }
 
   async function read (ctx: Ctx, instance: ConsumerInstance): Promise<Reply> {
-    const type = negotiateRead(ctx.req.headers.accept)
-    if (type === null) throw new ProxyError('notAcceptable')
+    const type = acceptable(negotiateRead(ctx.req.headers.accept))
     if (formatOfType(type) !== instance.format) throw new ProxyError('formatMismatch')
     const query = new URLSearchParams(ctx.query)
     const timeoutParam = queryInt(query, 'timeout', -1)

@@ -2,7 +2,7 @@
 // and .../partitions/{partition}/offsets.
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
-import { negotiator, V2_OFFERS } from '../../http/media.js'
+import { acceptable, negotiator, V2_OFFERS } from '../../http/media.js'
 import { reply, type Ctx, type Handler } from '../../http/handler.js'
 import type { ClusterMetadata, PartitionInfo, TopicInfo } from '../../kafka/metadata.js'
 import type { KafkaProducer } from '../../kafka/producer.js'
@@ -21,8 +21,7 @@ export function partitionHandlers (metadata: ClusterMetadata, producer: KafkaPro
   const negotiate = negotiator(V2_OFFERS)
 
   async function resolve (ctx: Ctx): Promise<{ type: string, topic: TopicInfo }> {
-    const type = negotiate(ctx.req.headers.accept)
-    if (type === null) throw new ProxyError('notAcceptable')
+    const type = acceptable(negotiate(ctx.req.headers.accept))
     const name = ctx.params.topic as string
     const topic = (await metadata.current()).topics.get(name)
     if (topic === undefined) throw new ProxyError('topicNotFound', `Topic ${name} not found.`)

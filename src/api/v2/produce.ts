@@ -5,7 +5,7 @@
 import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { isV1GenericProduce, negotiator, requestMedia, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
+import { acceptable, isV1GenericProduce, negotiator, requestMedia, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
@@ -153,8 +153,7 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
     const v1Generic = isV1GenericProduce(contentType)
     const format = media !== null && media.vendor && media.format !== null ? media.format : v1Generic ? 'binary' : null
     if (format === null) throw new ProxyError('unsupportedMediaType')
-    const type = v1Generic ? negotiateV1(ctx.req.headers.accept) : negotiate(ctx.req.headers.accept, contentType)
-    if (type === null) throw new ProxyError('notAcceptable')
+    const type = acceptable(v1Generic ? negotiateV1(ctx.req.headers.accept) : negotiate(ctx.req.headers.accept, contentType))
 
     const topicName = ctx.params.topic as string
     let prepared: Prepared

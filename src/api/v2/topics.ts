@@ -1,7 +1,7 @@
 // v2 topic metadata: GET /topics and GET /topics/{topic}.
 import fjs, { type ObjectSchema } from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
-import { negotiator, V2_OFFERS } from '../../http/media.js'
+import { acceptable, negotiator, V2_OFFERS } from '../../http/media.js'
 import { reply, type Handler } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import { isInternalTopic, type ClusterMetadata, type PartitionInfo } from '../../kafka/metadata.js'
@@ -66,11 +66,7 @@ export function topicHandlers (metadata: ClusterMetadata, admin?: ProtocolAdmin)
   }
 
   const negotiate = negotiator(V2_OFFERS)
-  const accept = (header: string | undefined): string => {
-    const type = negotiate(header)
-    if (type === null) throw new ProxyError('notAcceptable')
-    return type
-  }
+  const accept = (header: string | undefined): string => acceptable(negotiate(header))
   return {
     async list (ctx) {
       const type = accept(ctx.req.headers.accept)

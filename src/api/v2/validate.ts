@@ -5,13 +5,9 @@ import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { requestMedia } from '../../http/media.js'
 import type { Ctx } from '../../http/handler.js'
-import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../serdes/json-input.js'
+import { DEFAULT_JSON_LIMITS, isObject, parseJson, type JsonLimits } from '../../serdes/json-input.js'
 
 export type JsonObject = Record<string, unknown>
-
-export function isObject (v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /**
  * Reads an optional JSON object body. Any Kafka vendor type or plain

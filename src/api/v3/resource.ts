@@ -3,7 +3,7 @@
 // request bodies and case-insensitive enum parameters (spec §2.1).
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
+import { acceptable, MEDIA, negotiator, requestMedia } from '../../http/media.js'
 import { reply, listenerBase, type Ctx, type Reply } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import type { ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
@@ -124,7 +124,7 @@ export class Resources {
 
 /** 406 unless the client accepts application/json. */
 export function accept (ctx: Ctx): void {
-  if (negotiate(ctx.req.headers.accept) === null) throw new ProxyError('notAcceptable')
+  acceptable(negotiate(ctx.req.headers.accept))
 }
 
 export function json (status: number, body: unknown): Reply {
