@@ -69,7 +69,8 @@ function parseScalar (type: ScalarType, raw: string): { ok: true, value: unknown
   }
 }
 
-const EXPECTED: Record<ScalarType | 'array', string> = {
+/** How a value of each type is written, for error messages. */
+export const EXPECTED: Record<ScalarType | 'array', string> = {
   string: 'a string',
   boolean: 'true or false',
   integer: 'an integer',
@@ -77,7 +78,8 @@ const EXPECTED: Record<ScalarType | 'array', string> = {
   array: 'a comma-separated list'
 }
 
-function parseLeaf (schema: LeafSchema, raw: string): { ok: true, value: unknown } | { ok: false } {
+/** A key's value from its text form, typed by the key's schema (shared with Confluent's settings). */
+export function parseLeaf (schema: LeafSchema, raw: string): { ok: true, value: unknown } | { ok: false } {
   if (schema.type !== 'array') return parseScalar(schema.type, raw)
   const items = raw.split(',').map(s => s.trim())
   return { ok: true, value: items.length === 1 && items[0] === '' ? [] : items }

@@ -1,4 +1,5 @@
-// TOML file -> environment overrides -> schema (defaults, types, unknown
+// TOML file (or Confluent's kafka-rest.properties) -> Confluent's KAFKA_REST_*
+// variables -> environment overrides -> schema (defaults, types, unknown
 // keys) -> cross-field checks -> deep freeze. Every problem found on the way
 // is collected so an operator fixes a config in one round, not one error at a
 // time.
@@ -7,6 +8,8 @@ import { resolve } from 'node:path'
 import { Ajv } from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { parse, TomlError } from 'smol-toml'
+import { readConfluentEnv, readConfluentProperties, translateConfluent } from './confluent.js'
+import type { ConfluentSetting } from './confluent.js'
 import { CONFIG_PATH_ENV, readEnv } from './env.js'
 import { configKeys, configSchema, formatPath, isPassthrough } from './schema.js'
 import type { Config, ConfigIssue } from './schema.js'
@@ -28,6 +31,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
   /** Command-line arguments, searched for --config; defaults to process.argv.slice(2). */
   argv?: string[]
+  /**
+   * Receives each setting that was accepted but has no effect: Confluent settings with no
+   * equivalent here and unknown Confluent keys. Called before loadConfig returns or throws.
+   */
+  onWarning?: (warning: ConfigIssue) => void
 }
 
 type Source = { kind: 'file', file: string, explicit: string } | { kind: 'defaults' } | { kind: 'error', issue: ConfigIssue }
@@ -58,15 +66,24 @@ function locate (opts: LoadOptions, env: NodeJS.ProcessEnv, argv: readonly strin
   return { kind: 'defaults' }
 }
 
-function readToml (file: string, explicit: string): { doc?: Record<string, unknown>, issue?: ConfigIssue } {
-  let text: string
+function readText (file: string, explicit: string, encoding: BufferEncoding): { text?: string, issue?: ConfigIssue } {
   try {
-    text = readFileSync(file, 'utf8')
+    return { text: readFileSync(file, encoding) }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(err)})`
     return { issue: { path: explicit === '' ? file : explicit, message: `${why}: ${file}` } }
   }
+}
+
+/** A file named *.properties is Confluent's format; its settings are translated like KAFKA_REST_* ones. */
+function isPropertiesFile (file: string): boolean {
+  return file.endsWith('.properties')
+}
+
+function readToml (file: string, explicit: string): { doc?: Record<string, unknown>, issue?: ConfigIssue } {
+  const { text, issue } = readText(file, explicit, 'utf8')
+  if (text === undefined) return { issue }
   try {
     // 'throw' turns keys like __proto__ into a parse error. smol-toml builds
     // null-prototype tables; the clone makes them ordinary objects so the
@@ -256,8 +273,10 @@ function deepFreeze<T> (value: T): T {
  * Loads, validates and freezes the configuration. The file is, in order of
  * precedence: `opts.path`, `--config <path>` / `--config=<path>` in argv, the
  * KAFKA_PROXY_CONFIG variable, ./config.toml if it exists; with none of them
- * every key has its default. Environment overrides (see env.ts) apply on top
- * of the file. Throws ConfigError listing every problem found.
+ * every key has its default. A file ending in .properties is read as
+ * Confluent's kafka-rest.properties (see confluent.ts). On top of the file
+ * apply Confluent's KAFKA_REST_* variables, then the own overrides (see
+ * env.ts). Throws ConfigError listing every problem found.
  */
 export function loadConfig (opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env
@@ -267,9 +286,22 @@ export function loadConfig (opts: LoadOptions = {}): Config {
   const source = locate(opts, env, argv)
   let doc: Record<string, unknown> | undefined = {}
   let label = 'no config file, defaults and environment only'
+  const confluentSettings: ConfluentSetting[] = []
   if (source.kind === 'error') {
     issues.push(source.issue)
     doc = undefined
+  } else if (source.kind === 'file' && isPropertiesFile(source.file)) {
+    label = `file ${source.file}`
+    // java.util.Properties.load reads a stream as ISO-8859-1; other characters are \uXXXX.
+    const read = readText(source.file, source.explicit, 'latin1')
+    if (read.text === undefined) {
+      doc = undefined
+      issues.push(read.issue as ConfigIssue)
+    } else {
+      const parsed = readConfluentProperties(read.text, source.file)
+      confluentSettings.push(...parsed.settings)
+      issues.push(...parsed.issues)
+    }
   } else if (source.kind === 'file') {
     label = `file ${source.file}`
     const read = readToml(source.file, source.explicit)
@@ -277,14 +309,21 @@ export function loadConfig (opts: LoadOptions = {}): Config {
     if (read.issue !== undefined) issues.push(read.issue)
   }
 
+  // The variables of Confluent's image win over its file, as they are written into it there.
+  confluentSettings.push(...readConfluentEnv(env))
+  const confluent = translateConfluent(confluentSettings)
+  issues.push(...confluent.issues)
+  for (const warning of confluent.warnings) opts.onWarning?.(warning)
+
   const fromEnv = readEnv(env)
   issues.push(...fromEnv.issues)
   if (doc === undefined) throw new ConfigError(issues, label)
 
   const origin = new Map<string, string>()
-  for (const o of fromEnv.overrides) {
+  // Own variable names are more specific than Confluent's, so they are applied last.
+  for (const o of [...confluent.overrides, ...fromEnv.overrides.map(e => ({ path: e.path, value: e.value, source: e.env }))]) {
     setPath(doc, o.path, o.value)
-    origin.set(formatPath(o.path), o.env)
+    origin.set(formatPath(o.path), o.source)
   }
 
   const valid = validator()(doc)
