@@ -593,8 +593,13 @@ export class ConsumerInstance {
       const count = Math.min(countOf(part), chunk.length)
       if (count > 0) {
         parts.add(part, count)
+        // A partition's records arrive in runs, in offset order: only the
+        // last record of each run needs an entry (not a key and an object
+        // per record).
         for (let i = 0; i < count; i++) {
           const m = chunk[i] as ConsumerMessage
+          const n = chunk[i + 1]
+          if (i + 1 < count && n !== undefined && n.partition === m.partition && n.topic === m.topic) continue
           latest.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
         }
       }
