@@ -82,7 +82,10 @@ export const ERRORS = {
   // A consumed record whose bytes do not fit the read's format (not JSON or not UTF-8 for json/STRING,
   // bad magic byte, unknown schema id, corrupt payload), first in a read: Confluent's 50002, with a
   // message naming topic, partition and offset and the ways past it (src/serdes/undecodable.ts).
-  undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' }
+  undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' },
+  // Push delivery (src/streams/): an event id or cursor that is not a position, and the per-process stream cap.
+  invalidEventId: { status: 400, errorCode: 400, retriable: false, message: 'Invalid event id' },
+  tooManyStreams: { status: 503, errorCode: 50307, retriable: true, message: 'This proxy process serves as many streams as it may; retry, another process or instance may take it' }
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorKey = keyof typeof ERRORS
