@@ -13,6 +13,7 @@ import type {
   OffsetSpec
 } from '@confluentinc/kafka-javascript'
 import { AdminClient } from './client.js'
+import { KAFKA } from './errors.js'
 import type { ClientProperties } from './options.js'
 
 // The binding's enum objects (name -> number) exist at runtime only; its type
@@ -127,10 +128,9 @@ export class ConsumerGroups {
       const g = byId.get(id)
       if (g === undefined) return null
       if (g.error !== undefined && g.error !== null) {
-        // GROUP_ID_NOT_FOUND (69): the KIP-848 describe path's answer for an unknown group.
-        if (g.error.code === 69) return null
-        // GROUP_AUTHORIZATION_FAILED (30).
-        if (g.error.code === 30 && opts.skipUnauthorized === true) return null
+        // GROUP_ID_NOT_FOUND: the KIP-848 describe path's answer for an unknown group.
+        if (g.error.code === KAFKA.GROUP_ID_NOT_FOUND) return null
+        if (g.error.code === KAFKA.GROUP_AUTHORIZATION_FAILED && opts.skipUnauthorized === true) return null
         throw g.error
       }
       const state = STATE_NAMES.get(g.state) ?? 'UNKNOWN'
