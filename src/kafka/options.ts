@@ -1,7 +1,13 @@
 // The only module where librdkafka property names appear. Typed proxy settings
 // become client properties here; the operator's pass-through tables are
 // applied last. Nothing from an HTTP request ever reaches these objects.
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import type { SASLOptions } from '@platformatic/kafka'
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../config/schema.js'
+import { KAFKA, KafkaProtocolError } from './errors.js'
+import { oidcTokenProvider, unsecuredJwtProvider } from './oauth-token.js'
 
 export type ClientProperties = Record<string, string | number | boolean>
 
@@ -133,4 +139,169 @@ export function readerProperties (kafka: KafkaConfig, consumer: ConsumerConfig):
     },
     topic: { 'auto.offset.reset': 'earliest' }
   }
+}
+
+/** A broker address from a bootstrap.servers list. */
+export interface BrokerAddress {
+  host: string
+  port: number
+}
+
+/** Parses "host:port,[v6]:port" lists as bootstrap.servers does; the port defaults to 9092. */
+export function parseBootstrapServers (list: string): BrokerAddress[] {
+  const out: BrokerAddress[] = []
+  for (const raw of list.split(',')) {
+    let entry = raw.trim()
+    if (entry === '') continue
+    const scheme = entry.indexOf('://')
+    if (scheme !== -1) entry = entry.slice(scheme + 3)
+    let host = entry
+    let port = 9092
+    const bracket = entry.match(/^\[([^\]]+)\](?::(\d+))?$/)
+    if (bracket !== null) {
+      host = bracket[1] as string
+      if (bracket[2] !== undefined) port = Number(bracket[2])
+    } else {
+      const colon = entry.lastIndexOf(':')
+      if (colon !== -1 && entry.indexOf(':') === colon) {
+        host = entry.slice(0, colon)
+        port = Number(entry.slice(colon + 1))
+      }
+    }
+    if (host !== '' && Number.isInteger(port) && port > 0 && port < 65536) out.push({ host, port })
+  }
+  return out
+}
+
+/** The connection security of the @platformatic/kafka admin client (src/kafka/admin.ts). */
+export interface AdminSecurity {
+  tls: TlsOptions | undefined
+  /** Send the broker's host name as TLS SNI (RFC 6066 §3). */
+  tlsServerName: boolean
+  sasl: SASLOptions | undefined
+}
+
+type Properties = Readonly<ClientProperties>
+
+function prop (props: Properties, name: string): string | undefined {
+  const v = props[name]
+  return v === undefined ? undefined : String(v)
+}
+
+function flag (props: Properties, name: string, fallback: boolean): boolean {
+  const v = prop(props, name)
+  if (v === undefined) return fallback
+  return v.toLowerCase() === 'true' || v === '1'
+}
+
+/** A PEM from a *.pem property or the file a *.location property names. */
+function pem (props: Properties, inline: string, location: string): string | Buffer | undefined {
+  const text = prop(props, inline)
+  if (text !== undefined && text !== '') return text
+  const path = prop(props, location)
+  if (path === undefined || path === '' || path === 'probe') return undefined
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw new Error(`cannot read ${location} ${path}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** "a=b,c=d" (sasl.oauthbearer.extensions). */
+function pairs (list: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const item of (list ?? '').split(',')) {
+    const eq = item.indexOf('=')
+    if (eq > 0) out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim()
+  }
+  return out
+}
+
+function oauthBearer (props: Properties, requestTimeoutMs: number): SASLOptions {
+  if ((prop(props, 'sasl.oauthbearer.method') ?? 'default').toLowerCase() === 'oidc') {
+    const endpoint = prop(props, 'sasl.oauthbearer.token.endpoint.url')
+    if (endpoint === undefined || endpoint === '') throw new Error('sasl.oauthbearer.method=oidc needs sasl.oauthbearer.token.endpoint.url')
+    return {
+      mechanism: 'OAUTHBEARER',
+      token: oidcTokenProvider({
+        tokenEndpoint: endpoint,
+        clientId: prop(props, 'sasl.oauthbearer.client.id') ?? '',
+        clientSecret: prop(props, 'sasl.oauthbearer.client.secret') ?? '',
+        scope: prop(props, 'sasl.oauthbearer.scope'),
+        timeoutMs: requestTimeoutMs
+      }),
+      oauthBearerExtensions: pairs(prop(props, 'sasl.oauthbearer.extensions'))
+    }
+  }
+  if (!flag(props, 'enable.sasl.oauthbearer.unsecure.jwt', false)) {
+    // librdkafka then waits for an application token refresh callback, which the proxy has none of.
+    throw new KafkaProtocolError(KAFKA.UNSUPPORTED_SASL_MECHANISM,
+      'SASL/OAUTHBEARER needs sasl.oauthbearer.method=oidc or enable.sasl.oauthbearer.unsecure.jwt=true', false)
+  }
+  // sasl.oauthbearer.config: space-separated name=value pairs (librdkafka CONFIGURATION.md).
+  const config: Record<string, string> = {}
+  for (const item of (prop(props, 'sasl.oauthbearer.config') ?? '').split(/\s+/)) {
+    const eq = item.indexOf('=')
+    if (eq > 0) config[item.slice(0, eq)] = item.slice(eq + 1)
+  }
+  const principal = config.principal
+  if (principal === undefined || principal === '') throw new Error('enable.sasl.oauthbearer.unsecure.jwt needs principal=<name> in sasl.oauthbearer.config')
+  const extensions: Record<string, string> = {}
+  for (const [name, value] of Object.entries(config)) if (name.startsWith('extension_')) extensions[name.slice(10)] = value
+  return {
+    mechanism: 'OAUTHBEARER',
+    token: unsecuredJwtProvider({
+      principal,
+      principalClaim: config.principalClaimName ?? 'sub',
+      scopes: (config.scope ?? '').split(',').filter((s) => s !== ''),
+      scopeClaim: config.scopeClaimName ?? 'scope',
+      lifetimeSeconds: Number(config.lifeSeconds ?? 3600) || 3600
+    }),
+    oauthBearerExtensions: extensions
+  }
+}
+
+/**
+ * Reads the admin client's connection security from the same librdkafka
+ * properties the librdkafka clients get (security.protocol, ssl.*, sasl.*),
+ * so one [kafka.admin] table configures every admin call. Throws for
+ * settings it cannot honour: an unknown security.protocol, unreadable TLS
+ * files, or a SASL mechanism other than PLAIN, SCRAM and OAUTHBEARER (a
+ * KafkaProtocolError UNSUPPORTED_SASL_MECHANISM).
+ */
+export function adminSecurity (props: Properties, bootstrap: readonly BrokerAddress[], requestTimeoutMs: number): AdminSecurity {
+  const protocol = (prop(props, 'security.protocol') ?? 'plaintext').toLowerCase()
+  if (!['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'].includes(protocol)) {
+    throw new Error(`unsupported security.protocol ${protocol}`)
+  }
+  const out: AdminSecurity = { tls: undefined, tlsServerName: false, sasl: undefined }
+  if (protocol === 'ssl' || protocol === 'sasl_ssl') {
+    // librdkafka's ssl.ca.location=probe means the system CA store, Node's default too.
+    const tls: TlsOptions = {
+      ca: pem(props, 'ssl.ca.pem', 'ssl.ca.location'),
+      cert: pem(props, 'ssl.certificate.pem', 'ssl.certificate.location'),
+      key: pem(props, 'ssl.key.pem', 'ssl.key.location'),
+      passphrase: prop(props, 'ssl.key.password'),
+      rejectUnauthorized: flag(props, 'enable.ssl.certificate.verification', true)
+    }
+    for (const key of ['ca', 'cert', 'key', 'passphrase'] as const) if (tls[key] === undefined) delete tls[key]
+    // librdkafka >= 1.9 verifies the broker hostname by default ("https").
+    if ((prop(props, 'ssl.endpoint.identification.algorithm') ?? 'https').toLowerCase() === 'none') tls.checkServerIdentity = () => undefined
+    out.tls = tls
+    // SNI carries host names only; a cluster bootstrapped by address advertises addresses.
+    out.tlsServerName = bootstrap.some((b) => isIP(b.host) === 0)
+  }
+  if (protocol === 'sasl_plaintext' || protocol === 'sasl_ssl') {
+    // librdkafka's default mechanism is GSSAPI.
+    const mechanism = (prop(props, 'sasl.mechanisms') ?? prop(props, 'sasl.mechanism') ?? 'GSSAPI').toUpperCase()
+    if (mechanism === 'PLAIN' || mechanism === 'SCRAM-SHA-256' || mechanism === 'SCRAM-SHA-512') {
+      out.sasl = { mechanism, username: prop(props, 'sasl.username') ?? '', password: prop(props, 'sasl.password') ?? '' }
+    } else if (mechanism === 'OAUTHBEARER') {
+      out.sasl = oauthBearer(props, requestTimeoutMs)
+    } else {
+      throw new KafkaProtocolError(KAFKA.UNSUPPORTED_SASL_MECHANISM,
+        `SASL mechanism ${mechanism} is not supported by the admin API client: it needs PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER`, false)
+    }
+  }
+  return out
 }

@@ -13,7 +13,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import avsc from 'avsc'
 import protobufjs from 'protobufjs'
-import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
+import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, produceNative, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
@@ -363,7 +363,7 @@ for (const sc of CASES) {
 let cachedClusterId: Promise<string> | null = null
 function clusterId (): Promise<string> {
   cachedClusterId ??= (async () => {
-    const admin = createProtocolAdmin({ bootstrapServers: bootstrap(), clientId: 'test-poison', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
+    const admin = createKafkaAdmin({ bootstrapServers: bootstrap(), clientId: 'test-poison', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
     try {
       return (await admin.describeCluster()).clusterId
     } finally {

@@ -3,7 +3,7 @@
 // a unique resource and principal and is deleted when the test ends.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
+import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, eventually, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
@@ -29,7 +29,7 @@ async function setup (t: TestContext): Promise<{ C: string, cid: string, name: s
   const { url } = await startProxy(t)
   // The cluster id the proxy checks `{cluster_id}` against, and a cleanup
   // that must not depend on the proxy (stopped by then), from the cluster directly.
-  const admin = createProtocolAdmin({ bootstrapServers: bootstrap(), clientId: 'test-v3-acls', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
+  const admin = createKafkaAdmin({ bootstrapServers: bootstrap(), clientId: 'test-v3-acls', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
   const name = uniqueName('acl-topic')
   const principal = `User:${uniqueName('alice')}`
   t.after(async () => {

@@ -7,7 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { KafkaConsumer, Producer, type ConsumerClient } from '../../src/kafka/client.js'
-import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
+import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, eventually, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
@@ -33,7 +33,7 @@ async function produce (topic: string, partition: number, count: number): Promis
 
 /** The cluster id the proxy checks `{cluster_id}` against, asked of the cluster directly. */
 async function clusterId (): Promise<string> {
-  const admin = createProtocolAdmin({ bootstrapServers: bootstrap(), clientId: 'test-v3-groups', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
+  const admin = createKafkaAdmin({ bootstrapServers: bootstrap(), clientId: 'test-v3-groups', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
   try {
     return (await admin.describeCluster()).clusterId
   } finally {

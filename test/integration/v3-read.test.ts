@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AdminClient } from '../../src/kafka/client.js'
-import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
+import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, produceNative, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
@@ -16,7 +16,7 @@ let cachedClusterId: Promise<string> | null = null
 /** The broker's cluster id, asked over the Kafka protocol (DescribeCluster). */
 function clusterId (): Promise<string> {
   cachedClusterId ??= (async () => {
-    const admin = createProtocolAdmin({
+    const admin = createKafkaAdmin({
       bootstrapServers: bootstrap(),
       clientId: 'test-read',
       requestTimeoutMs: 10000,

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { aclQuery, compareAcls, parseBinding, parseFilter } from '../../src/api/v3/acls.js'
 import { ProxyError } from '../../src/errors.js'
-import type { AclBinding } from '../../src/kafka/protocol/admin.js'
+import type { AclBinding } from '../../src/kafka/admin.js'
 
 const acl: AclBinding = { resourceType: 'TOPIC', resourceName: 't', patternType: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }
 const body = { resource_type: 'TOPIC', resource_name: 't', pattern_type: 'LITERAL', principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW' }

@@ -1,15 +1,14 @@
-// The wire-protocol admin client against the real broker (PLAINTEXT; TLS and
-// SASL are covered by unit tests against scripted brokers only).
+// The admin client (src/kafka/admin.ts over @platformatic/kafka) against the
+// real broker (PLAINTEXT; SASL in kafka-admin-sasl.test.ts).
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createProtocolAdmin } from '../../src/kafka/protocol/client.js'
-import { KafkaProtocolError, type AclBinding, type AclFilter, type ConfigEntry, type ConfigResource, type ProtocolAdmin } from '../../src/kafka/protocol/admin.js'
+import { createKafkaAdmin, KafkaProtocolError, type AclBinding, type AclFilter, type ConfigEntry, type ConfigResource, type KafkaAdmin } from '../../src/kafka/admin.js'
 import { adminError } from '../../src/kafka/errors.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, eventually, uniqueName, waitForTopic } from '../helpers/kafka.js'
 
-function admin (t: TestContext, servers = bootstrap(), requestTimeoutMs = 10000): ProtocolAdmin {
-  const a = createProtocolAdmin({ bootstrapServers: servers, clientId: 'test', requestTimeoutMs, properties: {}, log: createLogger('silent', 'test') })
+function admin (t: TestContext, servers = bootstrap(), requestTimeoutMs = 10000): KafkaAdmin {
+  const a = createKafkaAdmin({ bootstrapServers: servers, clientId: 'test', requestTimeoutMs, properties: {}, log: createLogger('silent', 'test') })
   t.after(() => a.close())
   return a
 }
@@ -28,13 +27,13 @@ function entry (entries: ConfigEntry[], name: string): ConfigEntry {
   return e
 }
 
-async function brokerId (a: ProtocolAdmin): Promise<number> {
+async function brokerId (a: KafkaAdmin): Promise<number> {
   const c = await a.describeCluster()
   return (c.brokers[0] as { id: number }).id
 }
 
 /** Polls a resource's config until `check` accepts the entry (KRaft applies changes asynchronously). */
-async function configWhere (a: ProtocolAdmin, resource: ConfigResource, name: string, check: (e: ConfigEntry | undefined) => boolean, what: string): Promise<ConfigEntry | undefined> {
+async function configWhere (a: KafkaAdmin, resource: ConfigResource, name: string, check: (e: ConfigEntry | undefined) => boolean, what: string): Promise<ConfigEntry | undefined> {
   return await eventually(async () => {
     const e = (await a.describeConfigs(resource)).find((x) => x.name === name)
     return check(e) ? { e } : undefined
