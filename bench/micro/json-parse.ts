@@ -34,7 +34,7 @@ let simdjson: Simdjson
 try {
   simdjson = createRequire(import.meta.url)('simdjson') as Simdjson
 } catch (err) {
-  // An optional dependency: its native build may be missing on this machine.
+  // A development dependency with a native build, which may have failed on this machine.
   process.stdout.write(`simdjson cannot be loaded (${(err as Error).message.split('\n')[0] ?? ''}); nothing to compare, skipping\n`)
   process.exit(0)
 }
