@@ -1,7 +1,8 @@
 // Brings a checkout to a runnable state: npm dependencies (with the native Kafka client), the
-// Kafka broker jars and the schema registry (Apicurio Registry) used by dev mode and the tests. Runs on a fresh clone before `npm install`,
-// so it must only use Node built-ins. Every step is guarded by a stamp so a warm run costs
-// milliseconds.
+// Kafka broker jars and the schema registry (Apicurio Registry) used by dev mode and the tests.
+// Runs on a fresh clone before `npm install`, so it must only use Node built-ins. Every step is
+// guarded by a stamp so a warm run costs milliseconds. Only the dev services need Java and Maven:
+// `npm start` asks for them only when the configuration names no cluster (or registry).
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -41,10 +42,16 @@ export function reportFailure (err) {
   return 1
 }
 
-export async function setup ({ log = defaultLog } = {}) {
+/** Everything, unless told otherwise: the tests and the benchmark run the broker and registry. */
+export async function setup ({ log = defaultLog, broker = true, registry = true } = {}) {
   await ensureNpmDependencies(log)
-  await ensureKafka(log)
-  await ensureSchemaRegistry(log)
+  await ensureDevServices({ log, broker, registry })
+}
+
+/** The jars of the embedded dev broker and schema registry; only these steps need Java and Maven. */
+export async function ensureDevServices ({ log = defaultLog, broker = true, registry = true } = {}) {
+  if (broker) await ensureKafka(log)
+  if (registry) await ensureSchemaRegistry(log)
 }
 
 function defaultLog (msg) {

@@ -1,14 +1,17 @@
-// `npm start`: set up, build incrementally, then run the proxy with the given arguments.
+// `npm start`: install the npm dependencies, build incrementally, fetch the embedded dev broker
+// and registry only if this run will start them, then run the proxy (bin/kafka-http-proxy.js)
+// with the given arguments. With a cluster configured, neither Java nor Maven is needed.
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { reportFailure, setup } from './setup.mjs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { ensureDevServices, reportFailure, setup } from './setup.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const args = process.argv.slice(2)
 
 try {
-  await setup()
+  await setup({ broker: false, registry: false })
 } catch (err) {
   process.exit(reportFailure(err))
 }
@@ -22,7 +25,16 @@ if (built !== 0) {
   process.exit(built)
 }
 
-const proxy = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), ...process.argv.slice(2)], { stdio: 'inherit' })
+// The proxy's own loader decides, so a config file, KAFKA_PROXY_* and KAFKA_REST_* variables all
+// count exactly as they will when it runs.
+const { devServicesFor } = await import(pathToFileURL(join(ROOT, 'dist/src/cli.js')).href)
+try {
+  await ensureDevServices(devServicesFor(args, process.env))
+} catch (err) {
+  process.exit(reportFailure(err))
+}
+
+const proxy = spawn(process.execPath, [join(ROOT, 'bin/kafka-http-proxy.js'), ...args], { stdio: 'inherit' })
 
 // Ctrl-C reaches the proxy directly (same foreground process group); if this wrapper died on it
 // first, the shell would return while the proxy is still draining. Signals sent to this process

@@ -7,6 +7,7 @@ import cluster, { type Worker } from 'node:cluster'
 import os from 'node:os'
 import path from 'node:path'
 import type { Config } from './config/schema.js'
+import { devServicesNeeded } from './dev/needed.js'
 import type { Logger } from './logger.js'
 import { serveDirectory } from './cluster/directory.js'
 import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, type WorkerMessage } from './worker.js'
@@ -78,12 +79,13 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   let broker: EmbeddedBroker | null = null
   let registry: EmbeddedRegistry | null = null
   let effective = config
-  if (config.kafka.bootstrap_servers === '') {
+  const needed = devServicesNeeded(config)
+  if (needed.broker) {
     // The registry does not use Kafka, so both JVMs start at once; the proxy does not start
     // without either, and one that did start is stopped again.
     const [brokerStart, registryStart] = await Promise.allSettled([
       startEmbeddedBroker(config, log),
-      config.schema_registry.url === '' ? startEmbeddedRegistry(config, log) : null
+      needed.registry ? startEmbeddedRegistry(config, log) : null
     ])
     if (brokerStart.status === 'rejected' || registryStart.status === 'rejected') {
       await Promise.allSettled([
