@@ -302,17 +302,19 @@ function translate (err: unknown): unknown {
 }
 
 /**
- * The parsed response a ResponseError carries: the library's codecs throw
- * one for any non-zero error code, with every result of the response, so
- * results of many resources or bindings are read from it. Connection-level
- * responses (SASL) are `cause`s, never `errors`, and are not looked at.
+ * What `pick` reads from the parsed response a ResponseError carries: the
+ * library's codecs throw one for any non-zero error code, with every result
+ * of the response, so results of many resources or bindings are read from
+ * it. Connection-level responses (SASL) are `cause`s, never `errors`, and
+ * are not looked at.
  */
-function answeredResponse<T> (err: unknown, shape: (r: object) => boolean): T | undefined {
+function answeredResponse<T> (err: unknown, pick: (response: object) => T | undefined): T | undefined {
   const queue: unknown[] = [err]
   while (queue.length > 0) {
     const e = queue.shift() as LibraryErrorFields | null | undefined
     if (typeof e !== 'object' || e === null) continue
-    if (typeof e.response === 'object' && e.response !== null && shape(e.response)) return e.response as T
+    const picked = typeof e.response === 'object' && e.response !== null ? pick(e.response) : undefined
+    if (picked !== undefined) return picked
     if (e instanceof MultipleErrors) queue.push(...(e.errors ?? []))
   }
   return undefined
@@ -478,74 +480,71 @@ export function createKafkaAdmin (opts: KafkaAdminOptions): KafkaAdmin {
     }
   }
 
+  /** A config request's result for one resource, as the DescribeConfigs and IncrementalAlterConfigs codecs give it. */
+  interface ResourceResult { resourceType: number, resourceName: string, errorCode: number, errorMessage?: string | null }
+
+  /**
+   * Sends one config request per target broker, in parallel, and gives each
+   * resource its result, read from the answer or from the ResponseError that
+   * carries it. A broker's answered refusal (or an unknown broker id) is the
+   * error of each of its resources; a transport failure fails the call.
+   */
+  async function perBroker<In extends { resource: ConfigResource }, R extends ResourceResult> (
+    items: In[],
+    send: (conn: Connection, group: In[]) => Promise<R[]>,
+    answered: (response: object) => R[] | undefined
+  ): Promise<Array<{ resource: ConfigResource, result: R } | { resource: ConfigResource, error: KafkaProtocolError }>> {
+    const out: Array<{ resource: ConfigResource, result: R } | { resource: ConfigResource, error: KafkaProtocolError }> = new Array(items.length)
+    await Promise.all([...byTarget(items)].map(async ([target, group]) => {
+      let results: R[]
+      try {
+        results = await send(target === 'any' ? await bootstrapConnection() : await connectionTo(target), group.map((g) => g.item))
+      } catch (err) {
+        const found = answeredResponse<R[]>(err, answered)
+        if (found === undefined) {
+          const e = translate(err)
+          if (!(e instanceof KafkaProtocolError)) throw e
+          for (const { item, index } of group) out[index] = { resource: item.resource, error: e }
+          return
+        }
+        results = found
+      }
+      group.forEach(({ item: { resource }, index }, i) => {
+        const r = resultFor(results, resource, i)
+        if (r === undefined) out[index] = { resource, error: protocolError(KAFKA.UNKNOWN_SERVER_ERROR, `no result for ${resource.type} ${resource.name}`) }
+        else if (r.errorCode !== 0) out[index] = { resource, error: protocolError(r.errorCode, r.errorMessage) }
+        else out[index] = { resource, result: r }
+      })
+    }))
+    return out
+  }
+
   type Described = { resource: ConfigResource, entries: ConfigEntry[] } | { resource: ConfigResource, error: KafkaProtocolError }
 
   function describeMany (resources: ConfigResource[]): Promise<Described[]> {
     return call(true, async () => {
-      const out: Described[] = new Array(resources.length)
-      await Promise.all([...byTarget(resources.map((resource) => ({ resource })))].map(async ([target, group]) => {
-        let results: describeConfigsV4.DescribeConfigsResponseResult[]
-        try {
-          const conn = target === 'any' ? await bootstrapConnection() : await connectionTo(target)
-          const wanted = group.map(({ item }) => ({ resourceType: RESOURCE_TYPE[item.resource.type], resourceName: item.resource.name, configurationKeys: null }))
-          results = (await request<typeof describeConfigsV4.api>(conn, 'DescribeConfigs', wanted, true, false)).results
-        } catch (err) {
-          const answered = answeredResponse<describeConfigsV4.DescribeConfigsResponse>(err, (r) => 'results' in r)
-          if (answered !== undefined) {
-            results = answered.results
-          } else {
-            // A broker's answered refusal belongs to its resources; a transport failure fails the call.
-            const e = translate(err)
-            if (!(e instanceof KafkaProtocolError)) throw e
-            for (const { item, index } of group) out[index] = { resource: item.resource, error: e }
-            return
-          }
-        }
-        group.forEach(({ item: { resource }, index }, i) => {
-          const r = resultFor(results, resource, i)
-          if (r === undefined) out[index] = { resource, error: protocolError(KAFKA.UNKNOWN_SERVER_ERROR, `no result for ${resource.type} ${resource.name}`) }
-          else if (r.errorCode !== 0) out[index] = { resource, error: protocolError(r.errorCode, r.errorMessage) }
-          else out[index] = { resource, entries: configEntries(r) }
-        })
-      }))
-      return out
+      const results = await perBroker(resources.map((resource) => ({ resource })), async (conn, group) => {
+        const wanted = group.map(({ resource }) => ({ resourceType: RESOURCE_TYPE[resource.type], resourceName: resource.name, configurationKeys: null }))
+        return (await request<typeof describeConfigsV4.api>(conn, 'DescribeConfigs', wanted, true, false)).results
+      }, (r) => (r as Partial<describeConfigsV4.DescribeConfigsResponse>).results)
+      return results.map((r) => 'error' in r ? r : { resource: r.resource, entries: configEntries(r.result) })
     })
   }
 
   function alterMany (changes: Array<{ resource: ConfigResource, ops: AlterConfigOp[] }>, validateOnly: boolean): Promise<Array<{ resource: ConfigResource, error: KafkaProtocolError | null }>> {
     // IncrementalAlterConfigs is not idempotent for APPEND/SUBTRACT: no repeat.
     return call(false, async () => {
-      const out: Array<{ resource: ConfigResource, error: KafkaProtocolError | null }> = new Array(changes.length)
-      await Promise.all([...byTarget(changes)].map(async ([target, group]) => {
-        let results: incrementalAlterConfigsV1.IncrementalAlterConfigsResponseResult[]
-        try {
-          const conn = target === 'any' ? await bootstrapConnection() : await connectionTo(target)
-          const resources = group.map(({ item: { resource, ops } }) => ({
-            resourceType: RESOURCE_TYPE[resource.type],
-            resourceName: resource.name,
-            configs: ops.map((op) => op.operation === 'DELETE'
-              ? { name: op.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE }
-              : { name: op.name, configOperation: IncrementalAlterConfigOperationTypes[op.operation], value: op.value as string })
-          }))
-          results = (await request<typeof incrementalAlterConfigsV1.api>(conn, 'IncrementalAlterConfigs', resources, validateOnly)).responses
-        } catch (err) {
-          const answered = answeredResponse<incrementalAlterConfigsV1.IncrementalAlterConfigsResponse>(err, (r) => 'responses' in r)
-          if (answered !== undefined) {
-            results = answered.responses
-          } else {
-            const e = translate(err)
-            if (!(e instanceof KafkaProtocolError)) throw e
-            for (const { item, index } of group) out[index] = { resource: item.resource, error: e }
-            return
-          }
-        }
-        group.forEach(({ item: { resource }, index }, i) => {
-          const r = resultFor(results, resource, i)
-          if (r === undefined) out[index] = { resource, error: protocolError(KAFKA.UNKNOWN_SERVER_ERROR, `no result for ${resource.type} ${resource.name}`) }
-          else out[index] = { resource, error: r.errorCode === 0 ? null : protocolError(r.errorCode, r.errorMessage) }
-        })
-      }))
-      return out
+      const results = await perBroker(changes, async (conn, group) => {
+        const resources = group.map(({ resource, ops }) => ({
+          resourceType: RESOURCE_TYPE[resource.type],
+          resourceName: resource.name,
+          configs: ops.map((op) => op.operation === 'DELETE'
+            ? { name: op.name, configOperation: IncrementalAlterConfigOperationTypes.DELETE }
+            : { name: op.name, configOperation: IncrementalAlterConfigOperationTypes[op.operation], value: op.value as string })
+        }))
+        return (await request<typeof incrementalAlterConfigsV1.api>(conn, 'IncrementalAlterConfigs', resources, validateOnly)).responses
+      }, (r) => (r as Partial<incrementalAlterConfigsV1.IncrementalAlterConfigsResponse>).responses)
+      return results.map((r) => ({ resource: r.resource, error: 'error' in r ? r.error : null }))
     })
   }
 
@@ -554,8 +553,7 @@ export function createKafkaAdmin (opts: KafkaAdminOptions): KafkaAdmin {
       const deleted = await client.deleteAcls({ filters: [aclToLibrary(filter)] })
       return { error: null, deleted: deleted.map(aclFromLibrary) }
     } catch (err) {
-      const answered = answeredResponse<deleteAclsV3.DeleteAclsResponse>(err, (r) => 'filterResults' in r)
-      const r = answered?.filterResults[0]
+      const r = answeredResponse(err, (res) => (res as Partial<deleteAclsV3.DeleteAclsResponse>).filterResults?.[0])
       if (r === undefined) throw translate(err)
       if (r.errorCode !== 0) return { error: protocolError(r.errorCode, r.errorMessage), deleted: [] }
       const failed = r.matchingAcls.find((m) => m.errorCode !== 0)
@@ -648,10 +646,10 @@ export function createKafkaAdmin (opts: KafkaAdminOptions): KafkaAdmin {
         await client.createAcls({ creations: bindings.map(aclToLibrary) })
         return bindings.map(() => null)
       } catch (err) {
-        const answered = answeredResponse<createAclsV3.CreateAclsResponse>(err, (r) => 'results' in r)
-        if (answered === undefined) throw translate(err)
+        const results = answeredResponse(err, (res) => (res as Partial<createAclsV3.CreateAclsResponse>).results)
+        if (results === undefined) throw translate(err)
         return bindings.map((_b, i) => {
-          const r = answered.results[i]
+          const r = results[i]
           if (r === undefined) return protocolError(KAFKA.UNKNOWN_SERVER_ERROR, 'no result for ACL')
           return r.errorCode === 0 ? null : protocolError(r.errorCode, r.errorMessage)
         })

@@ -169,34 +169,33 @@ export function isKafkaClientError (err: unknown): err is KafkaClientError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number'
 }
 
-/**
- * A Kafka error answered by the cluster to the admin client: `code` is the
- * Kafka protocol error code, `message` the broker's error message or the
- * error's name, `isRetriable` Kafka's own classification.
- */
-export class KafkaProtocolError extends Error {
+/** An admin client error with a numeric code, shaped like the binding's errors so that all map alike. */
+abstract class KafkaCodeError extends Error {
   readonly code: number
   readonly isRetriable: boolean
-  constructor (code: number, message: string, isRetriable: boolean) {
-    super(message)
-    this.name = 'KafkaProtocolError'
+  constructor (code: number, message: string, isRetriable: boolean, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
     this.code = code
     this.isRetriable = isRetriable
   }
 }
 
 /**
+ * A Kafka error answered by the cluster to the admin client: `code` is the
+ * Kafka protocol error code, `message` the broker's error message or the
+ * error's name, `isRetriable` Kafka's own classification.
+ */
+export class KafkaProtocolError extends KafkaCodeError {}
+
+/**
  * A failure of the admin client below the protocol: no connection, a
  * dropped connection or an unanswered request, with librdkafka's codes for
- * the same conditions so that every client's failure maps alike.
+ * the same conditions (TRANSPORT, TIMED_OUT).
  */
-export class KafkaTransportError extends Error {
-  readonly code: typeof RD.TRANSPORT | typeof RD.TIMED_OUT
-  readonly isRetriable = true
+export class KafkaTransportError extends KafkaCodeError {
   constructor (code: typeof RD.TRANSPORT | typeof RD.TIMED_OUT, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'KafkaTransportError'
-    this.code = code
+    super(code, message, true, options)
   }
 }
 
