@@ -32,7 +32,9 @@ async function main (): Promise<void> {
     config = loadConfig({ argv: configArgv(command), env: process.env, onWarning: (w) => warnings.push(w) })
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`invalid configuration:\n${err.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}\n`)
+      // The ignored settings too: a misspelt Confluent key is often why a value is missing.
+      const ignored = warnings.length === 0 ? '' : `ignored settings:\n${warnings.map((w) => `  ${w.path}: ${w.message}`).join('\n')}\n`
+      process.stderr.write(`invalid configuration:\n${err.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}\n${ignored}`)
       process.exit(1)
     }
     throw err

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort, getJson, startToListen, tempDir } from '../helpers/command.js'
+import { freePort, getJson, runToEnd, startToListen, tempDir } from '../helpers/command.js'
 import { bootstrap } from '../helpers/kafka.js'
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
@@ -66,4 +66,15 @@ test('a kafka-rest.properties file as --config starts a proxy on its listener an
   ])
   proxy.child.kill('SIGTERM')
   assert.equal(await proxy.exited, 0, proxy.stderr())
+})
+
+test('a Confluent setting that cannot be honoured stops the start with exit 1, listing the ignored settings with the errors', async (t) => {
+  const dir = tempDir(t, 'confluent-invalid-')
+  const file = join(dir, 'kafka-rest.properties')
+  writeFileSync(file, `listeners=https://0.0.0.0:8443\nbootstrap.servers=${bootstrap()}\nschema.registry.ulr=http://registry:8081\n`)
+  const run = await runToEnd(['--import', TSX, MAIN, '--config', file], { env: {}, cwd: dir })
+  assert.equal(run.code, 1)
+  assert.match(run.stderr, /^invalid configuration:\n {2}listeners \(.*line 1\): "https:\/\/0\.0\.0\.0:8443": only http:\/\/host:port listeners are served/)
+  assert.match(run.stderr, /\nignored settings:\n {2}schema\.registry\.ulr \(.*line 3\): /)
+  assert.equal(run.stdout, '')
 })
