@@ -152,11 +152,6 @@ export const KAFKA = Object.freeze(Object.fromEntries(TABLE.filter((row) => row.
   readonly [R in Row as KafkaName<R>]: R['code']
 }
 
-/** The table's row for a code, if the proxy knows it. */
-export function kafkaError (code: number): KafkaErrorSpec | undefined {
-  return BY_CODE.get(code)
-}
-
 /** The error shape the Kafka clients hand to callbacks. */
 export interface KafkaClientError {
   code: number
