@@ -469,6 +469,73 @@ export const configSchema = {
         }
       }
     },
+    streams: {
+      type: 'object',
+      description: 'Push delivery of whole topics: Server-Sent Events, WebSocket and cursor reads on GET /v3/clusters/{cluster_id}/topics/{topic}/records (docs/streams.md).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        encode_ids: {
+          type: 'boolean',
+          description: 'Whether event ids and cursors are sent base64url-encoded; false sends the plain topic@partition#offset form. Both forms are accepted either way.',
+          default: true
+        },
+        heartbeat_ms: {
+          type: 'integer',
+          description: 'Interval of the comment an idle SSE stream sends (and of the ping of an idle WebSocket), so load balancers keep idle connections open.',
+          default: 15000,
+          minimum: 100
+        },
+        retry_ms: {
+          type: 'integer',
+          description: 'The reconnection delay an SSE stream sends once, in its retry: field, to EventSource clients.',
+          default: 2000,
+          minimum: 0
+        },
+        max_per_process: {
+          type: 'integer',
+          description: 'Streams (SSE, WebSocket and cursor reads in progress) one process serves at once; beyond it a new one is answered 503 (retriable).',
+          default: 10000,
+          minimum: 1
+        },
+        max_readers: {
+          type: 'integer',
+          description: 'Kafka consumers one process runs for streams and cursor reads that read their own positions (each one librdkafka consumer); a stream that needs one while all are taken is answered 503 (retriable).',
+          default: 64,
+          minimum: 1
+        },
+        reader_idle_ms: {
+          type: 'integer',
+          description: 'A stream consumer unused this long is closed; until then a cursor read continuing where one stopped reuses it without a new assignment.',
+          default: 30000,
+          minimum: 100
+        },
+        cursor_timeout_ms: {
+          type: 'integer',
+          description: 'How long a cursor read without a timeout parameter waits for a first record.',
+          default: 5000,
+          minimum: 0
+        },
+        cursor_max_timeout_ms: {
+          type: 'integer',
+          description: 'The longest timeout a cursor read may ask for; larger values are lowered to it.',
+          default: 30000,
+          minimum: 0
+        },
+        cursor_max_records: {
+          type: 'integer',
+          description: 'The most records one cursor page holds (the default and the bound of max_records).',
+          default: 1000,
+          minimum: 1
+        },
+        cursor_max_bytes: {
+          type: 'integer',
+          description: 'The most key and value bytes one cursor page holds (the default and the bound of max_bytes); the first record always counts.',
+          default: 4194304,
+          minimum: 1
+        }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -593,6 +660,19 @@ export interface V3Config {
   rate_limit: V3RateLimitConfig
 }
 
+export interface StreamsConfig {
+  encode_ids: boolean
+  heartbeat_ms: number
+  retry_ms: number
+  max_per_process: number
+  max_readers: number
+  reader_idle_ms: number
+  cursor_timeout_ms: number
+  cursor_max_timeout_ms: number
+  cursor_max_records: number
+  cursor_max_bytes: number
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -611,6 +691,7 @@ export interface Config {
   consumer: ConsumerConfig
   schema_registry: SchemaRegistryConfig
   v3: V3Config
+  streams: StreamsConfig
   log: LogConfig
   dev: DevConfig
 }

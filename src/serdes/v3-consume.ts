@@ -39,7 +39,7 @@ function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** A side as `{"type":…,"data":…}` text, or the reason it is not valid for its format. */
-function side (bytes: Buffer | null, format: V3Format): { text: string } | { reason: string } {
+export function side (bytes: Buffer | null, format: V3Format): { text: string } | { reason: string } {
   if (bytes === null) return { text: 'null' }
   if (format === 'BINARY') return { text: `{"type":"BINARY","data":"${bytes.toString('base64')}"}` }
   if (format === 'JSON') {
@@ -56,11 +56,13 @@ function side (bytes: Buffer | null, format: V3Format): { text: string } | { rea
   return { text: `{"type":"STRING","data":${JSON.stringify(text)}}` }
 }
 
-function raw (bytes: Buffer | null, reason: string): string {
+/** A side that is not valid for its format, as its bytes with the reason (policy `raw`). */
+export function raw (bytes: Buffer | null, reason: string): string {
   return `{"type":"BINARY","data":"${(bytes as Buffer).toString('base64')}","reason":${JSON.stringify(reason)}}`
 }
 
-function headersJson (m: RecordLike): string {
+/** The headers as `[{"name":…,"value":<base64>|null}]`, the shape v3 produce takes. */
+export function headersJson (m: RecordLike): string {
   const hs = m.headers
   if (hs === undefined || hs.length === 0) return '[]'
   let out = '['

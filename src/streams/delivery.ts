@@ -1,0 +1,84 @@
+// From consumed records to deliverable events: the filters, the rendering and
+// the event id of each record. Every record read moves the stream's position,
+// whether it is delivered or passed over by a filter, so an id always names
+// the position after everything before it; a record that stops rendering
+// (undecodable=fail) and everything read after it are given back to the
+// source, so the next read starts there.
+import type { ConsumerMessage } from '../kafka/client.js'
+import type { SchemaRegistryClient } from '../serdes/registry.js'
+import type { Undecodable } from '../serdes/undecodable.js'
+import { matches, hasFilter, type RecordFilter } from './filter.js'
+import type { ReadLimits } from './reader.js'
+import { renderBatch, type StreamRenderOptions } from './render.js'
+import type { PositionTracker } from './tracker.js'
+
+/** Where a stream's records come from: its own reader, or (stage of fan-out) a shared tail. */
+export interface RecordSource {
+  read (limits: ReadLimits): Promise<ConsumerMessage[]>
+  /** Gives back records of the last read (those not delivered), for the next read. */
+  unread (records: ConsumerMessage[]): void
+  /** Ends the source; `keep` lets a reader stay assigned for a read continuing at its position. */
+  close (keep: boolean): void
+}
+
+export interface StreamEvent {
+  /** The event id: the stream's position after this record. */
+  id: string
+  /** The record as one JSON object. */
+  json: string
+  /** A record with a null value (a delete on a compacted topic). */
+  tombstone: boolean
+  bytes: number
+}
+
+export interface EventBatch {
+  events: StreamEvent[]
+  /** The record that stopped the batch (undecodable=fail); it is the next to be read. */
+  stopped: Undecodable | null
+  /** Records read, delivered or filtered out. */
+  read: number
+}
+
+export interface DeliveryOptions {
+  filter: RecordFilter
+  render: StreamRenderOptions
+  registry: SchemaRegistryClient
+}
+
+export class Delivery {
+  private readonly filtering: boolean
+
+  constructor (readonly source: RecordSource, readonly tracker: PositionTracker, private readonly opts: DeliveryOptions) {
+    this.filtering = hasFilter(opts.filter)
+  }
+
+  async next (limits: ReadLimits): Promise<EventBatch> {
+    const records = await this.source.read(limits)
+    if (records.length === 0) return { events: [], stopped: null, read: 0 }
+    const wanted = this.filtering ? records.filter((m) => matches(m, this.opts.filter)) : records
+    let rendered
+    try {
+      rendered = await renderBatch(wanted, this.opts.render, this.opts.registry)
+    } catch (err) {
+      this.source.unread(records)
+      throw err
+    }
+    const events: StreamEvent[] = []
+    let k = 0
+    for (let i = 0; i < records.length; i++) {
+      const m = records[i] as ConsumerMessage
+      if (this.filtering && wanted[k] !== m) {
+        this.tracker.advance(m.topic, m.partition, m.offset)
+        continue
+      }
+      if (k >= rendered.json.length) {
+        this.source.unread(records.slice(i))
+        return { events, stopped: rendered.stopped, read: i }
+      }
+      const json = rendered.json[k++] as string
+      this.tracker.advance(m.topic, m.partition, m.offset)
+      events.push({ id: this.tracker.id(), json, tombstone: m.value === null || m.value === undefined, bytes: json.length })
+    }
+    return { events, stopped: null, read: records.length }
+  }
+}

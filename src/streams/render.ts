@@ -1,0 +1,81 @@
+// One pushed record as one line of JSON:
+//   {"topic":…,"partition":…,"offset":…,"timestamp":…,"key":…,"value":…,"headers":[…]}
+// with each key and value rendered as the stateless read renders them
+// ({"type":"BINARY"|"STRING"|"JSON","data":…}, src/serdes/v3-consume.ts), or
+// decoded through the schema registry for AVRO, JSONSCHEMA and PROTOBUF
+// ({"type":"AVRO","data":<the decoded value as JSON>}). A side that is not
+// valid for its format stops the batch (undecodable=fail) or is delivered as
+// its bytes with the reason (undecodable=raw), as in every read.
+import type { ConsumerMessage } from '../kafka/client.js'
+import { decodeForRead, type SchemaFormat } from '../serdes/schema-formats.js'
+import type { SchemaRegistryClient } from '../serdes/registry.js'
+import type { DecodedSide } from '../serdes/v2-consume.js'
+import { headersJson, raw, side } from '../serdes/v3-consume.js'
+import type { Undecodable, UndecodablePolicy } from '../serdes/undecodable.js'
+
+export const STREAM_FORMATS = ['BINARY', 'STRING', 'JSON', 'AVRO', 'JSONSCHEMA', 'PROTOBUF'] as const
+export type StreamFormat = typeof STREAM_FORMATS[number]
+
+const SCHEMA: Partial<Record<StreamFormat, SchemaFormat>> = { AVRO: 'avro', JSONSCHEMA: 'jsonschema', PROTOBUF: 'protobuf' }
+
+export interface StreamRenderOptions {
+  keyFormat: StreamFormat
+  valueFormat: StreamFormat
+  policy: UndecodablePolicy
+}
+
+export interface RenderedBatch {
+  /** One JSON object per record, for the first `json.length` records of the batch. */
+  json: string[]
+  /** The record (at index json.length) that stopped the batch under undecodable=fail; null when none did. */
+  stopped: Undecodable | null
+}
+
+function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
+  if (v === null || v === undefined) return null
+  return typeof v === 'string' ? Buffer.from(v) : v
+}
+
+type Side = { text: string } | { reason: string }
+
+function fromDecoded (d: DecodedSide, type: StreamFormat): Side {
+  if (d === null) return { text: 'null' }
+  return 'json' in d ? { text: `{"type":"${type}","data":${d.json}}` } : d
+}
+
+async function decodeSide (messages: readonly ConsumerMessage[], format: StreamFormat, part: 'key' | 'value',
+  registry: SchemaRegistryClient): Promise<Side[]> {
+  const schema = SCHEMA[format]
+  if (schema === undefined) {
+    const f = format as 'BINARY' | 'STRING' | 'JSON'
+    return messages.map((m) => side(asBuffer(part === 'key' ? m.key : m.value), f))
+  }
+  const framed = messages.map((m) => ({ key: null, value: asBuffer(part === 'key' ? m.key : m.value) }))
+  const decoded = await decodeForRead(schema, registry, framed)
+  return decoded.map((d) => fromDecoded(d.value, format))
+}
+
+/** Renders a batch; only the schema registry's own trouble rejects it. */
+export async function renderBatch (messages: readonly ConsumerMessage[], opts: StreamRenderOptions, registry: SchemaRegistryClient): Promise<RenderedBatch> {
+  const [keys, values] = await Promise.all([
+    decodeSide(messages, opts.keyFormat, 'key', registry),
+    decodeSide(messages, opts.valueFormat, 'value', registry)
+  ])
+  const json: string[] = []
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as ConsumerMessage
+    const key = keys[i] as Side
+    const value = values[i] as Side
+    if (opts.policy === 'fail' && ('reason' in key || 'reason' in value)) {
+      const part = 'reason' in key ? 'key' : 'value'
+      const reason = 'reason' in key ? key.reason : (value as { reason: string }).reason
+      return { json, stopped: { topic: m.topic, partition: m.partition, offset: m.offset, part, reason } }
+    }
+    // librdkafka reports -1 when the record carries no timestamp.
+    const ts = m.timestamp !== undefined && m.timestamp >= 0 ? `"${new Date(m.timestamp).toISOString()}"` : 'null'
+    const keyText = 'text' in key ? key.text : raw(asBuffer(m.key), key.reason)
+    const valueText = 'text' in value ? value.text : raw(asBuffer(m.value), value.reason)
+    json.push(`{"topic":${JSON.stringify(m.topic)},"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"key":${keyText},"value":${valueText},"headers":${headersJson(m)}}`)
+  }
+  return { json, stopped: null }
+}
