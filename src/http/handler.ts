@@ -35,33 +35,6 @@ export const NO_CONTENT: Reply = Object.freeze({ status: 204, body: null })
 
 export const HANDLED: Reply = Object.freeze({ handled: true, status: 0, body: null })
 
-// Handlers whose request body is a long-lived stream (v3 streaming produce).
-// The server's upload deadline (server.request_timeout_ms) does not apply to
-// them; they bound their own lifetime.
-const STREAMING = new WeakSet<Handler>()
-
-export function streamingBody (h: Handler): Handler {
-  STREAMING.add(h)
-  return h
-}
-
-export function streamsBody (h: Handler): boolean {
-  return STREAMING.has(h)
-}
-
-// Handlers that write records to Kafka. A request to one that is refused or
-// cut off says what happened to its records (`persisted`).
-const WRITES = new WeakSet<Handler>()
-
-export function writesRecords (h: Handler): Handler {
-  WRITES.add(h)
-  return h
-}
-
-export function isWriter (h: Handler): boolean {
-  return WRITES.has(h)
-}
-
 /**
  * `http://host:port` of the listener that accepted `req`, from the address the
  * socket was accepted on. Links handed to clients (v2 base_uri, v3

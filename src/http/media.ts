@@ -52,7 +52,8 @@ function parseRequestMedia (header: string): RequestMedia | null {
 // say whether values are base64 or JSON: read as binary, a JSON string that
 // happens to be valid base64 would be stored as other bytes without an error.
 // The other three never meant anything else.
-const V1_GENERIC_PRODUCE = new Set<string>([MEDIA.v1, 'application/vnd.kafka+json', 'application/octet-stream'])
+export const V1_GENERIC_PRODUCE_TYPES = [MEDIA.v1, 'application/vnd.kafka+json', 'application/octet-stream'] as const
+const V1_GENERIC_PRODUCE = new Set<string>(V1_GENERIC_PRODUCE_TYPES)
 
 /** True for a Content-Type that Confluent's v1 produce read as binary records without naming the format. */
 export function isV1GenericProduce (header: string | undefined): boolean {

@@ -45,8 +45,15 @@ export type RouteMatch<H> =
   | { kind: 'options', allow: string }
   | { kind: 'not-found' }
 
+export interface RouteEntry<H> {
+  method: string
+  pattern: string
+  handler: H
+}
+
 export class Router<H> {
   private readonly root: Node<H> = newNode()
+  private readonly added: Array<RouteEntry<H>> = []
 
   /** `pattern` like `/topics/{topic}/partitions/{partition}`. */
   add (method: string, pattern: string, handler: H, opts: RouteOptions = {}): this {
@@ -72,7 +79,13 @@ export class Router<H> {
     node.handlers.set(method, handler)
     if (method === 'GET' && opts.head !== false) node.head = handler
     node.allow = allowOf(node.handlers.keys(), node.head !== undefined || node.handlers.has('HEAD'))
+    this.added.push({ method, pattern, handler })
     return this
+  }
+
+  /** Every route added, in order (for checks at boot and in tests; never per request). */
+  entries (): ReadonlyArray<RouteEntry<H>> {
+    return this.added
   }
 
   match (method: string, path: string): RouteMatch<H> {

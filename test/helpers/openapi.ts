@@ -10,7 +10,7 @@ import SwaggerParser from '@apidevtools/swagger-parser'
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js'
 import addFormatsModule from 'ajv-formats'
 import fc from 'fast-check'
-import { OPENAPI } from '../../src/api/openapi.js'
+import { OPENAPI } from '../../src/api/routes.js'
 
 // ajv-formats is CommonJS; which of module.exports and .default a default import yields depends on the loader.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2019) => Ajv2019

@@ -4,7 +4,7 @@
 // operation is called at least once with a 2xx answer.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { OPENAPI } from '../../src/api/openapi.js'
+import { OPENAPI } from '../../src/api/routes.js'
 import { ContractChecker, documentedOperations } from '../helpers/openapi.js'
 import { startProxy } from '../helpers/proxy.js'
 import { createTopic, eventually, uniqueName } from '../helpers/kafka.js'
@@ -275,6 +275,20 @@ test('responses conform to the OpenAPI document; every documented operation is e
     await s.call('DELETE', `${I}/subscription`, consumer, { expect: 204, headers: { 'content-type': V2 } })
     await s.call('DELETE', I, consumer, { expect: 204, headers: { 'content-type': V2 } })
     s.flush()
+  })
+
+  await t.test('the running server routes exactly the documented methods of every documented path', async () => {
+    const doc = OPENAPI as any
+    for (const [template, item] of Object.entries<any>(doc.paths)) {
+      const path = template.replace(/\{(\w+)\}/g, (_, name: string) => `p-${name}`)
+      const res = await request('OPTIONS', `${url}${path}`)
+      assert.equal(res.status, 204, `OPTIONS ${template}: ${show(res)}`)
+      const methods = ['get', 'put', 'post', 'delete', 'patch'].filter((m) => item[m] !== undefined).map((m) => m.toUpperCase())
+      const allow = String(res.headers.allow ?? '').split(', ').filter((m) => m !== 'HEAD' && m !== 'OPTIONS')
+      assert.deepEqual(allow.sort(), methods.sort(), `Allow of ${template}`)
+    }
+    const unknown = await request('OPTIONS', `${url}/v3/clusters/c/not-a-resource`)
+    assert.equal(unknown.status, 404, show(unknown))
   })
 
   await t.test('every documented operation was answered with a valid 2xx', () => {

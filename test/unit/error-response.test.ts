@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { errorMediaType } from '../../src/http/media.js'
 import { errorJson, rawErrorResponse } from '../../src/http/error-response.js'
 import { ProxyError } from '../../src/errors.js'
-import { clientErrorOf } from '../../src/server.js'
+import { clientErrorOf } from '../../src/http/listener.js'
 import { groupName, instanceName } from '../../src/api/v2/validate.js'
 
 test('error bodies come in the best-accepted of our JSON types, JSON otherwise', () => {

@@ -2,10 +2,10 @@
 // An instance lives in the process that created it. A call that reaches
 // another process is forwarded to the owner (see src/cluster/), so clients
 // need no sticky load balancing.
-import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { acceptable, MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
-import { reply, listenerBase, NO_CONTENT, HANDLED, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { reply, listenerBase, NO_CONTENT, HANDLED, type Ctx, type Reply } from '../../http/handler.js'
+import { defineRoutes, type Access, type ErrorStatus, type Handlers, type RouteSpec } from '../../http/route.js'
 import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
 import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
 import type { ConsumerConfig } from '../../config/schema.js'
@@ -18,6 +18,7 @@ import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { groupName, instanceName, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
 import { isObject, type JsonLimits } from '../../serdes/json-input.js'
+import { arrayOf, INT, INT32, INT64, NO_CONTENT_RESPONSE, object, queryParam, ref, serializer, STRING, UNDECODABLE_PARAM, V2_CONSUMER_ERRORS, V2_CONSUMER_TAGS, V2_MEDIA } from '../components.js'
 
 /** Finds the process that owns an instance this process does not have. */
 export interface InstanceRouting {
@@ -42,51 +43,6 @@ export interface ConsumerDeps {
   /** Subscribing to missing topics: created when auto-creation allows, else watched until they appear. */
   topics?: { metadata: ClusterMetadata, watch: SubscriptionWatch }
 }
-
-const serializeCreated = fjs({
-  type: 'object',
-  properties: { instance_id: { type: 'string' }, base_uri: { type: 'string' } },
-  required: ['instance_id', 'base_uri']
-})
-const serializeTopics = fjs({
-  type: 'object',
-  properties: { topics: { type: 'array', items: { type: 'string' } } },
-  required: ['topics']
-})
-const serializePartitions = fjs({
-  type: 'object',
-  properties: {
-    partitions: {
-      type: 'array',
-      items: { type: 'object', properties: { topic: { type: 'string' }, partition: { type: 'integer' } }, required: ['topic', 'partition'] }
-    }
-  },
-  required: ['partitions']
-})
-// Confluent's v1 commit answers one entry per committed partition, with the
-// offset of the last record consumed (the v1 consumer committed exactly that).
-const serializeV1Commit = fjs({
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: { topic: { type: 'string' }, partition: { type: 'integer' }, consumed: { type: 'integer' }, committed: { type: 'integer' } },
-    required: ['topic', 'partition', 'consumed', 'committed']
-  }
-})
-const serializeCommitted = fjs({
-  type: 'object',
-  properties: {
-    offsets: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'integer' }, metadata: { type: 'string' } },
-        required: ['topic', 'partition', 'offset', 'metadata']
-      }
-    }
-  },
-  required: ['offsets']
-})
 
 const KNOWN_FORMATS = new Set(['binary', 'json', 'avro', 'jsonschema', 'protobuf'])
 const RESET: Record<string, CreateRequest['autoOffsetReset']> = {
@@ -164,7 +120,213 @@ function formatOfType (type: string): string {
   return m?.[1] ?? 'binary'
 }
 
-export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
+const I = '/consumers/{group}/instances/{instance}'
+
+const readResponses: RouteSpec['responses'] = {
+  200: {
+    description: 'The records read, in the consumer\'s format (the Accept header picks it and must match the instance\'s). `timestamp` and `headers` are extensions.',
+    content: Object.fromEntries(READ_OFFERS.map((o) => [o.type, arrayOf(ref(formatOfType(o.type) === 'binary' ? 'V2BinaryRecord' : 'V2ConsumedRecord'))]))
+  }
+}
+const READ_ERRORS: readonly ErrorStatus[] = [400, 404, 406, 408, 409, '5XX']
+
+// Kafka's authorizer: a member reads its group (JoinGroup, OffsetCommit) and
+// the topics it fetches; positions and lookups describe them.
+const READ_GROUP: Access = { operation: 'Read', resource: 'group' }
+const DESCRIBE_GROUP: Access = { operation: 'Describe', resource: 'group' }
+const READ_TOPIC: Access = { operation: 'Read', resource: 'topic' }
+const DESCRIBE_TOPIC: Access = { operation: 'Describe', resource: 'topic' }
+
+export const CONSUMER_ROUTES = defineRoutes({
+  v2CreateConsumer: {
+    method: 'POST',
+    path: '/consumers/{group}',
+    summary: 'Create a consumer instance in a group',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP],
+    consumes: V2_MEDIA,
+    body: { required: false, schema: ref('V2CreateConsumerRequest') },
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'The instance and its URL.', schema: ref('V2CreateConsumerResponse') } },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2DeleteConsumer: {
+    method: 'DELETE',
+    path: I,
+    summary: 'Close a consumer instance (it leaves its group)',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP],
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2Subscribe: {
+    method: 'POST',
+    path: `${I}/subscription`,
+    summary: 'Subscribe to topics or a topic pattern',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2Subscription') },
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2GetSubscription: {
+    method: 'GET',
+    path: `${I}/subscription`,
+    summary: 'Current subscription',
+    tags: V2_CONSUMER_TAGS,
+    access: [DESCRIBE_GROUP],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'Subscribed topics.', schema: ref('V2Topics') } },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2Unsubscribe: {
+    method: 'DELETE',
+    path: `${I}/subscription`,
+    summary: 'Unsubscribe',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP],
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2Assign: {
+    method: 'POST',
+    path: `${I}/assignments`,
+    summary: 'Assign partitions manually',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2Partitions') },
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2GetAssignments: {
+    method: 'GET',
+    path: `${I}/assignments`,
+    summary: 'Current assignment',
+    tags: V2_CONSUMER_TAGS,
+    access: [DESCRIBE_GROUP],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'Assigned partitions.', schema: ref('V2Partitions') } },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2ReadRecords: {
+    method: 'GET',
+    path: `${I}/records`,
+    summary: 'Read records',
+    description: 'A long poll: waits up to the instance\'s consumer.request.timeout.ms (shortened by `timeout`) unless more than fetch.min.bytes arrived or `max_bytes` is reached. Records carry `timestamp` and `headers` (extensions).',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, READ_TOPIC],
+    query: [
+      queryParam('timeout', 'Maximum wait in ms (values ≤ 0: the instance\'s).', INT),
+      queryParam('max_bytes', 'Maximum raw key + value bytes (values ≤ 0: the configured cap).', INT),
+      UNDECODABLE_PARAM
+    ],
+    produces: V2_MEDIA,
+    responses: readResponses,
+    errors: READ_ERRORS,
+    // A read moves the consumer's position: a HEAD would drop what it read.
+    head: false
+  },
+  v2ReadTopic: {
+    method: 'GET',
+    path: `${I}/topics/{topic}`,
+    summary: 'Read records of one topic (v1 form)',
+    description: 'Subscribes the instance to the topic on first use, then reads as `…/records` does.',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, READ_TOPIC],
+    query: [
+      queryParam('timeout', 'Maximum wait in ms.', INT),
+      queryParam('max_bytes', 'Maximum raw key + value bytes.', INT),
+      UNDECODABLE_PARAM
+    ],
+    produces: V2_MEDIA,
+    responses: readResponses,
+    errors: READ_ERRORS,
+    head: false
+  },
+  v2CommitOffsets: {
+    method: 'POST',
+    path: `${I}/offsets`,
+    summary: 'Commit offsets',
+    description: 'With a body, commits offset + 1 of each entry (the last offset consumed); without one, commits what was delivered.',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, READ_TOPIC],
+    query: [queryParam('async', 'Accepted for compatibility; commits always wait for the coordinator.', STRING)],
+    consumes: V2_MEDIA,
+    body: { required: false, schema: ref('V2OffsetCommitRequest') },
+    produces: V2_MEDIA,
+    responses: {
+      // Confluent's v1 commit answers one entry per committed partition, with
+      // the offset of the last record consumed (the v1 consumer committed exactly that).
+      200: {
+        description: 'v2: `[]`; v1 (Accept application/vnd.kafka.v1+json): one entry per committed partition, as Confluent\'s v1 answers.',
+        schema: arrayOf(object({ topic: STRING, partition: INT32, consumed: INT64, committed: INT64 }, ['topic', 'partition', 'consumed', 'committed']))
+      }
+    },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2GetCommittedOffsets: {
+    method: 'GET',
+    path: `${I}/offsets`,
+    summary: 'Committed offsets (a GET with a JSON body)',
+    tags: V2_CONSUMER_TAGS,
+    access: [DESCRIBE_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2Partitions') },
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'Committed offsets.', schema: ref('V2CommittedOffsets') } },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2Seek: {
+    method: 'POST',
+    path: `${I}/positions`,
+    summary: 'Seek to offsets and/or timestamps',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2SeekRequest') },
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2SeekToBeginning: {
+    method: 'POST',
+    path: `${I}/positions/beginning`,
+    summary: 'Seek to the beginning of partitions',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2Partitions') },
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  },
+  v2SeekToEnd: {
+    method: 'POST',
+    path: `${I}/positions/end`,
+    summary: 'Seek to the end of partitions',
+    tags: V2_CONSUMER_TAGS,
+    access: [READ_GROUP, DESCRIBE_TOPIC],
+    consumes: V2_MEDIA,
+    body: { required: true, schema: ref('V2Partitions') },
+    produces: V2_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V2_CONSUMER_ERRORS
+  }
+})
+
+const serializeCreated = serializer(CONSUMER_ROUTES.v2CreateConsumer, 200)
+const serializeTopics = serializer(CONSUMER_ROUTES.v2GetSubscription, 200)
+const serializePartitions = serializer(CONSUMER_ROUTES.v2GetAssignments, 200)
+const serializeV1Commit = serializer(CONSUMER_ROUTES.v2CommitOffsets, 200)
+const serializeCommitted = serializer(CONSUMER_ROUTES.v2GetCommittedOffsets, 200)
+
+export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_ROUTES> {
   const negotiate = versionedNegotiator()
   const negotiateRead = negotiator(READ_OFFERS)
   const { manager, consumer } = deps
@@ -281,7 +443,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
   }
 
   return {
-    async create (ctx) {
+    async v2CreateConsumer (ctx) {
       const type = accept(ctx)
       const group = groupName(ctx.params.group as string)
       const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
@@ -289,12 +451,12 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))
     },
 
-    delete: (ctx) => onInstance(ctx, async (instance) => {
+    v2DeleteConsumer: (ctx) => onInstance(ctx, async (instance) => {
       await manager.delete(instance.group, instance.name)
       return NO_CONTENT
     }),
 
-    subscribe: (ctx) => onInstance(ctx, async (instance) => {
+    v2Subscribe: (ctx) => onInstance(ctx, async (instance) => {
       const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       const topics = body?.topics
       const pattern = body?.topic_pattern
@@ -313,31 +475,31 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       return NO_CONTENT
     }),
 
-    subscription: (ctx) => onInstance(ctx, async (instance) => reply(200, accept(ctx), serializeTopics({ topics: instance.subscription() }))),
+    v2GetSubscription: (ctx) => onInstance(ctx, async (instance) => reply(200, accept(ctx), serializeTopics({ topics: instance.subscription() }))),
 
-    unsubscribe: (ctx) => onInstance(ctx, async (instance) => {
+    v2Unsubscribe: (ctx) => onInstance(ctx, async (instance) => {
       await instance.unsubscribe()
       return NO_CONTENT
     }),
 
-    assign: (ctx) => onInstance(ctx, async (instance) => {
+    v2Assign: (ctx) => onInstance(ctx, async (instance) => {
       await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     }),
 
-    assignments: (ctx) => onInstance(ctx, async (instance) => reply(200, accept(ctx), serializePartitions({ partitions: instance.currentAssignment() }))),
+    v2GetAssignments: (ctx) => onInstance(ctx, async (instance) => reply(200, accept(ctx), serializePartitions({ partitions: instance.currentAssignment() }))),
 
-    records: (ctx) => onInstance(ctx, (instance) => read(ctx, instance)),
+    v2ReadRecords: (ctx) => onInstance(ctx, (instance) => read(ctx, instance)),
 
     // The v1 read form: reading a topic subscribes to it on first use.
-    topicRecords: (ctx) => onInstance(ctx, async (instance) => {
+    v2ReadTopic: (ctx) => onInstance(ctx, async (instance) => {
       const topic = ctx.params.topic as string
       const current = instance.subscription()
       if (!current.includes(topic)) await subscribeTopics(instance, [...current, topic])
       return await read(ctx, instance)
     }),
 
-    commit: (ctx) => onInstance(ctx, async (instance) => {
+    v2CommitOffsets: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
       const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       // The client sends the last offset it consumed; Kafka stores the next one.
@@ -350,7 +512,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       return reply(200, type, serializeV1Commit(committed.map((o) => ({ topic: o.topic, partition: o.partition, consumed: o.offset - 1, committed: o.offset - 1 }))))
     }),
 
-    committed: (ctx) => onInstance(ctx, async (instance) => {
+    v2GetCommittedOffsets: (ctx) => onInstance(ctx, async (instance) => {
       const type = accept(ctx)
       const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       if (body === null) throw new ProxyError('partitionNotFound', 'The request must name partitions in a JSON body')
@@ -358,7 +520,7 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       return reply(200, type, serializeCommitted({ offsets }))
     }),
 
-    seek: (ctx) => onInstance(ctx, async (instance) => {
+    v2Seek: (ctx) => onInstance(ctx, async (instance) => {
       const body = await jsonBody(ctx, deps.maxBodyBytes, deps.json)
       const hasOffsets = body?.offsets !== undefined && body.offsets !== null
       const hasTimestamps = body?.timestamps !== undefined && body.timestamps !== null
@@ -378,12 +540,12 @@ export function consumerHandlers (deps: ConsumerDeps): Record<string, Handler> {
       return NO_CONTENT
     }),
 
-    seekToBeginning: (ctx) => onInstance(ctx, async (instance) => {
+    v2SeekToBeginning: (ctx) => onInstance(ctx, async (instance) => {
       await instance.seekToBeginning(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     }),
 
-    seekToEnd: (ctx) => onInstance(ctx, async (instance) => {
+    v2SeekToEnd: (ctx) => onInstance(ctx, async (instance) => {
       await instance.seekToEnd(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
       return NO_CONTENT
     })

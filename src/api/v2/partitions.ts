@@ -1,23 +1,53 @@
 // v2 partition metadata: GET /topics/{topic}/partitions, .../partitions/{partition}
 // and .../partitions/{partition}/offsets.
-import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { acceptable, negotiator, V2_OFFERS } from '../../http/media.js'
-import { reply, type Ctx, type Handler } from '../../http/handler.js'
+import { reply, type Ctx } from '../../http/handler.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
 import type { ClusterMetadata, PartitionInfo, TopicInfo } from '../../kafka/metadata.js'
 import type { KafkaProducer } from '../../kafka/producer.js'
-import { partitionBody, partitionSchema } from './topics.js'
+import { partitionBody } from './topics.js'
 import { parsePartition } from './produce.js'
+import { arrayOf, ref, serializer, V2_MEDIA, V2_METADATA_ERRORS, V2_TAGS } from '../components.js'
 
-const serializePartitions = fjs({ type: 'array', items: partitionSchema })
-const serializePartition = fjs(partitionSchema)
-const serializeOffsets = fjs({
-  type: 'object',
-  properties: { beginning_offset: { type: 'integer' }, end_offset: { type: 'integer' } },
-  required: ['beginning_offset', 'end_offset']
+export const PARTITION_ROUTES = defineRoutes({
+  v2ListPartitions: {
+    method: 'GET',
+    path: '/topics/{topic}/partitions',
+    summary: 'List a topic\'s partitions',
+    tags: V2_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'The partitions.', schema: arrayOf(ref('V2Partition')) } },
+    errors: V2_METADATA_ERRORS
+  },
+  v2GetPartition: {
+    method: 'GET',
+    path: '/topics/{topic}/partitions/{partition}',
+    summary: 'Get a partition',
+    tags: V2_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'The partition.', schema: ref('V2Partition') } },
+    errors: V2_METADATA_ERRORS
+  },
+  v2GetPartitionOffsets: {
+    method: 'GET',
+    path: '/topics/{topic}/partitions/{partition}/offsets',
+    summary: 'Beginning and end offsets of a partition',
+    tags: V2_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'The offsets.', schema: ref('V2PartitionOffsets') } },
+    errors: V2_METADATA_ERRORS
+  }
 })
 
-export function partitionHandlers (metadata: ClusterMetadata, producer: KafkaProducer, timeoutMs: number): { list: Handler, get: Handler, offsets: Handler } {
+const serializePartitions = serializer(PARTITION_ROUTES.v2ListPartitions, 200)
+const serializePartition = serializer(PARTITION_ROUTES.v2GetPartition, 200)
+const serializeOffsets = serializer(PARTITION_ROUTES.v2GetPartitionOffsets, 200)
+
+export function partitionHandlers (metadata: ClusterMetadata, producer: KafkaProducer, timeoutMs: number): Handlers<typeof PARTITION_ROUTES> {
   const negotiate = negotiator(V2_OFFERS)
 
   async function resolve (ctx: Ctx): Promise<{ type: string, topic: TopicInfo }> {
@@ -36,15 +66,15 @@ export function partitionHandlers (metadata: ClusterMetadata, producer: KafkaPro
   }
 
   return {
-    async list (ctx) {
+    async v2ListPartitions (ctx) {
       const { type, topic } = await resolve(ctx)
       return reply(200, type, serializePartitions(topic.partitions.map(partitionBody)))
     },
-    async get (ctx) {
+    async v2GetPartition (ctx) {
       const { type, topic } = await resolve(ctx)
       return reply(200, type, serializePartition(partitionBody(partitionOf(ctx, topic))))
     },
-    async offsets (ctx) {
+    async v2GetPartitionOffsets (ctx) {
       const { type, topic } = await resolve(ctx)
       const p = partitionOf(ctx, topic)
       const w = await producer.watermarks(topic.name, p.id, timeoutMs)

@@ -2,11 +2,11 @@
 // The request's Content-Type names the embedded format; the response has one
 // `offsets` entry per record, in request order, and is 200 even when some
 // records failed (each failure carries its own error_code).
-import fjs from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { acceptable, isV1GenericProduce, negotiator, requestMedia, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
-import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { acceptable, EMBEDDED_FORMATS, isV1GenericProduce, negotiator, requestMedia, V1_GENERIC_PRODUCE_TYPES, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
+import { reply, type Ctx, type Reply } from '../../http/handler.js'
+import { defineRoutes, type ErrorStatus, type Handlers, type RouteBody, type RouteSpec } from '../../http/route.js'
 import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
 import type { SchemaRegistryClient } from '../../serdes/registry.js'
@@ -16,6 +16,7 @@ import { resultAt, type BatchOutcome, type KafkaProducer, type RecordResult } fr
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { rehydrateError } from '../../errors.js'
 import type { JsonLimits } from '../../serdes/json-input.js'
+import { componentSerializer, ref, V2_MEDIA, V2_TAGS, vendorTypes } from '../components.js'
 
 export interface ProduceDeps {
   producer: KafkaProducer
@@ -37,20 +38,50 @@ interface OffsetEntry {
   persisted?: string
 }
 
-const nullableInt = { type: 'integer', nullable: true } as const
+// The Content-Type names the embedded format: binary keys and values are
+// base64, json any JSON, the schema formats come with their schemas.
+const PRODUCE_BODY: RouteBody = {
+  required: true,
+  description: 'The Content-Type names the embedded format of keys and values (binary: base64 strings; json: any JSON; avro, jsonschema, protobuf: the JSON form of the schema, with key_schema/value_schema or *_schema_id). v1 types are aliases; as in Confluent\'s v1, application/vnd.kafka.v1+json, application/vnd.kafka+json and application/octet-stream mean binary.',
+  content: Object.fromEntries([
+    ...EMBEDDED_FORMATS.flatMap((f) => vendorTypes(f).map((type) => [type, ref(f === 'binary' ? 'V2BinaryProduceRequest' : f === 'json' ? 'V2JsonProduceRequest' : 'V2ProduceRequest')])),
+    ...V1_GENERIC_PRODUCE_TYPES.map((type) => [type, ref('V2BinaryProduceRequest')])
+  ])
+}
 
-const serializeEntry = fjs({
-  type: 'object',
-  properties: {
-    partition: nullableInt,
-    offset: nullableInt,
-    error_code: nullableInt,
-    error: { type: 'string', nullable: true },
-    retriable: { type: 'boolean' },
-    persisted: { type: 'string' }
+const PRODUCE_RESPONSES: RouteSpec['responses'] = {
+  200: { description: 'One `offsets` entry per record, in request order; HTTP 200 even when some records failed.', schema: ref('V2ProduceResponse') }
+}
+const PRODUCE_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 406, 408, 413, 415, 422, '5XX']
+
+export const PRODUCE_ROUTES = defineRoutes({
+  v2ProduceToTopic: {
+    method: 'POST',
+    path: '/topics/{topic}',
+    summary: 'Produce records to a topic',
+    tags: V2_TAGS,
+    access: [{ operation: 'Write', resource: 'topic' }],
+    body: PRODUCE_BODY,
+    produces: V2_MEDIA,
+    responses: PRODUCE_RESPONSES,
+    errors: PRODUCE_ERRORS,
+    writes: true
   },
-  required: ['partition', 'offset', 'error_code', 'error']
+  v2ProduceToPartition: {
+    method: 'POST',
+    path: '/topics/{topic}/partitions/{partition}',
+    summary: 'Produce records to one partition',
+    tags: V2_TAGS,
+    access: [{ operation: 'Write', resource: 'topic' }],
+    body: PRODUCE_BODY,
+    produces: V2_MEDIA,
+    responses: PRODUCE_RESPONSES,
+    errors: PRODUCE_ERRORS,
+    writes: true
+  }
 })
+
+const serializeEntry = componentSerializer('V2ProduceOffset')
 
 /**
  * The response body, built as one string: a written record's entry differs
@@ -92,7 +123,7 @@ function notWritten (err: unknown): ProxyError {
   return new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause })
 }
 
-export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toPartition: Handler } {
+export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROUTES> {
   const negotiate = versionedNegotiator()
   const negotiateV1 = negotiator(V1_OFFERS)
 
@@ -179,8 +210,8 @@ export function produceHandlers (deps: ProduceDeps): { toTopic: Handler, toParti
   // producer's own refusals carry their persisted state already.
   const written = (p: Promise<Reply>): Promise<Reply> => p.catch((err: unknown) => { throw notWritten(err) })
   return {
-    toTopic: (ctx) => written(produce(ctx, null)),
-    toPartition: (ctx) => written((async () => produce(ctx, parsePartition(ctx.params.partition as string)))())
+    v2ProduceToTopic: (ctx) => written(produce(ctx, null)),
+    v2ProduceToPartition: (ctx) => written((async () => produce(ctx, parsePartition(ctx.params.partition as string)))())
   }
 }
 

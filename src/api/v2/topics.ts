@@ -1,40 +1,38 @@
 // v2 topic metadata: GET /topics and GET /topics/{topic}.
-import fjs, { type ObjectSchema } from 'fast-json-stringify'
 import { ProxyError } from '../../errors.js'
 import { acceptable, negotiator, V2_OFFERS } from '../../http/media.js'
-import { reply, type Handler } from '../../http/handler.js'
+import { reply } from '../../http/handler.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
 import { isInternalTopic, type ClusterMetadata, type PartitionInfo } from '../../kafka/metadata.js'
-import type { ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import type { KafkaAdmin } from '../../kafka/admin.js'
+import { arrayOf, ref, serializer, STRING, V2_MEDIA, V2_METADATA_ERRORS, V2_TAGS } from '../components.js'
 
-const serializeNames = fjs({ type: 'array', items: { type: 'string' } })
-
-export const partitionSchema: ObjectSchema = {
-  type: 'object',
-  properties: {
-    partition: { type: 'integer' },
-    leader: { type: 'integer' },
-    replicas: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { broker: { type: 'integer' }, leader: { type: 'boolean' }, in_sync: { type: 'boolean' } },
-        required: ['broker', 'leader', 'in_sync']
-      }
-    }
+export const TOPIC_ROUTES = defineRoutes({
+  v2ListTopics: {
+    method: 'GET',
+    path: '/topics',
+    summary: 'List topic names (sorted, internal topics excluded)',
+    tags: V2_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'Topic names.', schema: arrayOf(STRING) } },
+    errors: V2_METADATA_ERRORS
   },
-  required: ['partition', 'leader', 'replicas']
-}
-
-const serializeTopic = fjs({
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    configs: { type: 'object', additionalProperties: { type: 'string', nullable: true } },
-    partitions: { type: 'array', items: partitionSchema }
-  },
-  required: ['name', 'configs', 'partitions']
+  v2GetTopic: {
+    method: 'GET',
+    path: '/topics/{topic}',
+    summary: 'Get a topic',
+    tags: V2_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }, { operation: 'DescribeConfigs', resource: 'topic' }],
+    produces: V2_MEDIA,
+    responses: { 200: { description: 'The topic.', schema: ref('V2Topic') } },
+    errors: V2_METADATA_ERRORS
+  }
 })
+
+const serializeNames = serializer(TOPIC_ROUTES.v2ListTopics, 200)
+const serializeTopic = serializer(TOPIC_ROUTES.v2GetTopic, 200)
 
 export function partitionBody (p: PartitionInfo): { partition: number, leader: number, replicas: Array<{ broker: number, leader: boolean, in_sync: boolean }> } {
   return {
@@ -48,7 +46,7 @@ export function partitionBody (p: PartitionInfo): { partition: number, leader: n
  * `admin` reads the topic's configs (DescribeConfigs); without it `configs`
  * stays empty.
  */
-export function topicHandlers (metadata: ClusterMetadata, admin?: ProtocolAdmin): { list: Handler, get: Handler } {
+export function topicHandlers (metadata: ClusterMetadata, admin?: KafkaAdmin): Handlers<typeof TOPIC_ROUTES> {
   async function configsOf (name: string): Promise<Record<string, string | null>> {
     const out: Record<string, string | null> = {}
     if (admin === undefined) return out
@@ -68,13 +66,13 @@ export function topicHandlers (metadata: ClusterMetadata, admin?: ProtocolAdmin)
   const negotiate = negotiator(V2_OFFERS)
   const accept = (header: string | undefined): string => acceptable(negotiate(header))
   return {
-    async list (ctx) {
+    async v2ListTopics (ctx) {
       const type = accept(ctx.req.headers.accept)
       const view = await metadata.current()
       const names = [...view.topics.keys()].filter((n) => !isInternalTopic(n)).sort()
       return reply(200, type, serializeNames(names))
     },
-    async get (ctx) {
+    async v2GetTopic (ctx) {
       const type = accept(ctx.req.headers.accept)
       const name = ctx.params.topic as string
       const view = await metadata.current()

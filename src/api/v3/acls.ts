@@ -1,8 +1,9 @@
 // v3 ACLs: search, create, delete and batch create (spec §2.2), over the
-// wire-protocol admin client (DescribeAcls, CreateAcls, DeleteAcls).
+// admin client (src/kafka/admin.ts: DescribeAcls, CreateAcls, DeleteAcls).
 import { ProxyError } from '../../errors.js'
 import type { Ctx, Handler, Reply } from '../../http/handler.js'
 import { NO_CONTENT } from '../../http/handler.js'
+import { defineRoutes, type Access, type Handlers } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
 import type {
   AclBinding,
@@ -10,10 +11,11 @@ import type {
   AclOperation,
   AclPatternType,
   AclPermission,
-  AclResourceType
-} from '../../kafka/protocol/admin.js'
-import type { V3Module } from './index.js'
+  AclResourceType,
+  KafkaAdmin
+} from '../../kafka/admin.js'
 import { enumParam, json, type Resources } from './resource.js'
+import { JSON_MEDIA, NO_CONTENT_RESPONSE, param, ref, STRING, V3_READ_ERRORS, V3_WRITE_ERRORS } from '../components.js'
 
 // Declaration order is the sort order of listed ACLs (Confluent compares the
 // enums by ordinal).
@@ -132,7 +134,65 @@ export function compareAcls (a: AclBinding, b: AclBinding): number {
     PERMISSIONS.indexOf(a.permission) - PERMISSIONS.indexOf(b.permission)
 }
 
-export const registerAcls: V3Module = (router, deps) => {
+const ACL_TAGS = ['ACL (v3)']
+const ACLS = '/v3/clusters/{cluster_id}/acls'
+// ACLs are the cluster's: Kafka authorizes DescribeAcls as Describe on the
+// cluster, CreateAcls and DeleteAcls as Alter on it.
+const DESCRIBE_CLUSTER: Access = { operation: 'Describe', resource: 'cluster' }
+const ALTER_CLUSTER: Access = { operation: 'Alter', resource: 'cluster' }
+
+export const ACL_ROUTES = defineRoutes({
+  getKafkaV3Acls: {
+    method: 'GET',
+    path: ACLS,
+    summary: 'Search ACLs',
+    tags: ACL_TAGS,
+    access: [DESCRIBE_CLUSTER],
+    query: ['AclResourceType', 'AclResourceName', 'AclPatternType', 'AclPrincipal', 'AclHost', 'AclOperation', 'AclPermission'].map(param),
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The ACLs that match.', schema: ref('AclDataList') } },
+    errors: V3_READ_ERRORS
+  },
+  createKafkaV3Acls: {
+    method: 'POST',
+    path: ACLS,
+    summary: 'Create an ACL',
+    tags: ACL_TAGS,
+    access: [ALTER_CLUSTER],
+    consumes: JSON_MEDIA,
+    body: { required: true, schema: ref('CreateAclRequestData') },
+    produces: JSON_MEDIA,
+    responses: { 201: { description: 'Created; `Location` is the search URL of the new ACL.', headers: { Location: STRING } } },
+    errors: V3_WRITE_ERRORS
+  },
+  deleteKafkaV3Acls: {
+    method: 'DELETE',
+    path: ACLS,
+    summary: 'Delete ACLs',
+    tags: ACL_TAGS,
+    access: [ALTER_CLUSTER],
+    query: ['AclResourceTypeRequired', 'AclResourceName', 'AclPatternTypeRequired', 'AclPrincipal', 'AclHost', 'AclOperationRequired', 'AclPermissionRequired'].map(param),
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The deleted ACLs.', schema: ref('DeleteAclsResponseData') } },
+    errors: V3_READ_ERRORS
+  },
+  batchCreateKafkaV3Acls: {
+    method: 'POST',
+    path: `${ACLS}:batch`,
+    summary: 'Batch Create ACLs',
+    // Confluent answers 204 here; its OpenAPI document says 201 (spec §0).
+    description: '204, as Confluent\'s proxy answers (its document says 201).',
+    tags: ACL_TAGS,
+    access: [ALTER_CLUSTER],
+    consumes: JSON_MEDIA,
+    body: { required: true, schema: ref('CreateAclRequestDataList') },
+    produces: JSON_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V3_WRITE_ERRORS
+  }
+})
+
+export function aclHandlers (deps: { resources: Resources, admin: KafkaAdmin }): Handlers<typeof ACL_ROUTES> {
   const res: Resources = deps.resources
   const admin = deps.admin
 
@@ -204,11 +264,10 @@ export const registerAcls: V3Module = (router, deps) => {
     return NO_CONTENT
   })
 
-  router
-    .add('GET', '/v3/clusters/{cluster_id}/acls', search)
-    .add('POST', '/v3/clusters/{cluster_id}/acls', createOne)
-    .add('DELETE', '/v3/clusters/{cluster_id}/acls', remove)
-    // Confluent answers 204 here; its OpenAPI document says 201 (spec §0).
-    .add('POST', '/v3/clusters/{cluster_id}/acls:batch', batch)
-  return undefined
+  return {
+    getKafkaV3Acls: search,
+    createKafkaV3Acls: createOne,
+    deleteKafkaV3Acls: remove,
+    batchCreateKafkaV3Acls: batch
+  }
 }

@@ -4,16 +4,17 @@
 // show at once.
 import { ProxyError } from '../../errors.js'
 import type { Ctx } from '../../http/handler.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
-import { isInternalTopic } from '../../kafka/metadata.js'
-import type { BrokerNode, ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import { isInternalTopic, type ClusterMetadata } from '../../kafka/metadata.js'
+import type { BrokerNode, ClusterDescription, KafkaAdmin } from '../../kafka/admin.js'
 import { json, type Resources } from './resource.js'
 import { replicaData } from './partitions.js'
-import type { V3Module } from './index.js'
+import { JSON_MEDIA, ref, V3_READ_ERRORS } from '../components.js'
 
 const BROKER = '/v3/clusters/{cluster_id}/brokers/{broker_id}'
 
-export async function describeCluster (admin: ProtocolAdmin): Promise<ClusterDescription> {
+export async function describeCluster (admin: KafkaAdmin): Promise<ClusterDescription> {
   try {
     return await admin.describeCluster()
   } catch (err) {
@@ -22,7 +23,7 @@ export async function describeCluster (admin: ProtocolAdmin): Promise<ClusterDes
 }
 
 /** The broker named by `{broker_id}`; 404 "Broker <id> cannot be found." otherwise. */
-export async function resolveBroker (ctx: Ctx, admin: ProtocolAdmin): Promise<BrokerNode> {
+export async function resolveBroker (ctx: Ctx, admin: KafkaAdmin): Promise<BrokerNode> {
   const raw = ctx.params.broker_id as string
   const id = /^\d{1,10}$/.test(raw) ? Number(raw) : -1
   const broker = (await describeCluster(admin)).brokers.find((b) => b.id === id)
@@ -44,19 +45,55 @@ export function brokerData (ctx: Ctx, resources: Resources, cid: string, b: Brok
   }
 }
 
-export const registerBrokers: V3Module = (router, deps) => {
+const BROKER_TAGS = ['Broker (v3)']
+const DESCRIBE_CLUSTER = { operation: 'Describe', resource: 'cluster' } as const
+
+export const V3_BROKER_ROUTES = defineRoutes({
+  listKafkaV3Brokers: {
+    method: 'GET',
+    path: '/v3/clusters/{cluster_id}/brokers',
+    summary: 'List Brokers',
+    tags: BROKER_TAGS,
+    access: [DESCRIBE_CLUSTER],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The brokers.', schema: ref('BrokerDataList') } },
+    errors: V3_READ_ERRORS
+  },
+  getKafkaV3Broker: {
+    method: 'GET',
+    path: BROKER,
+    summary: 'Get Broker',
+    tags: BROKER_TAGS,
+    access: [DESCRIBE_CLUSTER],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The broker.', schema: ref('BrokerData') } },
+    errors: V3_READ_ERRORS
+  },
+  searchKafkaV3ReplicasByBroker: {
+    method: 'GET',
+    path: `${BROKER}/partition-replicas`,
+    summary: 'Search Replicas by Broker',
+    tags: BROKER_TAGS,
+    access: [DESCRIBE_CLUSTER, { operation: 'Describe', resource: 'topic' }],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The replicas.', schema: ref('ReplicaDataList') } },
+    errors: V3_READ_ERRORS
+  }
+})
+
+export function v3BrokerHandlers (deps: { resources: Resources, admin: KafkaAdmin, metadata: ClusterMetadata }): Handlers<typeof V3_BROKER_ROUTES> {
   const { resources, admin, metadata } = deps
-  router
-    .add('GET', '/v3/clusters/{cluster_id}/brokers', async (ctx) => {
+  return {
+    async listKafkaV3Brokers (ctx) {
       const cid = await resources.cluster(ctx)
       const brokers = [...(await describeCluster(admin)).brokers].sort((a, b) => a.id - b.id)
       return json(200, resources.list('KafkaBrokerList', resources.url(ctx, cid, 'brokers'), brokers.map((b) => brokerData(ctx, resources, cid, b))))
-    })
-    .add('GET', BROKER, async (ctx) => {
+    },
+    async getKafkaV3Broker (ctx) {
       const cid = await resources.cluster(ctx)
       return json(200, brokerData(ctx, resources, cid, await resolveBroker(ctx, admin)))
-    })
-    .add('GET', `${BROKER}/partition-replicas`, async (ctx) => {
+    },
+    async searchKafkaV3ReplicasByBroker (ctx) {
       const cid = await resources.cluster(ctx)
       const broker = await resolveBroker(ctx, admin)
       const view = await metadata.current()
@@ -70,6 +107,6 @@ export const registerBrokers: V3Module = (router, deps) => {
         }
       }
       return json(200, resources.list('KafkaReplicaList', resources.url(ctx, cid, 'brokers', broker.id, 'partition-replicas'), data))
-    })
-  return undefined
+    }
+  }
 }

@@ -2,9 +2,10 @@
 // GET /v3/clusters/{cluster_id}: links to everything below the cluster.
 import { accept, json, type Resources } from './resource.js'
 import type { Ctx } from '../../http/handler.js'
-import type { ClusterDescription } from '../../kafka/protocol/admin.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
+import type { ClusterDescription, KafkaAdmin } from '../../kafka/admin.js'
 import { describeCluster } from './brokers.js'
-import type { V3Module } from './index.js'
+import { JSON_MEDIA, ref, V3_READ_ERRORS } from '../components.js'
 
 function clusterData (ctx: Ctx, resources: Resources, c: ClusterDescription): Record<string, unknown> {
   const cid = c.clusterId
@@ -24,18 +25,43 @@ function clusterData (ctx: Ctx, resources: Resources, c: ClusterDescription): Re
   return out
 }
 
-export const registerClusters: V3Module = (router, deps) => {
+const CLUSTER_TAGS = ['Cluster (v3)']
+
+export const CLUSTER_ROUTES = defineRoutes({
+  listKafkaV3Clusters: {
+    method: 'GET',
+    path: '/v3/clusters',
+    summary: 'List Clusters (only the bootstrap.servers cluster)',
+    tags: CLUSTER_TAGS,
+    access: [{ operation: 'Describe', resource: 'cluster' }],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The clusters.', schema: ref('ClusterDataList') } },
+    errors: V3_READ_ERRORS
+  },
+  getKafkaV3Cluster: {
+    method: 'GET',
+    path: '/v3/clusters/{cluster_id}',
+    summary: 'Get Cluster',
+    tags: CLUSTER_TAGS,
+    access: [{ operation: 'Describe', resource: 'cluster' }],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The cluster.', schema: ref('ClusterData') } },
+    errors: V3_READ_ERRORS
+  }
+})
+
+export function clusterHandlers (deps: { resources: Resources, admin: KafkaAdmin }): Handlers<typeof CLUSTER_ROUTES> {
   const { resources, admin } = deps
-  router
-    .add('GET', '/v3/clusters', async (ctx) => {
+  return {
+    async listKafkaV3Clusters (ctx) {
       accept(ctx)
       const c = await describeCluster(admin)
       return json(200, resources.list('KafkaClusterList', `${resources.base(ctx)}/v3/clusters`, [clusterData(ctx, resources, c)]))
-    })
-    .add('GET', '/v3/clusters/{cluster_id}', async (ctx) => {
+    },
+    async getKafkaV3Cluster (ctx) {
       await resources.cluster(ctx)
       // Asked fresh: the cluster id is cached, the controller is not stable.
       return json(200, clusterData(ctx, resources, await describeCluster(admin)))
-    })
-  return undefined
+    }
+  }
 }

@@ -5,13 +5,14 @@
 // IncrementalAlterConfigs (KIP-339).
 import { ProxyError } from '../../errors.js'
 import { NO_CONTENT, type Ctx, type Handler } from '../../http/handler.js'
+import { defineRoutes, type Handlers, type RouteSpec } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
-import { isInternalTopic } from '../../kafka/metadata.js'
-import type { AlterConfigOp, ConfigEntry, ConfigResource, KafkaProtocolError, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import { isInternalTopic, type ClusterMetadata } from '../../kafka/metadata.js'
+import type { AlterConfigOp, ConfigEntry, ConfigResource, KafkaProtocolError, KafkaAdmin } from '../../kafka/admin.js'
 import { json, type Resources } from './resource.js'
 import { describeCluster, resolveBroker } from './brokers.js'
 import { bad, optionalBool } from './topics.js'
-import type { V3Module } from './index.js'
+import { JSON_MEDIA, NO_CONTENT_RESPONSE, ref, V3_READ_ERRORS, V3_WRITE_ERRORS } from '../components.js'
 
 const C = '/v3/clusters/{cluster_id}'
 
@@ -83,7 +84,7 @@ function configData (scope: Scope, cid: string, e: ConfigEntry): Record<string, 
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 
-async function describe (admin: ProtocolAdmin, resource: ConfigResource): Promise<ConfigEntry[]> {
+async function describe (admin: KafkaAdmin, resource: ConfigResource): Promise<ConfigEntry[]> {
   try {
     return (await admin.describeConfigs(resource)).sort(byName)
   } catch (err) {
@@ -91,7 +92,7 @@ async function describe (admin: ProtocolAdmin, resource: ConfigResource): Promis
   }
 }
 
-async function alter (admin: ProtocolAdmin, resource: ConfigResource, ops: AlterConfigOp[], validateOnly: boolean): Promise<void> {
+async function alter (admin: KafkaAdmin, resource: ConfigResource, ops: AlterConfigOp[], validateOnly: boolean): Promise<void> {
   if (ops.length === 0) return
   try {
     await admin.alterConfigs(resource, ops, validateOnly)
@@ -100,7 +101,7 @@ async function alter (admin: ProtocolAdmin, resource: ConfigResource, ops: Alter
   }
 }
 
-async function findEntry (admin: ProtocolAdmin, scope: Scope, name: string): Promise<ConfigEntry> {
+async function findEntry (admin: KafkaAdmin, scope: Scope, name: string): Promise<ConfigEntry> {
   const entry = (await describe(admin, scope.resource)).find((e) => e.name === name)
   if (entry === undefined) throw new ProxyError('notFound', `Config ${name} cannot be found for ${scope.what}.`)
   return entry
@@ -139,7 +140,7 @@ export function isKnownBrokerConfig (name: string, listed: ReadonlySet<string>):
  * the broker configs `isKnownBrokerConfig` accepts, the cluster's read from
  * one broker (the defaults resource lists only what is already set there).
  */
-async function knownNames (admin: ProtocolAdmin, scope: Scope): Promise<(name: string) => boolean> {
+async function knownNames (admin: KafkaAdmin, scope: Scope): Promise<(name: string) => boolean> {
   const listed = new Set((await describe(admin, scope.resource)).map((e) => e.name))
   if (scope.resource.type === 'TOPIC') return (name) => listed.has(name)
   if (scope.resource.name === '') {
@@ -149,7 +150,7 @@ async function knownNames (admin: ProtocolAdmin, scope: Scope): Promise<(name: s
   return (name) => isKnownBrokerConfig(name, listed)
 }
 
-async function requireKnown (admin: ProtocolAdmin, scope: Scope, names: string[]): Promise<void> {
+async function requireKnown (admin: KafkaAdmin, scope: Scope, names: string[]): Promise<void> {
   if (names.length === 0) return
   const known = await knownNames(admin, scope)
   const missing = names.find((n) => !known(n))
@@ -211,7 +212,60 @@ export function parseTopicsAlterBatch (body: Record<string, unknown>): { changes
   return { changes, validateOnly: optionalBool(body.validate_only, 'validate_only') }
 }
 
-export const registerConfigs: V3Module = (router, deps) => {
+const CONFIG_TAGS = ['Configs (v3)']
+type Owner = 'cluster' | 'topic'
+
+// The list, get, set, reset and batch alter routes of the three config scopes
+// (the cluster, a broker, a topic) differ only in path, words and schema.
+function listConfigs (path: string, summary: string, schema: string, owner: Owner): RouteSpec {
+  return { method: 'GET', path, summary, tags: CONFIG_TAGS, access: [{ operation: 'DescribeConfigs', resource: owner }], produces: JSON_MEDIA, responses: { 200: { description: 'The configs.', schema: ref(schema) } }, errors: V3_READ_ERRORS }
+}
+function getConfig (path: string, summary: string, schema: string, owner: Owner): RouteSpec {
+  return { method: 'GET', path, summary, tags: CONFIG_TAGS, access: [{ operation: 'DescribeConfigs', resource: owner }], produces: JSON_MEDIA, responses: { 200: { description: 'The config.', schema: ref(schema) } }, errors: V3_READ_ERRORS }
+}
+function alterConfigs (method: 'POST' | 'PUT', path: string, summary: string, body: string, owner: Owner): RouteSpec {
+  return { method, path, summary, tags: CONFIG_TAGS, access: [{ operation: 'AlterConfigs', resource: owner }], consumes: JSON_MEDIA, body: { required: true, schema: ref(body) }, produces: JSON_MEDIA, responses: { 204: NO_CONTENT_RESPONSE }, errors: V3_WRITE_ERRORS }
+}
+function resetConfig (path: string, summary: string, owner: Owner): RouteSpec {
+  return { method: 'DELETE', path, summary, tags: CONFIG_TAGS, access: [{ operation: 'AlterConfigs', resource: owner }], produces: JSON_MEDIA, responses: { 204: NO_CONTENT_RESPONSE }, errors: V3_READ_ERRORS }
+}
+
+const CLUSTER_CONFIGS = `${C}/broker-configs`
+const BROKER_CONFIGS = `${C}/brokers/{broker_id}/configs`
+const TOPIC_CONFIGS = `${C}/topics/{topic}/configs`
+
+export const CONFIG_ROUTES = defineRoutes({
+  listKafkaV3ClusterConfigs: listConfigs(CLUSTER_CONFIGS, 'List Cluster Configs (dynamic cluster-wide broker configs)', 'ClusterConfigDataList', 'cluster'),
+  updateKafkaV3ClusterConfigs: alterConfigs('POST', `${CLUSTER_CONFIGS}:alter`, 'Batch Alter Cluster Configs', 'AlterConfigBatchRequestData', 'cluster'),
+  getKafkaV3ClusterConfig: getConfig(`${CLUSTER_CONFIGS}/{name}`, 'Get Cluster Config', 'ClusterConfigData', 'cluster'),
+  updateKafkaV3ClusterConfig: alterConfigs('PUT', `${CLUSTER_CONFIGS}/{name}`, 'Update Cluster Config', 'UpdateConfigRequestData', 'cluster'),
+  deleteKafkaV3ClusterConfig: resetConfig(`${CLUSTER_CONFIGS}/{name}`, 'Reset Cluster Config', 'cluster'),
+  listKafkaV3AllBrokerConfigs: listConfigs(`${C}/brokers/-/configs`, 'List Dynamic Broker Configs of every broker', 'BrokerConfigDataList', 'cluster'),
+  listKafkaV3BrokerConfigs: listConfigs(BROKER_CONFIGS, 'List Broker Configs', 'BrokerConfigDataList', 'cluster'),
+  updateKafkaV3BrokerConfigs: alterConfigs('POST', `${BROKER_CONFIGS}:alter`, 'Batch Alter Broker Configs', 'AlterConfigBatchRequestData', 'cluster'),
+  getKafkaV3BrokerConfig: getConfig(`${BROKER_CONFIGS}/{name}`, 'Get Broker Config', 'BrokerConfigData', 'cluster'),
+  updateKafkaV3BrokerConfig: alterConfigs('PUT', `${BROKER_CONFIGS}/{name}`, 'Update Broker Config', 'UpdateConfigRequestData', 'cluster'),
+  deleteKafkaV3BrokerConfig: resetConfig(`${BROKER_CONFIGS}/{name}`, 'Reset Broker Config', 'cluster'),
+  listKafkaV3AllTopicConfigs: {
+    ...listConfigs(`${C}/topics/-/configs`, 'Get All Topic Configs', 'TopicConfigDataList', 'topic'),
+    responses: { 200: { description: 'Every topic\'s configs.', schema: ref('TopicConfigDataList') } }
+  },
+  updateKafkaV3TopicsConfigsBatch: {
+    ...alterConfigs('POST', `${C}/topics/-/configs:alter`, 'Batch Alter the Configs of several Topics', 'AlterTopicsConfigsBatchRequestData', 'topic'),
+    description: 'In Confluent\'s code, not in its document.',
+    responses: {
+      204: NO_CONTENT_RESPONSE,
+      207: { description: 'Some topics failed; one entry per failed topic.', schema: ref('AlterTopicsConfigsFailures') }
+    }
+  },
+  listKafkaV3TopicConfigs: listConfigs(TOPIC_CONFIGS, 'List Topic Configs', 'TopicConfigDataList', 'topic'),
+  updateKafkaV3TopicConfigBatch: alterConfigs('POST', `${TOPIC_CONFIGS}:alter`, 'Batch Alter Topic Configs', 'AlterConfigBatchRequestData', 'topic'),
+  getKafkaV3TopicConfig: getConfig(`${TOPIC_CONFIGS}/{name}`, 'Get Topic Config', 'TopicConfigData', 'topic'),
+  updateKafkaV3TopicConfig: alterConfigs('PUT', `${TOPIC_CONFIGS}/{name}`, 'Update Topic Config', 'UpdateConfigRequestData', 'topic'),
+  deleteKafkaV3TopicConfig: resetConfig(`${TOPIC_CONFIGS}/{name}`, 'Reset Topic Config', 'topic')
+})
+
+export function configHandlers (deps: { resources: Resources, admin: KafkaAdmin, metadata: ClusterMetadata }): Handlers<typeof CONFIG_ROUTES> {
   const { resources, admin, metadata } = deps
 
   type ScopeOf = (ctx: Ctx, cid: string) => Promise<Scope>
@@ -281,23 +335,23 @@ export const registerConfigs: V3Module = (router, deps) => {
     return out
   }
 
-  router
-    .add('GET', `${C}/broker-configs`, list(cluster))
-    .add('POST', `${C}/broker-configs:alter`, alterBatch(cluster))
-    .add('GET', `${C}/broker-configs/{name}`, get(cluster))
-    .add('PUT', `${C}/broker-configs/{name}`, put(cluster))
-    .add('DELETE', `${C}/broker-configs/{name}`, reset(cluster))
-    .add('GET', `${C}/brokers/{broker_id}/configs`, list(broker))
-    .add('POST', `${C}/brokers/{broker_id}/configs:alter`, alterBatch(broker))
-    .add('GET', `${C}/brokers/{broker_id}/configs/{name}`, get(broker))
-    .add('PUT', `${C}/brokers/{broker_id}/configs/{name}`, put(broker))
-    .add('DELETE', `${C}/brokers/{broker_id}/configs/{name}`, reset(broker))
-    .add('GET', `${C}/topics/{topic}/configs`, list(topic))
-    .add('POST', `${C}/topics/{topic}/configs:alter`, alterBatch(topic))
-    .add('GET', `${C}/topics/{topic}/configs/{name}`, get(topic))
-    .add('PUT', `${C}/topics/{topic}/configs/{name}`, put(topic))
-    .add('DELETE', `${C}/topics/{topic}/configs/{name}`, reset(topic))
-    .add('GET', `${C}/brokers/-/configs`, async (ctx) => {
+  return {
+    listKafkaV3ClusterConfigs: list(cluster),
+    updateKafkaV3ClusterConfigs: alterBatch(cluster),
+    getKafkaV3ClusterConfig: get(cluster),
+    updateKafkaV3ClusterConfig: put(cluster),
+    deleteKafkaV3ClusterConfig: reset(cluster),
+    listKafkaV3BrokerConfigs: list(broker),
+    updateKafkaV3BrokerConfigs: alterBatch(broker),
+    getKafkaV3BrokerConfig: get(broker),
+    updateKafkaV3BrokerConfig: put(broker),
+    deleteKafkaV3BrokerConfig: reset(broker),
+    listKafkaV3TopicConfigs: list(topic),
+    updateKafkaV3TopicConfigBatch: alterBatch(topic),
+    getKafkaV3TopicConfig: get(topic),
+    updateKafkaV3TopicConfig: put(topic),
+    deleteKafkaV3TopicConfig: reset(topic),
+    async listKafkaV3AllBrokerConfigs (ctx) {
       const cid = await resources.cluster(ctx)
       const ids = (await describeCluster(admin)).brokers.map((b) => b.id).sort((a, b) => a - b)
       const described = await describeMany(ids.map((id) => ({ type: 'BROKER', name: String(id) })), () => false)
@@ -306,8 +360,8 @@ export const registerConfigs: V3Module = (router, deps) => {
         return d.entries.map((e) => configData(scope, cid, e))
       })
       return json(200, resources.list('KafkaBrokerConfigList', resources.url(ctx, cid, 'brokers', '-', 'configs'), data))
-    })
-    .add('GET', `${C}/topics/-/configs`, async (ctx) => {
+    },
+    async listKafkaV3AllTopicConfigs (ctx) {
       const cid = await resources.cluster(ctx)
       const names = [...(await metadata.current()).topics.keys()].filter((n) => !isInternalTopic(n)).sort()
       // A topic deleted between the metadata and DescribeConfigs is left out.
@@ -320,8 +374,8 @@ export const registerConfigs: V3Module = (router, deps) => {
           return d.entries.map((e) => configData(scope, cid, e))
         })
       return json(200, resources.list('KafkaTopicConfigList', resources.url(ctx, cid, 'topics', '-', 'configs'), data))
-    })
-    .add('POST', `${C}/topics/-/configs:alter`, async (ctx) => {
+    },
+    async updateKafkaV3TopicsConfigsBatch (ctx) {
       await resources.cluster(ctx)
       const batch = parseTopicsAlterBatch(await resources.body(ctx))
       const changes = batch.changes
@@ -342,6 +396,6 @@ export const registerConfigs: V3Module = (router, deps) => {
         })
       // Confluent's AlterMultipleTopicsConfigsBatchAction: 207 when some topics failed.
       return failures.length === 0 ? NO_CONTENT : json(207, { failures })
-    })
-  return undefined
+    }
+  }
 }

@@ -1,5 +1,6 @@
 // v3 consumer groups: the groups, their members and assignments, per-partition
-// lags and the lag summary (spec §2.2), read with the binding's AdminClient.
+// lags and the lag summary (spec §2.2), read with the binding's AdminClient
+// (one per process, built by the server).
 //
 // A lag exists for each partition the group has a committed offset on:
 // current_offset is that offset, log_end_offset the partition's last stable
@@ -7,11 +8,11 @@
 // current assignment gives the partition to ("" when nobody holds it).
 import { ProxyError } from '../../errors.js'
 import type { Ctx, Handler } from '../../http/handler.js'
+import { defineRoutes, type Access, type Handlers, type RouteSpec } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
-import { ConsumerGroups, partitionKey, type GroupInfo, type GroupMember } from '../../kafka/groups.js'
-import { adminProperties } from '../../kafka/options.js'
-import type { V3Module } from './index.js'
-import { intParam, json, type Related } from './resource.js'
+import { partitionKey, type ConsumerGroups, type GroupInfo, type GroupMember } from '../../kafka/groups.js'
+import { intParam, json, type Related, type Resources } from './resource.js'
+import { JSON_MEDIA, ref, V3_READ_ERRORS } from '../components.js'
 
 export interface ConsumerGroupData {
   kind: 'KafkaConsumerGroup'
@@ -133,9 +134,31 @@ function compareStrings (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-export const registerGroups: V3Module = (router, deps) => {
-  const res = deps.resources
-  const groups = new ConsumerGroups({ properties: adminProperties(deps.config.kafka), timeoutMs: deps.config.kafka.request_timeout_ms })
+const GROUP_TAGS = ['Consumer Group (v3)']
+const GROUPS = '/v3/clusters/{cluster_id}/consumer-groups'
+const CONSUMER = `${GROUPS}/{group}/consumers/{consumer}`
+const DESCRIBE_GROUP: Access = { operation: 'Describe', resource: 'group' }
+// Lags also read the committed offsets (OffsetFetch) and log ends (ListOffsets) of topics.
+const DESCRIBE_TOPIC: Access = { operation: 'Describe', resource: 'topic' }
+
+function lookup (path: string, summary: string, description: string, schema: string, access: Access[] = [DESCRIBE_GROUP]): RouteSpec {
+  return { method: 'GET', path, summary, tags: GROUP_TAGS, access, produces: JSON_MEDIA, responses: { 200: { description, schema: ref(schema) } }, errors: V3_READ_ERRORS }
+}
+
+export const GROUP_ROUTES = defineRoutes({
+  listKafkaV3ConsumerGroups: lookup(GROUPS, 'List Consumer Groups', 'The groups.', 'ConsumerGroupDataList'),
+  getKafkaV3ConsumerGroup: lookup(`${GROUPS}/{group}`, 'Get Consumer Group', 'The group.', 'ConsumerGroupData'),
+  listKafkaV3Consumers: lookup(`${GROUPS}/{group}/consumers`, 'List Consumers', 'The group\'s members.', 'ConsumerDataList'),
+  getKafkaV3Consumer: lookup(CONSUMER, 'Get Consumer', 'The member.', 'ConsumerData'),
+  listKafkaV3ConsumerAssignment: lookup(`${CONSUMER}/assignments`, 'List Consumer Assignments', 'The member\'s partitions.', 'ConsumerAssignmentDataList'),
+  getKafkaV3ConsumerAssignment: lookup(`${CONSUMER}/assignments/{topic}/partitions/{partition}`, 'Get Consumer Assignment', 'The assignment.', 'ConsumerAssignmentData'),
+  listKafkaV3ConsumerLags: lookup(`${GROUPS}/{group}/lags`, 'List Consumer Lags', 'Lag per assigned partition.', 'ConsumerLagDataList', [DESCRIBE_GROUP, DESCRIBE_TOPIC]),
+  getKafkaV3ConsumerLag: lookup(`${GROUPS}/{group}/lags/{topic}/partitions/{partition}`, 'Get Consumer Lag', 'The lag.', 'ConsumerLagData', [DESCRIBE_GROUP, DESCRIBE_TOPIC]),
+  getKafkaV3ConsumerGroupLagSummary: lookup(`${GROUPS}/{group}/lag-summary`, 'Get Consumer Group Lag Summary', 'Max and total lag.', 'ConsumerGroupLagSummaryData', [DESCRIBE_GROUP, DESCRIBE_TOPIC])
+})
+
+export function groupHandlers (deps: { resources: Resources, groups: ConsumerGroups }): Handlers<typeof GROUP_ROUTES> {
+  const { resources: res, groups } = deps
 
   /** Maps whatever a handler throws to the proxy's errors, Kafka errors included. */
   function handle (fn: (ctx: Ctx) => Promise<ReturnType<typeof json>>): Handler {
@@ -340,18 +363,15 @@ export const registerGroups: V3Module = (router, deps) => {
     })
   })
 
-  const C = '/v3/clusters/{cluster_id}/consumer-groups'
-  const consumer = `${C}/{group}/consumers/{consumer}`
-  router
-    .add('GET', C, listGroups)
-    .add('GET', `${C}/{group}`, getGroup)
-    .add('GET', `${C}/{group}/consumers`, listConsumers)
-    .add('GET', consumer, getConsumer)
-    .add('GET', `${consumer}/assignments`, listAssignments)
-    .add('GET', `${consumer}/assignments/{topic}/partitions/{partition}`, getAssignment)
-    .add('GET', `${C}/{group}/lags`, listLags)
-    .add('GET', `${C}/{group}/lags/{topic}/partitions/{partition}`, getLag)
-    .add('GET', `${C}/{group}/lag-summary`, getLagSummary)
-
-  return () => groups.close()
+  return {
+    listKafkaV3ConsumerGroups: listGroups,
+    getKafkaV3ConsumerGroup: getGroup,
+    listKafkaV3Consumers: listConsumers,
+    getKafkaV3Consumer: getConsumer,
+    listKafkaV3ConsumerAssignment: listAssignments,
+    getKafkaV3ConsumerAssignment: getAssignment,
+    listKafkaV3ConsumerLags: listLags,
+    getKafkaV3ConsumerLag: getLag,
+    getKafkaV3ConsumerGroupLagSummary: getLagSummary
+  }
 }

@@ -4,12 +4,14 @@
 // …/topics/{topic}/partitions/-/reassignment.
 import { ProxyError } from '../../errors.js'
 import type { Ctx } from '../../http/handler.js'
+import { defineRoutes, type Access, type Handlers, type RouteSpec } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
-import type { PartitionInfo, TopicInfo } from '../../kafka/metadata.js'
-import type { PartitionReassignment } from '../../kafka/protocol/admin.js'
+import type { ClusterMetadata, PartitionInfo, TopicInfo } from '../../kafka/metadata.js'
+import type { KafkaProducer } from '../../kafka/producer.js'
+import type { KafkaAdmin, PartitionReassignment } from '../../kafka/admin.js'
 import { enumParam, json, type Resources } from './resource.js'
 import { resolveTopic } from './topics.js'
-import type { V3Module } from './index.js'
+import { JSON_MEDIA, queryParam, ref, V3_READ_ERRORS } from '../components.js'
 
 const PARTITIONS = '/v3/clusters/{cluster_id}/topics/{topic}/partitions'
 const PARTITION = `${PARTITIONS}/{partition}`
@@ -84,9 +86,41 @@ function byPartition (a: PartitionReassignment, b: PartitionReassignment): numbe
   return a.partition - b.partition
 }
 
-export const registerPartitions: V3Module = (router, deps) => {
+const PARTITION_TAGS = ['Partition (v3)']
+const DESCRIBE_TOPIC: Access = { operation: 'Describe', resource: 'topic' }
+// ListPartitionReassignments is authorized as Describe on the cluster.
+const DESCRIBE_CLUSTER: Access = { operation: 'Describe', resource: 'cluster' }
+
+function lookup (path: string, summary: string, access: Access, description: string, schema: string): RouteSpec {
+  return { method: 'GET', path, summary, tags: PARTITION_TAGS, access: [access], produces: JSON_MEDIA, responses: { 200: { description, schema: ref(schema) } }, errors: V3_READ_ERRORS }
+}
+
+export const V3_PARTITION_ROUTES = defineRoutes({
+  listKafkaV3Partitions: lookup(PARTITIONS, 'List Partitions', DESCRIBE_TOPIC, 'The partitions.', 'PartitionDataList'),
+  getKafkaV3Partition: lookup(PARTITION, 'Get Partition', DESCRIBE_TOPIC, 'The partition.', 'PartitionData'),
+  getKafkaV3PartitionOffsets: {
+    ...lookup(`${PARTITION}/offset`, 'Get Partition with its earliest and latest offsets', DESCRIBE_TOPIC, 'The partition and its offsets.', 'PartitionWithOffsetsData'),
+    query: [queryParam('offset_type', 'Only `earliest_and_latest` (the default).', { type: 'string', 'x-extensible-enum': ['earliest_and_latest'] })]
+  },
+  listKafkaV3AllReplicaReassignments: lookup('/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment', 'List All Replica Reassignments', DESCRIBE_CLUSTER, 'Ongoing reassignments.', 'ReassignmentDataList'),
+  searchKafkaV3ReplicaReassignmentsByTopic: lookup(`${PARTITIONS}/-/reassignment`, 'Search Replica Reassignments By Topic', DESCRIBE_CLUSTER, 'Ongoing reassignments of the topic.', 'ReassignmentDataList'),
+  getKafkaV3ReplicaReassignment: lookup(`${PARTITION}/reassignment`, 'Get Replica Reassignment', DESCRIBE_CLUSTER, 'The partition\'s reassignment.', 'ReassignmentData'),
+  listKafkaV3Replicas: lookup(`${PARTITION}/replicas`, 'List Replicas', DESCRIBE_TOPIC, 'The replicas.', 'ReplicaDataList'),
+  getKafkaV3Replica: lookup(`${PARTITION}/replicas/{broker_id}`, 'Get Replica', DESCRIBE_TOPIC, 'The replica.', 'ReplicaData')
+})
+
+export interface V3PartitionDeps {
+  resources: Resources
+  metadata: ClusterMetadata
+  admin: KafkaAdmin
+  producer: KafkaProducer
+  /** kafka.request_timeout_ms: bounds the watermark lookup. */
+  requestTimeoutMs: number
+}
+
+export function v3PartitionHandlers (deps: V3PartitionDeps): Handlers<typeof V3_PARTITION_ROUTES> {
   const { resources, metadata, admin, producer } = deps
-  const timeoutMs = deps.config.kafka.request_timeout_ms
+  const timeoutMs = deps.requestTimeoutMs
 
   async function reassignments (partitions: Array<{ topic: string, partitions: number[] }> | null): Promise<PartitionReassignment[]> {
     try {
@@ -96,19 +130,19 @@ export const registerPartitions: V3Module = (router, deps) => {
     }
   }
 
-  router
-    .add('GET', PARTITIONS, async (ctx) => {
+  return {
+    async listKafkaV3Partitions (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       const data = topic.partitions.map((p) => partitionData(ctx, resources, cid, topic.name, p))
       return json(200, resources.list('KafkaPartitionList', resources.url(ctx, cid, 'topics', topic.name, 'partitions'), data))
-    })
-    .add('GET', PARTITION, async (ctx) => {
+    },
+    async getKafkaV3Partition (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       return json(200, partitionData(ctx, resources, cid, topic.name, resolvePartition(ctx, topic)))
-    })
-    .add('GET', `${PARTITION}/offset`, async (ctx) => {
+    },
+    async getKafkaV3PartitionOffsets (ctx) {
       const cid = await resources.cluster(ctx)
       const type = enumParam(new URLSearchParams(ctx.query).get('offset_type'), OFFSET_TYPES, 'offset_type', 'EARLIEST_AND_LATEST')
       const topic = await resolveTopic(ctx, metadata)
@@ -126,15 +160,15 @@ export const registerPartitions: V3Module = (router, deps) => {
         earliest_offset: w.low,
         latest_offset: w.high
       })
-    })
-    .add('GET', `${PARTITION}/replicas`, async (ctx) => {
+    },
+    async listKafkaV3Replicas (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       const p = resolvePartition(ctx, topic)
       const data = p.replicas.map((b) => replicaData(ctx, resources, cid, topic.name, p, b))
       return json(200, resources.list('KafkaReplicaList', resources.url(ctx, cid, 'topics', topic.name, 'partitions', p.id, 'replicas'), data))
-    })
-    .add('GET', `${PARTITION}/replicas/{broker_id}`, async (ctx) => {
+    },
+    async getKafkaV3Replica (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       const p = resolvePartition(ctx, topic)
@@ -144,8 +178,8 @@ export const registerPartitions: V3Module = (router, deps) => {
         throw new ProxyError('notFound', `Replica ${raw} of partition ${p.id} of topic ${topic.name} cannot be found.`)
       }
       return json(200, replicaData(ctx, resources, cid, topic.name, p, broker))
-    })
-    .add('GET', `${PARTITION}/reassignment`, async (ctx) => {
+    },
+    async getKafkaV3ReplicaReassignment (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       const p = resolvePartition(ctx, topic)
@@ -154,19 +188,19 @@ export const registerPartitions: V3Module = (router, deps) => {
       // Confluent answers 404 when the partition is not being reassigned.
       if (found === undefined) throw new ProxyError('notFound', `No ongoing reassignment of partition ${p.id} of topic ${topic.name}.`)
       return json(200, reassignmentData(ctx, resources, cid, found))
-    })
-    .add('GET', `${PARTITIONS}/-/reassignment`, async (ctx) => {
+    },
+    async searchKafkaV3ReplicaReassignmentsByTopic (ctx) {
       const cid = await resources.cluster(ctx)
       const topic = await resolveTopic(ctx, metadata)
       const data = (await reassignments([{ topic: topic.name, partitions: topic.partitions.map((p) => p.id) }]))
         .filter((r) => r.topic === topic.name)
         .map((r) => reassignmentData(ctx, resources, cid, r))
       return json(200, resources.list('KafkaReassignmentList', resources.url(ctx, cid, 'topics', topic.name, 'partitions', '-', 'reassignment'), data))
-    })
-    .add('GET', '/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment', async (ctx) => {
+    },
+    async listKafkaV3AllReplicaReassignments (ctx) {
       const cid = await resources.cluster(ctx)
       const data = (await reassignments(null)).map((r) => reassignmentData(ctx, resources, cid, r))
       return json(200, resources.list('KafkaReassignmentList', resources.url(ctx, cid, 'topics', '-', 'partitions', '-', 'reassignment'), data))
-    })
-  return undefined
+    }
+  }
 }

@@ -6,18 +6,18 @@
 import { ProxyError } from '../../errors.js'
 import { MEDIA } from '../../http/media.js'
 import type { Ctx, Reply } from '../../http/handler.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
-import { readerProperties } from '../../kafka/options.js'
-import { ReaderPool, type PartitionPage } from '../../kafka/reader.js'
+import type { PartitionPage, ReaderPool } from '../../kafka/reader.js'
 import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../serdes/v3-consume.js'
 import { undecodableError, undecodableParam } from '../../serdes/undecodable.js'
-import { enumParam } from './resource.js'
-import type { V3Module } from './index.js'
+import { enumParam, type Resources } from './resource.js'
+import { EXTENSION_TAGS, INT64, JSON_MEDIA, queryParam, ref, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../components.js'
 
 /** Partition reads that may run at once per process (each one librdkafka consumer), at most consumer.threads. */
-const READERS_PER_PROCESS = 8
+export const READERS_PER_PROCESS = 8
 /** A reader unused this long is closed (its prefetched records are dropped). */
-const READER_IDLE_MS = 30_000
+export const READER_IDLE_MS = 30_000
 
 interface Query extends V3RenderOptions {
   offset: number | null
@@ -81,19 +81,47 @@ async function partitionOf (metadata: ClusterMetadata, topic: string, partition:
   if (fresh?.partitions[partition] === undefined) throw new ProxyError('partitionNotFound')
 }
 
-export const registerRead: V3Module = (router, deps) => {
-  const { config } = deps
-  const pool = new ReaderPool({
-    properties: readerProperties(config.kafka, config.consumer),
-    maxReaders: Math.min(READERS_PER_PROCESS, config.consumer.threads),
-    idleMs: READER_IDLE_MS,
-    maxPollRecords: config.consumer.max_poll_records,
-    callTimeoutMs: config.kafka.request_timeout_ms,
-    log: deps.log
-  })
+const FORMAT_PARAM = { type: 'string', 'x-extensible-enum': ['BINARY', 'STRING', 'JSON'] }
+
+export const READ_ROUTES = defineRoutes({
+  readKafkaV3Records: {
+    method: 'GET',
+    path: '/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/records',
+    summary: 'Stateless read of one partition',
+    description: 'Reads the records of one partition from `offset` on, with no consumer instance and no consumer group, and answers the offset to ask for next; see docs/stateless-read.md.',
+    tags: EXTENSION_TAGS,
+    extension: true,
+    access: [{ operation: 'Read', resource: 'topic' }],
+    query: [
+      queryParam('offset', 'The first offset to read; absent: the beginning of the partition.', { ...INT64, minimum: 0 }),
+      queryParam('max_bytes', 'At most this many record bytes (capped by consumer.request_max_bytes).', { ...INT64, minimum: 1 }),
+      queryParam('timeout', 'Maximum wait in ms for records to arrive (capped by consumer.request_timeout_ms).', { ...INT64, minimum: 0 }),
+      queryParam('format', 'How keys and values are rendered (case-insensitive; default BINARY).', FORMAT_PARAM),
+      queryParam('key_format', 'How keys are rendered; default: format.', FORMAT_PARAM),
+      queryParam('value_format', 'How values are rendered; default: format.', FORMAT_PARAM),
+      UNDECODABLE_PARAM
+    ],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The records read.', schema: ref('ReadRecordList') } },
+    errors: V3_READ_ERRORS
+  }
+})
+
+export interface ReadDeps {
+  resources: Resources
+  metadata: ClusterMetadata
+  readers: ReaderPool
+  /** consumer.request_max_bytes: the most record bytes a read answers. */
+  maxBytes: number
+  /** consumer.request_timeout_ms: the longest a read waits for records. */
+  timeoutMs: number
+}
+
+export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
+  const pool = deps.readers
 
   async function read (ctx: Ctx): Promise<Reply> {
-    const query = parseQuery(ctx.query, config.consumer.request_max_bytes, config.consumer.request_timeout_ms)
+    const query = parseQuery(ctx.query, deps.maxBytes, deps.timeoutMs)
     const clusterId = await deps.resources.cluster(ctx)
     const topic = ctx.params.topic as string
     const partition = partitionParam(ctx)
@@ -117,6 +145,5 @@ export const registerRead: V3Module = (router, deps) => {
     return { status: 200, type: MEDIA.json, body }
   }
 
-  router.add('GET', '/v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/records', read)
-  return () => pool.close()
+  return { readKafkaV3Records: read }
 }

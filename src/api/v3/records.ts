@@ -4,14 +4,13 @@ import fjs from 'fast-json-stringify'
 import { ProxyError, errorBody } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
-import { reply, streamingBody, writesRecords, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
+import { defineRoutes, type ErrorStatus, type Handlers } from '../../http/route.js'
 import type { RecordResult } from '../../kafka/producer.js'
-import { jsonLimits } from '../../serdes/json-input.js'
-import { V3SchemaEncoder, parseV3Record, type V3Record } from '../../serdes/v3-produce.js'
-import { ProduceRateLimiter } from './rate-limit.js'
+import { parseV3Record, type V3Record } from '../../serdes/v3-produce.js'
 import { ProduceRoute, RECORD_TOO_LARGE, asProxyError, notWritten, type Encoding, type V3ProduceDeps } from './produce-common.js'
 import { RecordStream } from './record-stream.js'
-import type { V3Module } from './index.js'
+import { JSON_MEDIA, ref } from '../components.js'
 
 // Batch entry ids (Confluent's ProduceBatchRequestEntry).
 const ENTRY_ID_RE = /^[0-9a-zA-Z_-]{1,80}$/
@@ -218,23 +217,43 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
   }
 }
 
-export const registerRecords: V3Module = (router, deps) => {
-  const { server, v3, schema_registry: registry } = deps.config
-  const handlers = v3ProduceHandlers({
-    producer: deps.producer,
-    metadata: deps.metadata,
-    maxBodyBytes: server.max_body_bytes,
-    recordMaxBytes: v3.record_max_bytes,
-    batchMaxEntries: v3.batch_max_entries,
-    streamMaxDurationMs: v3.stream_max_duration_ms,
-    streamGracePeriodMs: v3.stream_grace_period_ms,
-    rateLimiter: v3.rate_limit.enabled ? new ProduceRateLimiter(v3.rate_limit, deps.workers) : null,
-    schemas: new V3SchemaEncoder(deps.registry, { key: registry.key_subject_strategy, value: registry.value_subject_strategy }),
-    json: jsonLimits(server),
-    log: deps.log
-  })
-  router
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records', writesRecords(streamingBody(handlers.stream)))
-    .add('POST', '/v3/clusters/{cluster_id}/topics/{topic}/records:batch', writesRecords(handlers.batch))
-  return undefined
+const RECORD_TAGS = ['Records (v3)']
+const PRODUCE_ERRORS: readonly ErrorStatus[] = [400, 404, 406, 413, 415, 422, 429, '5XX']
+
+export const RECORD_ROUTES = defineRoutes({
+  produceRecord: {
+    method: 'POST',
+    path: '/v3/clusters/{cluster_id}/topics/{topic}/records',
+    summary: 'Produce records (streaming)',
+    description: 'The body is a stream of concatenated ProduceRequest objects; the answer is HTTP 200 at once and one result object per record, in order, each followed by CRLF: a ProduceResponse (`error_code` 200) or an Error. `cluster_id` is not checked.',
+    tags: RECORD_TAGS,
+    access: [{ operation: 'Write', resource: 'topic' }],
+    consumes: JSON_MEDIA,
+    body: { required: true, description: 'One or more concatenated ProduceRequest objects.', schema: ref('ProduceRequest') },
+    produces: JSON_MEDIA,
+    responses: {
+      200: { description: 'One result per record, concatenated.', schema: { anyOf: [ref('ProduceResponse'), ref('Error')] }, extensions: { 'x-stream': 'concatenated-json' } }
+    },
+    errors: PRODUCE_ERRORS,
+    writes: true,
+    streams: true
+  },
+  produceRecordsBatch: {
+    method: 'POST',
+    path: '/v3/clusters/{cluster_id}/topics/{topic}/records:batch',
+    summary: 'Produce a batch of records',
+    tags: RECORD_TAGS,
+    access: [{ operation: 'Write', resource: 'topic' }],
+    consumes: JSON_MEDIA,
+    body: { required: true, schema: ref('ProduceBatchRequest') },
+    produces: JSON_MEDIA,
+    responses: { 207: { description: 'Successes and failures, each in request order.', schema: ref('ProduceBatchResponse') } },
+    errors: PRODUCE_ERRORS,
+    writes: true
+  }
+})
+
+export function recordHandlers (deps: V3ProduceDeps): Handlers<typeof RECORD_ROUTES> {
+  const handlers = v3ProduceHandlers(deps)
+  return { produceRecord: handlers.stream, produceRecordsBatch: handlers.batch }
 }

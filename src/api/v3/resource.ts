@@ -6,7 +6,7 @@ import { readBody } from '../../http/body.js'
 import { acceptable, MEDIA, negotiator, requestMedia } from '../../http/media.js'
 import { reply, listenerBase, type Ctx, type Reply } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
-import type { ClusterDescription, ProtocolAdmin } from '../../kafka/protocol/admin.js'
+import type { ClusterDescription, KafkaAdmin } from '../../kafka/admin.js'
 import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../serdes/json-input.js'
 
 export interface ResourceMetadata {
@@ -36,7 +36,7 @@ export interface ResourcesOptions {
   advertisedUrl: string
   /** v3.resource_name_authority. */
   authority: string
-  admin: ProtocolAdmin
+  admin: KafkaAdmin
   maxBodyBytes: number
   /** Limits of the strict JSON body parser (server.max_json_*). */
   json?: JsonLimits

@@ -5,13 +5,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProxyError } from '../../errors.js'
 import { NO_CONTENT, type Ctx } from '../../http/handler.js'
+import { defineRoutes, type Handlers } from '../../http/route.js'
 import { adminError } from '../../kafka/errors.js'
 import { isInternalTopic, type ClusterMetadata, type ClusterView, type TopicInfo } from '../../kafka/metadata.js'
-import type { NewTopic } from '../../kafka/protocol/admin.js'
+import type { KafkaAdmin, NewTopic } from '../../kafka/admin.js'
 import { boolParam, json, type Resources } from './resource.js'
-import type { V3Module } from './index.js'
+import { BOOL, JSON_MEDIA, NO_CONTENT_RESPONSE, queryParam, ref, STRING, V3_READ_ERRORS, V3_WRITE_ERRORS } from '../components.js'
 
-const TOPIC = '/v3/clusters/{cluster_id}/topics/{topic}'
+const TOPICS = '/v3/clusters/{cluster_id}/topics'
+const TOPIC = `${TOPICS}/{topic}`
 
 // Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic).
 const TOPIC_NAME_RE = /^[a-zA-Z0-9._-]{1,249}$/
@@ -165,11 +167,74 @@ export function bad (detail: string): ProxyError {
   return new ProxyError('badRequest', `Bad Request: ${detail}`)
 }
 
-export const registerTopics: V3Module = (router, deps) => {
-  const { resources, metadata, admin } = deps
+const TOPIC_TAGS = ['Topic (v3)']
 
-  router
-    .add('GET', '/v3/clusters/{cluster_id}/topics', async (ctx) => {
+export const V3_TOPIC_ROUTES = defineRoutes({
+  listKafkaV3Topics: {
+    method: 'GET',
+    path: TOPICS,
+    summary: 'List Topics',
+    tags: TOPIC_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    query: [queryParam('includeAuthorizedOperations', 'Include each topic\'s authorized_operations (camelCase, as Confluent\'s code reads it).', BOOL)],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The topics, sorted by name.', schema: ref('TopicDataList') } },
+    errors: V3_READ_ERRORS
+  },
+  createKafkaV3Topic: {
+    method: 'POST',
+    path: TOPICS,
+    summary: 'Create Topic',
+    tags: TOPIC_TAGS,
+    access: [{ operation: 'Create', resource: 'topic' }],
+    consumes: JSON_MEDIA,
+    body: { required: true, schema: ref('CreateTopicRequestData') },
+    produces: JSON_MEDIA,
+    responses: {
+      200: { description: 'validate_only: the topic that would be created.', schema: ref('TopicData') },
+      201: { description: 'The created topic; `Location` is its URL.', schema: ref('TopicData'), headers: { Location: STRING } }
+    },
+    errors: V3_WRITE_ERRORS
+  },
+  getKafkaV3Topic: {
+    method: 'GET',
+    path: TOPIC,
+    summary: 'Get Topic',
+    tags: TOPIC_TAGS,
+    access: [{ operation: 'Describe', resource: 'topic' }],
+    query: [queryParam('include_authorized_operations', 'Include authorized_operations.', BOOL)],
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The topic.', schema: ref('TopicData') } },
+    errors: V3_READ_ERRORS
+  },
+  updatePartitionCountKafkaV3Topic: {
+    method: 'PATCH',
+    path: TOPIC,
+    summary: 'Increase the partition count',
+    tags: TOPIC_TAGS,
+    access: [{ operation: 'Alter', resource: 'topic' }],
+    consumes: JSON_MEDIA,
+    body: { required: true, schema: ref('UpdatePartitionCountRequestData') },
+    produces: JSON_MEDIA,
+    responses: { 200: { description: 'The topic.', schema: ref('TopicData') } },
+    errors: V3_WRITE_ERRORS
+  },
+  deleteKafkaV3Topic: {
+    method: 'DELETE',
+    path: TOPIC,
+    summary: 'Delete Topic',
+    tags: TOPIC_TAGS,
+    access: [{ operation: 'Delete', resource: 'topic' }],
+    produces: JSON_MEDIA,
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: V3_READ_ERRORS
+  }
+})
+
+export function v3TopicHandlers (deps: { resources: Resources, metadata: ClusterMetadata, admin: KafkaAdmin }): Handlers<typeof V3_TOPIC_ROUTES> {
+  const { resources, metadata, admin } = deps
+  return {
+    async listKafkaV3Topics (ctx) {
       const cid = await resources.cluster(ctx)
       // Checked so a typo is not a silent "no"; authorized_operations (optional
       // in TopicData) is not reported: that needs Metadata v10+, which the
@@ -181,8 +246,8 @@ export const registerTopics: V3Module = (router, deps) => {
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         .map((t) => topicData(ctx, resources, cid, t))
       return json(200, resources.list('KafkaTopicList', resources.url(ctx, cid, 'topics'), data))
-    })
-    .add('POST', '/v3/clusters/{cluster_id}/topics', async (ctx) => {
+    },
+    async createKafkaV3Topic (ctx) {
       const cid = await resources.cluster(ctx)
       const req = parseCreateTopic(await resources.body(ctx))
       const name = req.topic.name
@@ -203,13 +268,13 @@ export const registerTopics: V3Module = (router, deps) => {
         return t !== undefined && t.partitions.length >= count && t.partitions.every((p) => p !== undefined && p.leader >= 0)
       })
       return { ...json(201, body), headers: { location: resources.url(ctx, cid, 'topics', name) } }
-    })
-    .add('GET', TOPIC, async (ctx) => {
+    },
+    async getKafkaV3Topic (ctx) {
       const cid = await resources.cluster(ctx)
       boolParam(ctx.query, 'include_authorized_operations')
       return json(200, topicData(ctx, resources, cid, await resolveTopic(ctx, metadata)))
-    })
-    .add('PATCH', TOPIC, async (ctx) => {
+    },
+    async updatePartitionCountKafkaV3Topic (ctx) {
       const cid = await resources.cluster(ctx)
       const body = await resources.body(ctx)
       const count = body.partitions_count
@@ -225,8 +290,8 @@ export const registerTopics: V3Module = (router, deps) => {
       const now = metadata.cached()?.topics.get(topic.name)
       const rf = now === undefined ? replicationFactor(topic) : replicationFactor(now)
       return json(200, topicBody(ctx, resources, cid, topic.name, rf, count as number))
-    })
-    .add('DELETE', TOPIC, async (ctx) => {
+    },
+    async deleteKafkaV3Topic (ctx) {
       await resources.cluster(ctx)
       const name = ctx.params.topic as string
       try {
@@ -236,6 +301,6 @@ export const registerTopics: V3Module = (router, deps) => {
       }
       await awaitMetadata(metadata, (v) => !v.topics.has(name))
       return NO_CONTENT
-    })
-  return undefined
+    }
+  }
 }
