@@ -18,6 +18,7 @@
 import avro from 'avsc'
 import { ProxyError } from '../errors.js'
 import { javaFloat, SchemaCache, type SchemaText } from './wire.js'
+import { isObject } from './json-input.js'
 
 export interface AvroSchema {
   readonly type: avro.Type
@@ -121,10 +122,6 @@ function mismatch (type: avro.Type, v: unknown, path: string, detail?: string): 
   return new ProxyError('schemaConversion', `${where}expected ${typeLabel(type)}, got ${describe(v)}${detail === undefined ? '' : ` (${detail})`}`)
 }
 
-function isPlainObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 function setOwn (o: Record<string, unknown>, k: string, v: unknown): void {
   // An own "__proto__" key from JSON.parse must stay data, not become the prototype.
   if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
@@ -190,7 +187,7 @@ function fromJson (type: avro.Type, v: unknown, path: string): unknown {
       }
       break
     case 'map':
-      if (isPlainObject(v)) {
+      if (isObject(v)) {
         const values = (type as avro.types.MapType).valuesType as avro.Type
         const out: Record<string, unknown> = {}
         for (const k of Object.keys(v)) setOwn(out, k, fromJson(values, v[k], `${path}[${JSON.stringify(k)}]`))
@@ -199,12 +196,12 @@ function fromJson (type: avro.Type, v: unknown, path: string): unknown {
       break
     case 'record':
     case 'error':
-      if (isPlainObject(v)) return recordFromJson(type as avro.types.RecordType, v, path)
+      if (isObject(v)) return recordFromJson(type as avro.types.RecordType, v, path)
       break
     case 'union:wrapped': {
       const byName = branches(type as avro.types.WrappedUnionType)
       if (v === null && byName.has('null')) return null
-      const keys = isPlainObject(v) ? Object.keys(v) : []
+      const keys = isObject(v) ? Object.keys(v) : []
       const branch = keys.length === 1 ? byName.get(keys[0] as string) : undefined
       if (branch === undefined || branch.typeName === 'null') {
         throw mismatch(type, v, path, `a union value is written as {"<type>": value}, with <type> one of ${[...byName.keys()].filter((n) => n !== 'null').join(', ')}`)
