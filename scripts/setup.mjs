@@ -273,6 +273,40 @@ export async function ensurePythonTools ({ log = defaultLog } = {}) {
   return python
 }
 
+// The browser the web console's test drives (test/integration/console.test.ts): Debian's
+// chromium, through playwright-core with `executablePath`. Playwright's own browser downloads
+// are never used; the machines reach no host they come from.
+export const BROWSER_PACKAGE = 'chromium'
+export const BROWSER_PATH = '/usr/bin/chromium'
+
+/** Debian's chromium at BROWSER_PATH, installed with apt when missing and running as root; returns its path. */
+export async function ensureBrowser ({ log = defaultLog } = {}) {
+  if (isExecutable(BROWSER_PATH)) return BROWSER_PATH
+  const manual = `apt-get update && apt-get install -y --no-install-recommends ${BROWSER_PACKAGE}`
+  if (!findExecutable('apt-get')) {
+    throw new SetupError(`the console test needs the ${BROWSER_PACKAGE} package (${BROWSER_PATH}) and there is no apt-get here to install it; install Chromium at ${BROWSER_PATH} and run the tests again`)
+  }
+  if (process.getuid?.() !== 0) {
+    throw new SetupError(`the console test needs the ${BROWSER_PACKAGE} package (${BROWSER_PATH}); install it, then run the tests again:\n  sudo ${manual}`)
+  }
+  log(`installing the ${BROWSER_PACKAGE} package for the console's browser test (under a minute the first time)`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const hint = `Install it by hand: ${manual}`
+  await run('apt-get', ['update'], { env, what: 'apt-get update', hint })
+  await run('apt-get', ['install', '-y', '--no-install-recommends', BROWSER_PACKAGE], { env, what: `apt-get install ${BROWSER_PACKAGE}`, hint })
+  if (!isExecutable(BROWSER_PATH)) throw new SetupError(`the ${BROWSER_PACKAGE} package installed but ${BROWSER_PATH} is missing. ${hint}`)
+  return BROWSER_PATH
+}
+
+function isExecutable (file) {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
 // The unpack goal needs a project to run in; this one declares nothing.
 function registryPom (version) {
   return `<?xml version="1.0" encoding="UTF-8"?>

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { constants, tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensurePythonTools, reportFailure, setup } from './setup.mjs'
+import { ensureBrowser, ensurePythonTools, reportFailure, setup } from './setup.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
@@ -39,6 +39,8 @@ async function main () {
     await setup()
     // Only the integration tests use Python (an independent Avro implementation for interop).
     if (!unitOnly) python = await ensurePythonTools()
+    // Only the console's browser test uses Chromium.
+    if (!unitOnly) await ensureBrowser()
   } catch (err) {
     return reportFailure(err)
   }
