@@ -6,7 +6,7 @@ import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { acceptable, EMBEDDED_FORMATS, isV1GenericProduce, negotiator, requestMedia, V1_GENERIC_PRODUCE_TYPES, V1_OFFERS, versionedNegotiator } from '../../http/media.js'
 import { reply, type Ctx, type Reply } from '../../http/handler.js'
-import { defineRoutes, type ErrorStatus, type Handlers, type RouteBody, type RouteSpec } from '../../http/route.js'
+import { defineRoutes, type ErrorStatus, type Handlers, type JsonObject, type RouteBody, type RouteSpec } from '../../http/route.js'
 import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, type PlainFormat } from '../../serdes/v2-produce.js'
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../serdes/schema-formats.js'
 import type { SchemaRegistryClient } from '../../serdes/registry.js'
@@ -38,15 +38,17 @@ interface OffsetEntry {
   persisted?: string
 }
 
-// The Content-Type names the embedded format: binary keys and values are
-// base64, json any JSON, the schema formats come with their schemas.
+// The request schema of each type the produce routes take: every vendor type
+// with an embedded format, and Confluent's v1 generic types, which mean binary.
+const PRODUCE_SCHEMAS: ReadonlyArray<readonly [string, JsonObject]> = [
+  ...EMBEDDED_FORMATS.flatMap((f) => vendorTypes(f).map((type) => [type, ref(f === 'binary' ? 'V2BinaryProduceRequest' : f === 'json' ? 'V2JsonProduceRequest' : 'V2ProduceRequest')] as const)),
+  ...V1_GENERIC_PRODUCE_TYPES.map((type) => [type, ref('V2BinaryProduceRequest')] as const)
+]
+const PRODUCE_TYPES = PRODUCE_SCHEMAS.map(([type]) => type)
 const PRODUCE_BODY: RouteBody = {
   required: true,
   description: 'The Content-Type names the embedded format of keys and values (binary: base64 strings; json: any JSON; avro, jsonschema, protobuf: the JSON form of the schema, with key_schema/value_schema or *_schema_id). v1 types are aliases; as in Confluent\'s v1, application/vnd.kafka.v1+json, application/vnd.kafka+json and application/octet-stream mean binary.',
-  content: Object.fromEntries([
-    ...EMBEDDED_FORMATS.flatMap((f) => vendorTypes(f).map((type) => [type, ref(f === 'binary' ? 'V2BinaryProduceRequest' : f === 'json' ? 'V2JsonProduceRequest' : 'V2ProduceRequest')])),
-    ...V1_GENERIC_PRODUCE_TYPES.map((type) => [type, ref('V2BinaryProduceRequest')])
-  ])
+  content: Object.fromEntries(PRODUCE_SCHEMAS)
 }
 
 const PRODUCE_RESPONSES: RouteSpec['responses'] = {
@@ -61,6 +63,7 @@ export const PRODUCE_ROUTES = defineRoutes({
     summary: 'Produce records to a topic',
     tags: V2_TAGS,
     access: [{ operation: 'Write', resource: 'topic' }],
+    consumes: PRODUCE_TYPES,
     body: PRODUCE_BODY,
     produces: V2_MEDIA,
     responses: PRODUCE_RESPONSES,
@@ -73,6 +76,7 @@ export const PRODUCE_ROUTES = defineRoutes({
     summary: 'Produce records to one partition',
     tags: V2_TAGS,
     access: [{ operation: 'Write', resource: 'topic' }],
+    consumes: PRODUCE_TYPES,
     body: PRODUCE_BODY,
     produces: V2_MEDIA,
     responses: PRODUCE_RESPONSES,
