@@ -17,7 +17,7 @@ import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { adminError, KAFKA } from './errors.js'
 import type { ClusterMetadata, TopicInfo } from './metadata.js'
-import { KafkaProtocolError, type ProtocolAdmin } from './protocol/admin.js'
+import { KafkaProtocolError, type KafkaAdmin } from './admin.js'
 
 export type AutoCreateMode = 'broker' | 'always' | 'never'
 
@@ -48,7 +48,7 @@ export class TopicAutoCreate {
   private warned = false
 
   constructor (
-    private readonly admin: ProtocolAdmin,
+    private readonly admin: KafkaAdmin,
     private readonly metadata: ClusterMetadata,
     private readonly opts: AutoCreateOptions,
     private readonly log: Logger
