@@ -176,6 +176,9 @@ const RESERVED: Record<string, string> = {
   dr_msg_cb: 'is set by the proxy; delivery reports carry each record\'s offset to its HTTP response'
 }
 
+// What kafka.security may hold: how a client connects, not how it behaves.
+const SECURITY_PROPERTY = /^(security\.protocol|sasl\.[a-z0-9.]+|ssl\.[a-z0-9.]+|enable\.ssl\.certificate\.verification|enable\.sasl\.oauthbearer\.unsecure\.jwt|https?\.[a-z0-9.]+)$/
+
 const passthroughPaths = configKeys().filter(k => isPassthrough(k.schema)).map(k => k.path)
 
 function get (c: Config, path: readonly string[]): unknown {
@@ -208,6 +211,10 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
       if (!isPlainObject(table)) return []
       const issues: ConfigIssue[] = []
       for (const name of Object.keys(table)) {
+        if (formatPath(path) === 'kafka.security' && !SECURITY_PROPERTY.test(name)) {
+          issues.push({ path: formatPath([...path, name]), message: 'is not a security property (security.protocol, sasl.*, ssl.*); tuning properties go in kafka.producer, kafka.consumer or kafka.admin' })
+          continue
+        }
         const reserved = RESERVED[name]
         if (reserved !== undefined) issues.push({ path: formatPath([...path, name]), message: reserved })
         else if (!LIBRDKAFKA_PROPERTY.test(name)) {

@@ -214,6 +214,13 @@ export const configSchema = {
           default: 'broker',
           enum: ['broker', 'always', 'never']
         },
+        security: {
+          type: 'object',
+          description: 'How every Kafka client of the proxy connects to the brokers: librdkafka security properties (security.protocol, sasl.*, ssl.*) given once for the producer, the consumers, the stateless readers and both admin clients. Applied before the per-client tables below, which may override them. Never reachable from API requests.',
+          default: {},
+          additionalProperties: PASSTHROUGH_VALUE,
+          examples: [{ 'security.protocol': 'sasl_ssl', 'sasl.mechanism': 'SCRAM-SHA-512', 'sasl.username': 'proxy', 'sasl.password': 'secret', 'ssl.ca.location': '/etc/kafka/ca.pem' }]
+        },
         producer: {
           type: 'object',
           description: 'Operator-only librdkafka producer properties, applied after every property the proxy sets. Never reachable from API requests.',
@@ -606,6 +613,7 @@ export interface KafkaConfig {
   unreachable_after_ms: number
   request_timeout_ms: number
   auto_create_topics: 'broker' | 'always' | 'never'
+  security: PassthroughProperties
   producer: PassthroughProperties
   consumer: PassthroughProperties
   admin: PassthroughProperties

@@ -19,7 +19,9 @@ function common (kafka: KafkaConfig, role: string): ClientProperties {
     'socket.nagle.disable': true,
     // Reconnect quickly after a broker restart so readiness recovers fast.
     'reconnect.backoff.ms': 100,
-    'reconnect.backoff.max.ms': 2000
+    'reconnect.backoff.max.ms': 2000,
+    // Connection security, once for every client; a client's own table may override it.
+    ...kafka.security
   }
 }
 

@@ -350,3 +350,28 @@ test('cross-field: headers timeout must not exceed the request timeout', (t) => 
 test('quoted numbers in TOML are not coerced', (t) => {
   issueAt(crossErrors(t, '[producer]\nlinger_ms = "5"\n'), 'producer.linger_ms', /must be integer/)
 })
+
+test('kafka.security holds connection security only, and reaches every Kafka client, overridable per client', async (t) => {
+  const errors = crossErrors(t, '[kafka.security]\n"security.protocol" = "sasl_ssl"\n"linger.ms" = 5\n"client.id" = "x"\n')
+  issueAt(errors, 'kafka.security."linger.ms"', /not a security property/)
+  issueAt(errors, 'kafka.security."client.id"', /not a security property/)
+  assert.equal(errors.length, 2)
+  const file = writeToml(t, [
+    '[kafka]', 'bootstrap_servers = "b:9092"',
+    '[kafka.security]', '"security.protocol" = "sasl_plaintext"', '"sasl.mechanism" = "PLAIN"', '"sasl.username" = "u"', '"sasl.password" = "p"',
+    '[kafka.admin]', '"sasl.username" = "admin-user"'
+  ].join('\n'))
+  const config = loadConfig({ argv: [], path: file, env: {} })
+  const { producerProperties, consumerProperties, readerProperties, adminProperties, adminSecurity, parseBootstrapServers } = await import('../../src/kafka/options.js')
+  const choices = { group: 'g', name: 'n', autoOffsetReset: 'earliest' as const, autoCommit: null }
+  for (const props of [producerProperties(config.kafka, config.producer), consumerProperties(config.kafka, config.consumer, choices).global, readerProperties(config.kafka, config.consumer).global]) {
+    assert.equal(props['security.protocol'], 'sasl_plaintext')
+    assert.equal(props['sasl.username'], 'u')
+  }
+  const admin = adminProperties(config.kafka)
+  assert.equal(admin['sasl.username'], 'admin-user')
+  assert.equal(admin['sasl.password'], 'p')
+  // The @platformatic/kafka admin client reads the same properties.
+  const security = adminSecurity(admin, parseBootstrapServers('b:9092'), 1000)
+  assert.equal(JSON.stringify(security).includes('admin-user'), true)
+})
