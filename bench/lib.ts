@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { AdminClient } from '../src/kafka/client.js'
+import { AdminClient } from '../src/kafka/binding.js'
 import { kafkaLibDir, projectRoot } from '../src/dev/kafka-broker.js'
 import { findJava } from '../src/dev/guard.js'
 

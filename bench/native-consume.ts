@@ -5,7 +5,7 @@
 // `records` records arrived, timed from the first record, as the proxy side
 // is. Prints one JSON line: { records, seconds, errors, settings }.
 // Usage: node --import tsx bench/native-consume.ts <bootstrap> <topic> <group> <consumers> <records> [<batch> [<json of extra properties>]]
-import { KafkaConsumer, type ConsumerClient } from '../src/kafka/client.js'
+import { KafkaConsumer, type ConsumerClient } from '../src/kafka/binding.js'
 
 const [bootstrap = '', topic = '', group = '', consumersArg = '1', recordsArg = '0', batchArg = '10000', extraArg = '{}'] = process.argv.slice(2)
 const target = Number(recordsArg)

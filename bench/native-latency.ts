@@ -6,7 +6,7 @@
 // Between batches the loop waits on a timer, so delivery reports flow; nothing
 // bounds the batches in flight.
 // Usage: node --import tsx bench/native-latency.ts <bootstrap> <topic> <records> <rate> <durationMs>
-import { Producer } from '../src/kafka/client.js'
+import { Producer } from '../src/kafka/binding.js'
 import { producerProperties } from '../src/kafka/options.js'
 import { defaultConfig } from '../src/config/schema.js'
 

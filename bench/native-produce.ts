@@ -15,7 +15,7 @@
 // Prints one JSON line: { records, seconds, errors, reportedInWindow,
 // windowSeconds, flushedSeconds, cpuSeconds, queueFull, settings }.
 // Usage: node --import tsx bench/native-produce.ts <bootstrap> <topic> <valueBytes> <durationMs> [sliceMs]
-import { Producer } from '../src/kafka/client.js'
+import { Producer } from '../src/kafka/binding.js'
 import { producerProperties } from '../src/kafka/options.js'
 import { defaultConfig } from '../src/config/schema.js'
 

@@ -24,7 +24,7 @@ export const ERRORS = {
   unsupportedMediaType: { status: 415, errorCode: 415, retriable: false, message: 'HTTP 415 Unsupported Media Type' },
   badRequest: { status: 400, errorCode: 400, retriable: false, message: 'Bad Request' },
   malformedJson: { status: 400, errorCode: 400, retriable: false, message: 'Malformed JSON' },
-  // JSON the proxy cannot take exactly as sent (src/serdes/json-input.ts); Jackson, under Confluent's proxy, answers its own limits with 400 too.
+  // JSON the proxy cannot take exactly as sent (src/json/parse.ts); Jackson, under Confluent's proxy, answers its own limits with 400 too.
   invalidUtf8: { status: 400, errorCode: 400, retriable: false, message: 'JSON text must be UTF-8' },
   jsonTooDeep: { status: 400, errorCode: 400, retriable: false, message: 'JSON nesting is deeper than the limit' },
   jsonStringTooLong: { status: 400, errorCode: 400, retriable: false, message: 'A JSON string is longer than the limit' },
@@ -81,7 +81,7 @@ export const ERRORS = {
   registryUnavailable: { status: 408, errorCode: 40801, retriable: true, message: 'Schema Registry is unavailable' },
   // A consumed record whose bytes do not fit the read's format (not JSON or not UTF-8 for json/STRING,
   // bad magic byte, unknown schema id, corrupt payload), first in a read: Confluent's 50002, with a
-  // message naming topic, partition and offset and the ways past it (src/serdes/undecodable.ts).
+  // message naming topic, partition and offset and the ways past it (src/render/undecodable.ts).
   undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' },
   // Push delivery (src/streams/): an event id or cursor that is not a position, and the per-process stream cap.
   invalidEventId: { status: 400, errorCode: 400, retriable: false, message: 'Invalid event id' },

@@ -9,7 +9,7 @@ import path from 'node:path'
 import type { Config } from './config/schema.js'
 import { devServicesNeeded } from './dev/needed.js'
 import type { Logger } from './logger.js'
-import { serveDirectory } from './cluster/directory.js'
+import { serveDirectory } from './shards/directory.js'
 import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, type WorkerMessage } from './worker.js'
 
 interface EmbeddedBroker {

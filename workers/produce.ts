@@ -1,7 +1,7 @@
 // Piscina task: decode a large v2 produce body (binary or json) off the event
 // loop. Pure: no sockets, no config.
-import { decodeProduceBody, type PlainFormat } from '../src/serdes/v2-produce.js'
-import type { JsonLimits } from '../src/serdes/json-input.js'
+import { decodeProduceBody, type PlainFormat } from '../src/produce/v2-body.js'
+import type { JsonLimits } from '../src/json/parse.js'
 import { runBatchTask, type BatchTaskResult } from './batch-task.js'
 
 export interface ProduceTask {

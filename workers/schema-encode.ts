@@ -3,7 +3,7 @@
 // never happens here). Pure: no sockets, no config. Each worker thread keeps
 // its own compiled-schema cache, so a schema is compiled once per thread and
 // id.
-import { encodeBodyWithSchemas, type ProduceSchemas, type SchemaFormat } from '../src/serdes/schema-formats.js'
+import { encodeBodyWithSchemas, type ProduceSchemas, type SchemaFormat } from '../src/formats/schema-formats.js'
 import { runBatchTask, type BatchTaskResult } from './batch-task.js'
 
 export interface SchemaEncodeTask {

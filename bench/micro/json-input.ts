@@ -11,8 +11,8 @@
 import { isUtf8 } from 'node:buffer'
 import { parseArgs } from 'node:util'
 import { median } from '../lib.js'
-import { parseJson, scanJson, type JsonLimits } from '../../src/serdes/json-input.js'
-import { decodeProduceBody, decodeRecords } from '../../src/serdes/v2-produce.js'
+import { parseJson, scanJson, type JsonLimits } from '../../src/json/parse.js'
+import { decodeProduceBody, decodeRecords } from '../../src/produce/v2-body.js'
 
 const { values: flags } = parseArgs({
   options: {

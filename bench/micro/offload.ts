@@ -6,8 +6,8 @@
 // small share of the work and the inline stall grows long enough to hurt
 // every other request on the event loop.
 // Run: node --import tsx bench/micro/offload.ts
-import { decodeProduceBody } from '../../src/serdes/v2-produce.js'
-import { DEFAULT_JSON_LIMITS } from '../../src/serdes/json-input.js'
+import { decodeProduceBody } from '../../src/produce/v2-body.js'
+import { DEFAULT_JSON_LIMITS } from '../../src/json/parse.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
 import type { ProduceTaskResult } from '../../workers/produce.js'
 

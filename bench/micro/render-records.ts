@@ -3,8 +3,8 @@
 // the consume benchmark's hot path; json shows the cost of validating and
 // splicing record JSON instead of parse + stringify.
 // Run: node --import tsx bench/micro/render-records.ts
-import { renderRecords } from '../../src/serdes/v2-consume.js'
-import type { ConsumerMessage } from '../../src/kafka/client.js'
+import { renderRecords } from '../../src/render/v2-records.js'
+import type { ConsumerMessage } from '../../src/kafka/binding.js'
 
 const COUNT = Number(process.env.RECORDS ?? 10_000)
 const RUNS = Number(process.env.RUNS ?? 31)

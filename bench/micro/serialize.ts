@@ -3,8 +3,8 @@
 // a binary records response of 500 records. Median ops/s over several runs.
 // Run: node --import tsx bench/micro/serialize.ts
 import fjs from 'fast-json-stringify'
-import { renderRecords } from '../../src/serdes/v2-consume.js'
-import type { ConsumerMessage } from '../../src/kafka/client.js'
+import { renderRecords } from '../../src/render/v2-records.js'
+import type { ConsumerMessage } from '../../src/kafka/binding.js'
 
 function opsPerSec (fn: () => unknown, ms = 1000): number {
   for (let i = 0; i < 1000; i++) fn()

@@ -589,7 +589,7 @@ const pathParam = (name: string, description: string, schema: JsonObject): JsonO
 export const queryParam = (name: string, description: string, schema: JsonObject, required = false): JsonObject =>
   ({ name, in: 'query', required, description, schema })
 
-// Records reads (v2 consumers, v3 stateless read): src/serdes/undecodable.ts.
+// Records reads (v2 consumers, v3 stateless read): src/render/undecodable.ts.
 export const UNDECODABLE_PARAM = queryParam('undecodable',
   'A record whose key or value does not fit the format (not JSON, not UTF-8, bad magic byte, unknown schema id, corrupt payload): `fail` (default) ends the response before it, and a read that starts with it answers 500/50002 naming its offset; `raw` delivers it with its bytes (base64) and the reason.',
   { type: 'string', enum: ['fail', 'raw'] })

@@ -12,7 +12,7 @@ import type {
   ListOffsetsResult,
   OffsetSpec
 } from '@confluentinc/kafka-javascript'
-import { AdminClient } from './client.js'
+import { AdminClient } from './binding.js'
 import { KAFKA } from './errors.js'
 import type { ClientProperties } from './options.js'
 

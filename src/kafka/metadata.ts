@@ -4,7 +4,7 @@
 // reached every request fails fast with a retriable 503 instead of waiting for
 // client timeouts, and the background refresh notices the recovery.
 import type { KafkaProducer } from './producer.js'
-import type { Metadata } from './client.js'
+import type { Metadata } from './binding.js'
 import type { TopicAutoCreate } from './auto-create.js'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'

@@ -5,7 +5,7 @@
 // Threading: librdkafka polls for delivery reports on its own background
 // thread (setPollInBackground), and the binding hands them to the event loop
 // through a uv_async, so results arrive without a JS poll timer adding latency.
-import { Producer, type ProducerClient, type DeliveryReport, type Metadata, type MessageHeader } from './client.js'
+import { Producer, type ProducerClient, type DeliveryReport, type Metadata, type MessageHeader } from './binding.js'
 import { produceError, requestError, isKafkaClientError, eventErrorCode, RD, type KafkaClientError } from './errors.js'
 import { ProxyError } from '../errors.js'
 import type { ClientProperties } from './options.js'

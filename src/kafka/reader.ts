@@ -9,13 +9,13 @@
 // watermark query or a new assignment. Any other request re-assigns an idle
 // reader. Readers idle for `idleMs` are closed.
 //
-// Threading: as for v2 consumers (src/kafka/consumer.ts), a read waits in
+// Threading: as for v2 consumers (src/kafka/consumer-instance.ts), a read waits in
 // consume steps of at most STEP_MS, each on a libuv thread, so a long poll
 // never holds a thread for its whole timeout. At most `maxReaders` reads run at
 // once per process; beyond that a request gets a retriable 503 rather than
 // queueing behind long polls.
-import { KafkaConsumer } from './client.js'
-import type { ConsumerClient, ConsumerMessage } from './client.js'
+import { KafkaConsumer } from './binding.js'
+import type { ConsumerClient, ConsumerMessage } from './binding.js'
 import { ProxyError } from '../errors.js'
 import { requestError } from './errors.js'
 import type { ClientProperties } from './options.js'

@@ -4,9 +4,9 @@
 // the position after everything before it; a record that stops rendering
 // (undecodable=fail) and everything read after it are given back to the
 // source, so the next read starts there.
-import type { ConsumerMessage } from '../kafka/client.js'
-import type { SchemaRegistryClient } from '../serdes/registry.js'
-import type { Undecodable } from '../serdes/undecodable.js'
+import type { ConsumerMessage } from '../kafka/binding.js'
+import type { SchemaRegistryClient } from '../registry/client.js'
+import type { Undecodable } from '../render/undecodable.js'
 import { matches, hasFilter, type RecordFilter } from './filter.js'
 import type { ReadLimits } from './reader.js'
 import { renderBatch, type StreamRenderOptions } from './render.js'

@@ -3,7 +3,7 @@
 // exactly those bytes). Several filters must all match. They compare the
 // record's bytes as stored, before any rendering, so a filtered-out record
 // costs no decoding.
-import type { ConsumerMessage } from '../kafka/client.js'
+import type { ConsumerMessage } from '../kafka/binding.js'
 
 export interface RecordFilter {
   key: Buffer | null

@@ -2,9 +2,9 @@
 // anything is streamed), the id's consistency with the stream, a reader, and
 // where it starts. The caller owns the returned stream and closes it.
 import { ProxyError } from '../errors.js'
-import type { ConsumerMessage } from '../kafka/client.js'
+import type { ConsumerMessage } from '../kafka/binding.js'
 import type { ClusterMetadata, TopicInfo } from '../kafka/metadata.js'
-import type { SchemaRegistryClient } from '../serdes/registry.js'
+import type { SchemaRegistryClient } from '../registry/client.js'
 import { Delivery, type RecordSource } from './delivery.js'
 import type { StreamParams } from './params.js'
 import type { StreamPosition } from './position.js'

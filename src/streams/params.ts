@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http'
 import { ProxyError } from '../errors.js'
 import { enumParam } from '../api/v3/resource.js'
-import { UNDECODABLE_POLICIES, type UndecodablePolicy } from '../serdes/undecodable.js'
+import { UNDECODABLE_POLICIES, type UndecodablePolicy } from '../render/undecodable.js'
 import type { RecordFilter } from './filter.js'
 import { parsePosition, type StreamPosition } from './position.js'
 import { STREAM_FORMATS, type StreamRenderOptions } from './render.js'

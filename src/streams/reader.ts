@@ -15,8 +15,8 @@
 // sized by the primary from consumer.threads) and holds it for at most
 // STEP_MS, so a stream waiting at the head of its topic never holds a thread
 // for long, and a closed stream stops within one step.
-import { KafkaConsumer } from '../kafka/client.js'
-import type { ConsumerClient, ConsumerMessage } from '../kafka/client.js'
+import { KafkaConsumer } from '../kafka/binding.js'
+import type { ConsumerClient, ConsumerMessage } from '../kafka/binding.js'
 import { requestError } from '../kafka/errors.js'
 import type { ClientProperties } from '../kafka/options.js'
 import { ProxyError } from '../errors.js'

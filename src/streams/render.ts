@@ -1,17 +1,17 @@
 // One pushed record as one line of JSON:
 //   {"topic":…,"partition":…,"offset":…,"timestamp":…,"key":…,"value":…,"headers":[…]}
 // with each key and value rendered as the stateless read renders them
-// ({"type":"BINARY"|"STRING"|"JSON","data":…}, src/serdes/v3-consume.ts), or
+// ({"type":"BINARY"|"STRING"|"JSON","data":…}, src/render/v3-records.ts), or
 // decoded through the schema registry for AVRO, JSONSCHEMA and PROTOBUF
 // ({"type":"AVRO","data":<the decoded value as JSON>}). A side that is not
 // valid for its format stops the batch (undecodable=fail) or is delivered as
 // its bytes with the reason (undecodable=raw), as in every read.
-import type { ConsumerMessage } from '../kafka/client.js'
-import { decodeForRead, type SchemaFormat } from '../serdes/schema-formats.js'
-import type { SchemaRegistryClient } from '../serdes/registry.js'
-import type { DecodedSide } from '../serdes/v2-consume.js'
-import { headersJson, raw, side } from '../serdes/v3-consume.js'
-import type { Undecodable, UndecodablePolicy } from '../serdes/undecodable.js'
+import type { ConsumerMessage } from '../kafka/binding.js'
+import { decodeForRead, type SchemaFormat } from '../formats/schema-formats.js'
+import type { SchemaRegistryClient } from '../registry/client.js'
+import type { DecodedSide } from '../render/v2-records.js'
+import { headersJson, raw, side } from '../render/v3-records.js'
+import type { Undecodable, UndecodablePolicy } from '../render/undecodable.js'
 
 export const STREAM_FORMATS = ['BINARY', 'STRING', 'JSON', 'AVRO', 'JSONSCHEMA', 'PROTOBUF'] as const
 export type StreamFormat = typeof STREAM_FORMATS[number]

@@ -5,7 +5,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
-import { SchemaRegistryClient, type RegistryOptions } from '../../src/serdes/registry.js'
+import { SchemaRegistryClient, type RegistryOptions } from '../../src/registry/client.js'
 
 export interface FakeReference {
   name: string

@@ -1,7 +1,7 @@
 // Integration-test access to the real broker the test runner started. Tests
 // talk to Kafka with plain librdkafka clients, independent of the proxy code.
 import { randomUUID } from 'node:crypto'
-import { AdminClient, KafkaConsumer, Producer } from '../../src/kafka/client.js'
+import { AdminClient, KafkaConsumer, Producer } from '../../src/kafka/binding.js'
 
 export function bootstrap (): string {
   const value = process.env.TEST_KAFKA_BOOTSTRAP

@@ -1,7 +1,7 @@
 // Kafka-side helpers of the push delivery tests: a producer for many records
 // at once (plain librdkafka, independent of the proxy) and DeleteRecords, to
 // move a partition's log start as retention would.
-import { AdminClient, Producer } from '../../src/kafka/client.js'
+import { AdminClient, Producer } from '../../src/kafka/binding.js'
 import { bootstrap } from './kafka.js'
 
 export interface Outgoing {

@@ -4,7 +4,7 @@
 // configs, over v2 and v3.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { AdminClient } from '../../src/kafka/client.js'
+import { AdminClient } from '../../src/kafka/binding.js'
 import { bootstrap, uniqueName, waitForTopic } from '../helpers/kafka.js'
 import { startProxy, post, get, BINARY } from '../helpers/proxy.js'
 import { recordsPath, streamAll } from '../helpers/v3-stream.js'

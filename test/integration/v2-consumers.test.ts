@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
 import { bootstrap, createTopic, eventually, uniqueName } from '../helpers/kafka.js'
-import { KafkaConsumer } from '../../src/kafka/client.js'
+import { KafkaConsumer } from '../../src/kafka/binding.js'
 import { startProxy } from '../helpers/proxy.js'
 import {
   BINARY_V1, BINARY_V2, JSON_V2, V1, V2,

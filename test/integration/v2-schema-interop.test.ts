@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createTopic, readAll, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
-import { Producer } from '../../src/kafka/client.js'
+import { Producer } from '../../src/kafka/binding.js'
 import { createConsumer, deleteConsumer, readUntil, request, show, subscribe } from '../helpers/consumers.js'
 
 function env (name: string, why: string): string {

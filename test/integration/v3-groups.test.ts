@@ -6,7 +6,7 @@
 // member holds, which must show up with empty member ids.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { KafkaConsumer, Producer, type ConsumerClient } from '../../src/kafka/client.js'
+import { KafkaConsumer, Producer, type ConsumerClient } from '../../src/kafka/binding.js'
 import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, eventually, uniqueName } from '../helpers/kafka.js'

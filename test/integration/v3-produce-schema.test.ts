@@ -9,10 +9,10 @@ import assert from 'node:assert/strict'
 import { createTopic, readAll, uniqueName } from '../helpers/kafka.js'
 import { post, startProxy } from '../helpers/proxy.js'
 import { JSON_TYPE, recordsPath, str, streamAll } from '../helpers/v3-stream.js'
-import { decodeFrame } from '../../src/serdes/wire.js'
-import * as avro from '../../src/serdes/avro.js'
-import * as jsonschema from '../../src/serdes/jsonschema.js'
-import * as protobuf from '../../src/serdes/protobuf.js'
+import { decodeFrame } from '../../src/formats/wire.js'
+import * as avro from '../../src/formats/avro.js'
+import * as jsonschema from '../../src/formats/jsonschema.js'
+import * as protobuf from '../../src/formats/protobuf.js'
 
 function registryUrl (): string {
   const url = process.env.TEST_SCHEMA_REGISTRY_URL

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { KafkaConsumer } from '../../src/kafka/client.js'
+import { KafkaConsumer } from '../../src/kafka/binding.js'
 import { bootstrap, createTopic, readAll, uniqueName } from '../helpers/kafka.js'
 import { startProxy, post } from '../helpers/proxy.js'
 import { JSON_TYPE, b64, openStream, recordsPath, str } from '../helpers/v3-stream.js'

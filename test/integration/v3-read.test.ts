@@ -2,7 +2,7 @@
 // GET /v3/clusters/{cluster_id}/topics/{topic}/partitions/{partition}/records
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AdminClient } from '../../src/kafka/client.js'
+import { AdminClient } from '../../src/kafka/binding.js'
 import { createKafkaAdmin } from '../../src/kafka/admin.js'
 import { createLogger } from '../../src/logger.js'
 import { bootstrap, createTopic, produceNative, uniqueName } from '../helpers/kafka.js'

@@ -13,7 +13,7 @@ import {
   type DirectoryReply,
   type DirectoryRequest,
   type HubWorker
-} from '../../src/cluster/directory.js'
+} from '../../src/shards/directory.js'
 
 /** One simulated worker: its directory client, its end at the hub, and a tap on what it sent. */
 interface FakeWorker {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { forward, FORWARDED_HEADER } from '../../src/cluster/forward.js'
+import { forward, FORWARDED_HEADER } from '../../src/shards/forward.js'
 
 async function listen (server: http.Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

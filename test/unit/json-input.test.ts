@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { firstDuplicateKey, invalidUtf8At, parseJson, scanJson, type JsonLimits } from '../../src/serdes/json-input.js'
+import { firstDuplicateKey, invalidUtf8At, parseJson, scanJson, type JsonLimits } from '../../src/json/parse.js'
 import { rejects } from '../helpers/errors.js'
 
 const LIMITS: JsonLimits = { maxDepth: 1000, maxStringBytes: 1024 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { JsonObjectSplitter } from '../../src/serdes/json-stream.js'
+import { JsonObjectSplitter } from '../../src/json/object-splitter.js'
 
 /** Feeds `chunks` one by one and collects every object and the first error. */
 function split (chunks: Buffer[], max?: number): { objects: string[], error: string | null } {

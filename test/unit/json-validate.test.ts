@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { isJson, jsonError } from '../../src/serdes/json-validate.js'
+import { isJson, jsonError } from '../../src/json/validate.js'
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8')
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex')

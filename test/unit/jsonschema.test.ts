@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compile, decode, encode, recordName } from '../../src/serdes/jsonschema.js'
+import { compile, decode, encode, recordName } from '../../src/formats/jsonschema.js'
 import { ProxyError } from '../../src/errors.js'
 import { rejects } from '../helpers/errors.js'
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { ProxyError, rehydrateError, serializeError } from '../../src/errors.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
 import type { ProduceTaskResult } from '../../workers/produce.js'
-import { DEFAULT_JSON_LIMITS } from '../../src/serdes/json-input.js'
+import { DEFAULT_JSON_LIMITS } from '../../src/json/parse.js'
 
 test('a ProxyError keeps its key, message and persisted state', () => {
   const back = rehydrateError(serializeError(new ProxyError('jsonTooDeep', 'too deep', { persisted: 'no' })))

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { compile, decode, encode, messageType, recordName } from '../../src/serdes/protobuf.js'
+import { compile, decode, encode, messageType, recordName } from '../../src/formats/protobuf.js'
 import { ProxyError } from '../../src/errors.js'
 import { rejects } from '../helpers/errors.js'
 

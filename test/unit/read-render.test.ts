@@ -3,11 +3,11 @@
 // record content: nothing may throw, recurse on content, or alter bytes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { renderDecoded, renderRecords, type RecordLike } from '../../src/serdes/v2-consume.js'
-import { renderPartitionRecords } from '../../src/serdes/v3-consume.js'
-import { decodeForRead } from '../../src/serdes/schema-formats.js'
-import { undecodableError, undecodableParam } from '../../src/serdes/undecodable.js'
-import { encodeFrame } from '../../src/serdes/wire.js'
+import { renderDecoded, renderRecords, type RecordLike } from '../../src/render/v2-records.js'
+import { renderPartitionRecords } from '../../src/render/v3-records.js'
+import { decodeForRead } from '../../src/formats/schema-formats.js'
+import { undecodableError, undecodableParam } from '../../src/render/undecodable.js'
+import { encodeFrame } from '../../src/formats/wire.js'
 import { registryClient, startFakeRegistry } from '../helpers/fake-registry.js'
 
 const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n)

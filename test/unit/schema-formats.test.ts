@@ -9,9 +9,9 @@ import {
   encodeWithSchemas,
   resolveProduceSchemas,
   type SchemaFormat
-} from '../../src/serdes/schema-formats.js'
-import { SchemaRegistryClient } from '../../src/serdes/registry.js'
-import { decodeFrame, encodeFrame } from '../../src/serdes/wire.js'
+} from '../../src/formats/schema-formats.js'
+import { SchemaRegistryClient } from '../../src/registry/client.js'
+import { decodeFrame, encodeFrame } from '../../src/formats/wire.js'
 import { ProxyError } from '../../src/errors.js'
 import { throwsWith } from '../helpers/errors.js'
 import { TaskPool } from '../../src/pool/pool.js'

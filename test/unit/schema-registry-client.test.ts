@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { SchemaRegistryClient, subjectFor } from '../../src/serdes/registry.js'
+import { SchemaRegistryClient, subjectFor } from '../../src/registry/client.js'
 import { ProxyError } from '../../src/errors.js'
 import { registryClient, startFakeRegistry } from '../helpers/fake-registry.js'
 

@@ -7,7 +7,7 @@ import { parseFrom, parsePartitions, parseStreamParams } from '../../src/streams
 import { PositionTracker } from '../../src/streams/tracker.js'
 import { matches } from '../../src/streams/filter.js'
 import { formatPosition } from '../../src/streams/position.js'
-import type { ConsumerMessage } from '../../src/kafka/client.js'
+import type { ConsumerMessage } from '../../src/kafka/binding.js'
 import { rejects } from '../helpers/errors.js'
 
 const LIMITS = { cursorTimeoutMs: 5000, cursorMaxTimeoutMs: 30000, cursorMaxRecords: 1000, cursorMaxBytes: 4096 }

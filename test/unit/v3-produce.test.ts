@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseTimestamp, parseV3Record } from '../../src/serdes/v3-produce.js'
+import { parseTimestamp, parseV3Record } from '../../src/produce/v3-record.js'
 import { rejects, throwsWith } from '../helpers/errors.js'
-import { JsonObjectSplitter } from '../../src/serdes/json-stream.js'
+import { JsonObjectSplitter } from '../../src/json/object-splitter.js'
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678)
 const b64 = (s: string): string => Buffer.from(s).toString('base64')

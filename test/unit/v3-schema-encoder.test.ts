@@ -3,10 +3,10 @@
 // summaries hold, and that a cached schema encodes without a promise.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { LATEST_TTL_MS, V3SchemaEncoder, parseV3Record, type V3Record } from '../../src/serdes/v3-produce.js'
-import { SchemaRegistryClient } from '../../src/serdes/registry.js'
-import { decodeFrame } from '../../src/serdes/wire.js'
-import * as avro from '../../src/serdes/avro.js'
+import { LATEST_TTL_MS, V3SchemaEncoder, parseV3Record, type V3Record } from '../../src/produce/v3-record.js'
+import { SchemaRegistryClient } from '../../src/registry/client.js'
+import { decodeFrame } from '../../src/formats/wire.js'
+import * as avro from '../../src/formats/avro.js'
 import { registryClient, startFakeRegistry } from '../helpers/fake-registry.js'
 import { ProxyError } from '../../src/errors.js'
 

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { serializeSuccess, success } from '../../src/api/v3/records.js'
 import { successLine, successPrefix } from '../../src/api/v3/record-stream.js'
-import { parseV3Record, type V3Record } from '../../src/serdes/v3-produce.js'
+import { parseV3Record, type V3Record } from '../../src/produce/v3-record.js'
 
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5, 678)
 

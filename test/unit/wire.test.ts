@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeFrame, encodeFrame, encodeMessageIndexes, javaFloat, SchemaCache } from '../../src/serdes/wire.js'
+import { decodeFrame, encodeFrame, encodeMessageIndexes, javaFloat, SchemaCache } from '../../src/formats/wire.js'
 import { ProxyError } from '../../src/errors.js'
 
 function hex (b: Uint8Array): string {

@@ -1,23 +1,23 @@
 // v2 consumer instances: /consumers/{group} and /consumers/{group}/instances/{instance}/...
 // An instance lives in the process that created it. A call that reaches
-// another process is forwarded to the owner (see src/cluster/), so clients
+// another process is forwarded to the owner (see src/shards/), so clients
 // need no sticky load balancing.
 import { ProxyError } from '../../errors.js'
 import { acceptable, MEDIA, negotiator, versionedNegotiator, type Offer } from '../../http/media.js'
 import { reply, listenerBase, NO_CONTENT, HANDLED, type Ctx, type Reply } from '../../http/handler.js'
 import { defineRoutes, type Access, type ErrorStatus, type Handlers, type RouteSpec } from '../../http/route.js'
-import type { ConsumerManager, CreateRequest } from '../../kafka/consumers.js'
-import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer.js'
+import type { ConsumerManager, CreateRequest } from '../../kafka/consumer-manager.js'
+import type { ConsumerFormat, ConsumerInstance, OffsetRequest } from '../../kafka/consumer-instance.js'
 import type { ConsumerConfig } from '../../config/schema.js'
-import { renderDecoded, renderRecords, type RenderedBatch } from '../../serdes/v2-consume.js'
-import { decodeForRead, isSchemaFormat } from '../../serdes/schema-formats.js'
-import { undecodableError, undecodableParam, type UndecodablePolicy } from '../../serdes/undecodable.js'
-import type { SchemaRegistryClient } from '../../serdes/registry.js'
-import type { ConsumerMessage } from '../../kafka/client.js'
+import { renderDecoded, renderRecords, type RenderedBatch } from '../../render/v2-records.js'
+import { decodeForRead, isSchemaFormat } from '../../formats/schema-formats.js'
+import { undecodableError, undecodableParam, type UndecodablePolicy } from '../../render/undecodable.js'
+import type { SchemaRegistryClient } from '../../registry/client.js'
+import type { ConsumerMessage } from '../../kafka/binding.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { groupName, instanceName, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
-import { isObject, type JsonLimits } from '../../serdes/json-input.js'
+import { isObject, type JsonLimits } from '../../json/parse.js'
 import { arrayOf, INT, INT32, INT64, NO_CONTENT_RESPONSE, object, queryParam, ref, serializer, STRING, UNDECODABLE_PARAM, V2_CONSUMER_ERRORS, V2_CONSUMER_TAGS, V2_MEDIA } from '../components.js'
 
 /** Finds the process that owns an instance this process does not have. */
@@ -378,7 +378,7 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
 
   // A response ends before a record it cannot render, and the records after
   // it wait for the next read; a read that starts with it fails with 50002
-  // naming it, so the client can seek past it (see src/serdes/undecodable.ts).
+  // naming it, so the client can seek past it (see src/render/undecodable.ts).
   async function render (format: ConsumerFormat, records: ConsumerMessage[], policy: UndecodablePolicy): Promise<RenderedBatch> {
     let out: RenderedBatch
     if (!isSchemaFormat(format)) {

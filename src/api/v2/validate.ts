@@ -5,7 +5,7 @@ import { ProxyError } from '../../errors.js'
 import { readBody } from '../../http/body.js'
 import { requestMedia } from '../../http/media.js'
 import type { Ctx } from '../../http/handler.js'
-import { DEFAULT_JSON_LIMITS, isObject, parseJson, type JsonLimits } from '../../serdes/json-input.js'
+import { DEFAULT_JSON_LIMITS, isObject, parseJson, type JsonLimits } from '../../json/parse.js'
 
 export type JsonObject = Record<string, unknown>
 
@@ -13,7 +13,7 @@ export type JsonObject = Record<string, unknown>
  * Reads an optional JSON object body. Any Kafka vendor type or plain
  * application/json is accepted (the body's meaning does not depend on the
  * embedded format); an empty body is null. Parsed strictly (UTF-8, limits,
- * no repeated keys: see serdes/json-input.ts).
+ * no repeated keys: see json/parse.ts).
  */
 export async function jsonBody (ctx: Ctx, limit: number, json: JsonLimits = DEFAULT_JSON_LIMITS): Promise<JsonObject | null> {
   const raw = await readBody(ctx.req, limit)

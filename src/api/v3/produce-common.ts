@@ -4,10 +4,10 @@
 import { ProxyError } from '../../errors.js'
 import type { KafkaProducer } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
-import { JsonObjectSplitter } from '../../serdes/json-stream.js'
-import { parseJson, type JsonLimits } from '../../serdes/json-input.js'
+import { JsonObjectSplitter } from '../../json/object-splitter.js'
+import { parseJson, type JsonLimits } from '../../json/parse.js'
 import type { Logger } from '../../logger.js'
-import type { V3SchemaEncoder } from '../../serdes/v3-produce.js'
+import type { V3SchemaEncoder } from '../../produce/v3-record.js'
 import type { ProduceRateLimiter } from './rate-limit.js'
 
 export interface V3ProduceDeps {

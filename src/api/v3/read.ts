@@ -9,8 +9,8 @@ import type { Ctx, Reply } from '../../http/handler.js'
 import { defineRoutes, type Handlers } from '../../http/route.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import type { PartitionPage, ReaderPool } from '../../kafka/reader.js'
-import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../serdes/v3-consume.js'
-import { undecodableError, undecodableParam } from '../../serdes/undecodable.js'
+import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../render/v3-records.js'
+import { undecodableError, undecodableParam } from '../../render/undecodable.js'
 import { enumParam, type Resources } from './resource.js'
 import { EXTENSION_TAGS, INT64, JSON_MEDIA, queryParam, ref, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../components.js'
 
@@ -128,7 +128,7 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
     await partitionOf(deps.metadata, topic, partition)
     const base = deps.resources.url(ctx, clusterId, 'topics', topic, 'partitions', partition, 'records')
     // A page ends before a record it cannot render; a page that starts with
-    // one fails with 50002 naming it (see src/serdes/undecodable.ts).
+    // one fails with 50002 naming it (see src/render/undecodable.ts).
     const rendered = await pool.read({ topic, partition, offset: query.offset, maxBytes: query.maxBytes, timeoutMs: query.timeoutMs }, (page: PartitionPage) => {
       const out = renderPartitionRecords(page.records, query)
       if (out.count === 0 && out.stopped !== null) throw undecodableError(out.stopped, `read from offset ${out.stopped.offset + 1}`)

@@ -23,8 +23,8 @@ import { MEDIA } from '../../http/media.js'
 import { HANDLED, type Ctx, type Reply } from '../../http/handler.js'
 import { errorJson } from '../../http/error-response.js'
 import type { BatchOutcome } from '../../kafka/producer.js'
-import type { JsonObjectSplitter } from '../../serdes/json-stream.js'
-import { parseV3Record, type DataSummary, type V3Record } from '../../serdes/v3-produce.js'
+import type { JsonObjectSplitter } from '../../json/object-splitter.js'
+import { parseV3Record, type DataSummary, type V3Record } from '../../produce/v3-record.js'
 import { asProxyError, notWritten, type Encoding, type ProduceRoute } from './produce-common.js'
 
 // Records of one stream whose result line is not written yet. Beyond this the

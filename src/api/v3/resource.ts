@@ -7,7 +7,7 @@ import { acceptable, MEDIA, negotiator, requestMedia } from '../../http/media.js
 import { reply, listenerBase, type Ctx, type Reply } from '../../http/handler.js'
 import { adminError } from '../../kafka/errors.js'
 import type { ClusterDescription, KafkaAdmin } from '../../kafka/admin.js'
-import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../serdes/json-input.js'
+import { DEFAULT_JSON_LIMITS, parseJson, type JsonLimits } from '../../json/parse.js'
 
 export interface ResourceMetadata {
   self: string
@@ -108,7 +108,7 @@ export class Resources {
   /**
    * A JSON object request body. Empty or `null` bodies give 422/42206, bodies
    * that are not JSON 400 (parsed strictly: UTF-8, limits, no repeated keys;
-   * see serdes/json-input.ts), other media types 415.
+   * see json/parse.ts), other media types 415.
    */
   async body (ctx: Ctx): Promise<Record<string, unknown>> {
     const media = requestMedia(ctx.req.headers['content-type'])

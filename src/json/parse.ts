@@ -26,7 +26,7 @@
 import { isUtf8 } from 'node:buffer'
 import { ProxyError, type ErrorKey } from '../errors.js'
 import { configSchema } from '../config/schema.js'
-import { utf8SequenceEnd } from './json-validate.js'
+import { utf8SequenceEnd } from './validate.js'
 
 export interface JsonLimits {
   maxDepth: number

@@ -2,7 +2,7 @@
 // Pure functions: they run inline on the event loop for small bodies and in
 // the worker pool for large ones, and must give identical results either way.
 import { ProxyError } from '../errors.js'
-import { DEFAULT_JSON_LIMITS, isObject, NO_LIMITS, parseJson, type JsonLimits } from './json-input.js'
+import { DEFAULT_JSON_LIMITS, isObject, NO_LIMITS, parseJson, type JsonLimits } from '../json/parse.js'
 
 export type PlainFormat = 'binary' | 'json'
 

@@ -8,7 +8,7 @@
 //
 // The response text is built directly, not through a serializer: base64
 // strings need no escaping, and a key or value read as JSON is spliced in
-// verbatim once src/serdes/json-validate.ts has found it to be JSON text. No
+// verbatim once src/json/validate.ts has found it to be JSON text. No
 // step recurses on record content, so no record can overflow the stack, and
 // the JSON a client reads is byte for byte what was produced.
 //
@@ -16,10 +16,10 @@
 // on any thread. A record that cannot be rendered stops the batch (policy
 // `fail`): the records before it are rendered and the caller delivers those,
 // keeping the rest for the next read, which then fails naming the record
-// (see src/serdes/undecodable.ts). Under policy `raw` it is delivered with
+// (see src/render/undecodable.ts). Under policy `raw` it is delivered with
 // its bytes and the reason:
 //   {"topic":…,"key":…,"value":null,…,"undecodable":{"value":{"data":"<base64>","reason":"…"}}}
-import { jsonError } from './json-validate.js'
+import { jsonError } from '../json/validate.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 
 export type ReadFormat = 'binary' | 'json'

@@ -9,8 +9,8 @@
 // long-polling consumer never holds a thread for a whole request timeout.
 // Rebalances are handled by librdkafka itself (no rebalance_cb), so a group
 // keeps moving even when some members are not being read.
-import { KafkaConsumer } from './client.js'
-import type { ConsumerClient, ConsumerMessage, TopicPartitionOffset } from './client.js'
+import { KafkaConsumer } from './binding.js'
+import type { ConsumerClient, ConsumerMessage, TopicPartitionOffset } from './binding.js'
 import { ProxyError } from '../errors.js'
 import { requestError, RD, type KafkaClientError } from './errors.js'
 import { setTimeout as delay } from 'node:timers/promises'

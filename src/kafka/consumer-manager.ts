@@ -4,12 +4,12 @@
 // them exhaust libuv's pool.
 import { randomUUID } from 'node:crypto'
 import { ProxyError } from '../errors.js'
-import { ConsumerInstance, type ConsumerFormat } from './consumer.js'
+import { ConsumerInstance, type ConsumerFormat } from './consumer-instance.js'
 import { consumerProperties, type ConsumerChoices } from './options.js'
 import type { ConsumerConfig, KafkaConfig } from '../config/schema.js'
 import type { Logger } from '../logger.js'
 
-/** Claims instance names across processes; see src/cluster/directory.ts. */
+/** Claims instance names across processes; see src/shards/directory.ts. */
 export interface NameClaims {
   claim (group: string, name: string): Promise<boolean>
   release (group: string, name: string): void

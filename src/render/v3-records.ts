@@ -1,6 +1,6 @@
 // Rendering of the records of a v3 stateless partition read (the `data` of a
 // KafkaRecordList). Each key and value is {"type": BINARY|STRING|JSON,
-// "data": …}; JSON is spliced in verbatim once src/serdes/json-validate.ts
+// "data": …}; JSON is spliced in verbatim once src/json/validate.ts
 // has found the bytes to be JSON text, so no record content is parsed or
 // stringified and nothing recurses on it.
 //
@@ -10,8 +10,8 @@
 // those; a read that starts with it fails naming its offset. Under policy
 // `raw` it is delivered as its bytes with the reason:
 //   {"type":"BINARY","data":"<base64>","reason":"…"}
-import { jsonError } from './json-validate.js'
-import type { RecordLike } from './v2-consume.js'
+import { jsonError } from '../json/validate.js'
+import type { RecordLike } from './v2-records.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 
 export const V3_FORMATS = ['BINARY', 'STRING', 'JSON'] as const

@@ -6,7 +6,7 @@
 // '\\') is ASCII, and UTF-8 never uses ASCII values inside a multi-byte
 // sequence, so a character split across chunks cannot be misread. Objects
 // are handed out as bytes, joined across chunks, so the caller checks and
-// decodes each one whole (serdes/json-input.ts): a multi-byte character split
+// decodes each one whole (json/parse.ts): a multi-byte character split
 // by a chunk boundary is never decoded in halves. The scanner itself checks
 // just enough to find object boundaries.
 

@@ -23,9 +23,9 @@ import https from 'node:https'
 import { readFileSync } from 'node:fs'
 import { ProxyError, type ErrorKey } from '../errors.js'
 import type { SchemaRegistryConfig, SubjectStrategy } from '../config/schema.js'
-import type { SchemaType } from './wire.js'
+import type { SchemaType } from '../formats/wire.js'
 
-export type { SchemaType } from './wire.js'
+export type { SchemaType } from '../formats/wire.js'
 
 export interface SchemaReference {
   name: string

@@ -18,7 +18,7 @@
 import avro from 'avsc'
 import { ProxyError } from '../errors.js'
 import { javaFloat, SchemaCache, type SchemaText } from './wire.js'
-import { isObject } from './json-input.js'
+import { isObject } from '../json/parse.js'
 
 export interface AvroSchema {
   readonly type: avro.Type

@@ -25,11 +25,11 @@
 import { ProxyError } from '../errors.js'
 import type { SubjectStrategy } from '../config/schema.js'
 import type { OutgoingRecord } from '../kafka/producer.js'
-import { decodeBase64, type Header } from './v2-produce.js'
-import { isObject } from './json-input.js'
-import { subjectFor, type SchemaRegistryClient } from './registry.js'
-import { codecFor, resolveReferences, type Codec, type SchemaFormat, type SubjectStrategies } from './schema-formats.js'
-import { encodeFrame, type SchemaType } from './wire.js'
+import { decodeBase64, type Header } from './v2-body.js'
+import { isObject } from '../json/parse.js'
+import { subjectFor, type SchemaRegistryClient } from '../registry/client.js'
+import { codecFor, resolveReferences, type Codec, type SchemaFormat, type SubjectStrategies } from '../formats/schema-formats.js'
+import { encodeFrame, type SchemaType } from '../formats/wire.js'
 
 export type SchemaDataType = 'AVRO' | 'JSONSCHEMA' | 'PROTOBUF'
 export type DataType = 'BINARY' | 'JSON' | 'STRING' | SchemaDataType
