@@ -3,7 +3,7 @@
 import fjs from 'fast-json-stringify'
 import { ProxyError, errorBody } from '../../errors.js'
 import { readBody } from '../../http/body.js'
-import { MEDIA, negotiator, requestMedia } from '../../http/media.js'
+import { MEDIA, acceptable, negotiator, requestMedia } from '../../http/media.js'
 import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js'
 import { defineRoutes, type ErrorStatus, type Handlers } from '../../http/route.js'
 import type { RecordResult } from '../../kafka/producer.js'
@@ -83,7 +83,7 @@ function requestEncoding (ctx: Ctx): Encoding {
   const header = ctx.req.headers['content-type']
   const media = requestMedia(header)
   if (media === null || media.vendor) throw new ProxyError('unsupportedMediaType')
-  if (negotiate(ctx.req.headers.accept) === null) throw new ProxyError('notAcceptable')
+  acceptable(negotiate(ctx.req.headers.accept))
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(header ?? '')?.[1]?.toLowerCase()
   if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return 'utf8'
   if (charset === 'iso-8859-1' || charset === 'latin1') return 'latin1'
