@@ -43,6 +43,9 @@ import { v3PartitionHandlers } from './api/v3/partitions.js'
 import { READER_IDLE_MS, READERS_PER_PROCESS, readHandlers } from './api/v3/read.js'
 import { recordHandlers } from './api/v3/records.js'
 import { ProduceRateLimiter } from './api/v3/rate-limit.js'
+import { StreamReaders } from './streams/reader.js'
+import { Streams } from './streams/hub.js'
+import { streamHandlers } from './streams/routes.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -79,6 +82,9 @@ interface Subsystems {
   /** Partition readers of the v3 stateless read. */
   readers: ReaderPool
   resources: Resources
+  /** Push delivery: the stream readers and the streams of this process. */
+  streamReaders: StreamReaders
+  streams: Streams
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -127,6 +133,21 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     mode: kafka.auto_create_topics,
     requestTimeoutMs: kafka.request_timeout_ms
   }, log))
+  const resources = new Resources({
+    advertisedUrl: server.advertised_url,
+    authority: config.v3.resource_name_authority,
+    admin,
+    maxBodyBytes: server.max_body_bytes,
+    json: jsonLimits(server)
+  })
+  const streamReaders = new StreamReaders({
+    properties: readerProperties(kafka, config.consumer),
+    maxReaders: config.streams.max_readers,
+    idleMs: config.streams.reader_idle_ms,
+    maxPollRecords: config.consumer.max_poll_records,
+    callTimeoutMs: kafka.request_timeout_ms,
+    log
+  })
   return {
     http,
     producer,
@@ -146,12 +167,16 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
       callTimeoutMs: kafka.request_timeout_ms,
       log
     }),
-    resources: new Resources({
-      advertisedUrl: server.advertised_url,
-      authority: config.v3.resource_name_authority,
-      admin,
-      maxBodyBytes: server.max_body_bytes,
-      json: jsonLimits(server)
+    resources,
+    streamReaders,
+    streams: new Streams({
+      config: config.streams,
+      metadata,
+      registry,
+      resources,
+      readers: streamReaders,
+      batchRecords: config.consumer.max_poll_records,
+      log
     })
   }
 }
@@ -214,7 +239,8 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       schemas: new V3SchemaEncoder(registry, strategies),
       json,
       log
-    })
+    }),
+    ...streamHandlers(s.streams)
   }
 }
 
@@ -245,7 +271,9 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
 
 async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {
   const started = Date.now()
-  await s.http.drain(deadlineMs)
+  // Streams never finish by themselves: each ends now with a final event
+  // carrying the id to resume from, elsewhere.
+  await Promise.all([s.http.drain(deadlineMs), s.streams.close()])
   // Produce requests get their results from the flush below.
   await s.http.stopReads()
   // Consumers leave their groups now so their partitions move on at once.
@@ -257,7 +285,7 @@ async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {
   const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p, new Promise((resolve) => setTimeout(resolve, remaining).unref())])
   await Promise.all([
     bounded(s.consumers.close()),
-    bounded(Promise.allSettled([s.groups.close(), s.readers.close()]).then(() => s.admin.close())),
+    bounded(Promise.allSettled([s.groups.close(), s.readers.close(), s.streamReaders.close()]).then(() => s.admin.close())),
     s.producer.close(remaining)
   ])
   s.http.closeInternal()

@@ -663,7 +663,7 @@ export const RESPONSES: JsonObject = {
   UnsupportedMediaType: errorBody('The Content-Type is not accepted by this operation (415).'),
   UnprocessableEntity: errorBody('Validation failure (422, 40001, 42201–42208).'),
   TooManyRequests: errorBody('A Kafka quota throttled the request (42901) or a proxy rate limit was hit (429); retriable. JSON, unlike Confluent\'s HTML page.'),
-  ServerError: errorBody('Kafka or proxy failure: 50002 Kafka error, 50003 retriable Kafka error, 500 internal; 503 with 50301 pool busy, 50302 cluster unreachable, 50303 shutting down, 50304 consumer threads busy, 50305 consumer directory unavailable, 50306 too many connections (all retriable).')
+  ServerError: errorBody('Kafka or proxy failure: 50002 Kafka error, 50003 retriable Kafka error, 500 internal; 503 with 50301 pool busy, 50302 cluster unreachable, 50303 shutting down, 50304 consumer threads busy, 50305 consumer directory unavailable, 50306 too many connections, 50307 too many streams (all retriable).')
 }
 
 /** Every component schema, by name. */

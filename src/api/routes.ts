@@ -22,12 +22,13 @@ import { V3_TOPIC_ROUTES } from './v3/topics.js'
 import { V3_PARTITION_ROUTES } from './v3/partitions.js'
 import { READ_ROUTES } from './v3/read.js'
 import { RECORD_ROUTES } from './v3/records.js'
+import { STREAM_ROUTES } from '../streams/routes.js'
 
 export const ROUTES = joinRoutes(
   ROOT_ROUTES, TOPIC_ROUTES, PARTITION_ROUTES, PRODUCE_ROUTES, BROKER_ROUTES, CONSUMER_ROUTES,
   HEALTH_ROUTES, OPENAPI_ROUTES,
   CLUSTER_ROUTES, ACL_ROUTES, CONFIG_ROUTES, V3_BROKER_ROUTES, GROUP_ROUTES, V3_TOPIC_ROUTES, V3_PARTITION_ROUTES,
-  READ_ROUTES, RECORD_ROUTES
+  READ_ROUTES, RECORD_ROUTES, STREAM_ROUTES
 )
 
 /** The served OpenAPI document, generated from ROUTES. */

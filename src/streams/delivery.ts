@@ -8,15 +8,18 @@ import type { ConsumerMessage } from '../kafka/binding.js'
 import type { SchemaRegistryClient } from '../registry/client.js'
 import type { Undecodable } from '../render/undecodable.js'
 import { matches, hasFilter, type RecordFilter } from './filter.js'
+import type { StreamPosition } from './position.js'
 import type { ReadLimits } from './reader.js'
 import { renderBatch, type StreamRenderOptions } from './render.js'
 import type { PositionTracker } from './tracker.js'
 
-/** Where a stream's records come from: its own reader, or (stage of fan-out) a shared tail. */
+/** Where a stream's records come from: its own reader, or a topic's shared tail. */
 export interface RecordSource {
   read (limits: ReadLimits): Promise<ConsumerMessage[]>
   /** Gives back records of the last read (those not delivered), for the next read. */
   unread (records: ConsumerMessage[]): void
+  /** Adds partitions (from their offsets): partitions the topic gained, topics a pattern matched later. */
+  extend (position: StreamPosition): void
   /** Ends the source; `keep` lets a reader stay assigned for a read continuing at its position. */
   close (keep: boolean): void
 }

@@ -41,6 +41,10 @@ export class ReaderSource implements RecordSource {
     this.reader.unread(records)
   }
 
+  extend (position: StreamPosition): void {
+    this.reader.extend(position)
+  }
+
   close (keep: boolean): void {
     if (this.closed) return
     this.closed = true

@@ -13,7 +13,7 @@ import type { StartFrom } from './start.js'
 
 export interface StreamParams {
   from: StartFrom
-  /** Where to resume: Last-Event-ID (header), else cursor or last_event_id (query); null for none. */
+  /** Where to resume: Last-Event-ID (header), else cursor, else last_event_id (query); null for none. */
   resume: StreamPosition | null
   /** The partitions asked for; null for every partition of the topic. */
   partitions: number[] | null
@@ -112,11 +112,11 @@ export function parseStreamParams (query: string, req: IncomingMessage, limits: 
     throw bad(`undecodable must be one of ${UNDECODABLE_POLICIES.join(', ')} (got ${show(undecodable)}).`)
   }
   // An EventSource reconnecting sends Last-Event-ID with the URL it was
-  // opened with, so the header, which is newer, wins over the query.
+  // opened with, so the header, which is newer, wins over the query; of the
+  // two query forms, cursor wins.
   const lastEventHeader = header(req, 'last-event-id')
   const cursor = q.get('cursor')
   const lastEventId = q.get('last_event_id')
-  if (cursor !== null && lastEventId !== null) throw bad('cursor and last_event_id name the same thing; give one of them.')
   let resume: StreamPosition | null = null
   if (lastEventHeader !== null && lastEventHeader !== '') resume = parsePosition(lastEventHeader, 'Last-Event-ID')
   else if (cursor !== null) resume = parsePosition(cursor, 'cursor')

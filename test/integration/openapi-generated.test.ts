@@ -262,7 +262,20 @@ test('requests generated from the served OpenAPI document agree with the server'
     deleteKafkaV3Acls: { overrides: { 'query.principal': fc.constant(principal), 'query.resource_name': fc.constant(topic) } },
     readKafkaV3Records: { overrides: readQuery },
     produceRecord: { overrides: { 'body.partition_id': fc.constantFrom(0, 1, 99, null) } },
-    produceRecordsBatch: { overrides: { 'body.entries[].partition_id': fc.constantFrom(0, 1, 99, null) } }
+    produceRecordsBatch: { overrides: { 'body.entries[].partition_id': fc.constantFrom(0, 1, 99, null) } },
+    // Cursor pages only (an event stream never ends); positions of the fixture topic; BINARY renders any bytes.
+    streamKafkaV3Records: {
+      accept: ['application/json'],
+      overrides: {
+        'query.timeout': small(300),
+        'query.partitions': fc.constantFrom('0', '1', '0,1', '99'),
+        'query.cursor': fc.constantFrom(`${topic}@0#0`, Buffer.from(`${topic}@0#0,1#0`).toString('base64url')),
+        'query.last_event_id': fc.constantFrom(`${topic}@1#0`, Buffer.from(`${topic}@0#0`).toString('base64url')),
+        'query.format': fc.constantFrom('BINARY', 'binary'),
+        'query.key_format': fc.constantFrom('BINARY', 'binary'),
+        'query.value_format': fc.constantFrom('BINARY', 'binary')
+      }
+    }
   }
 
   const problems: Record<string, string[]> = { contract: [], refused: [], accepted: [], allow: [] }
@@ -385,8 +398,9 @@ test('requests generated from the served OpenAPI document agree with the server'
     // 405 with Allow, OPTIONS, HEAD.
     for (const [template, item] of Object.entries(doc.paths as Schema)) {
       const documented = METHODS.filter((m) => item[m] !== undefined).map((m) => m.toUpperCase())
-      // A consumer read moves the consumer's position: HEAD would drop what it read, so it is a 405 there.
-      const effectfulRead = /\/instances\/\{instance\}\/(records|topics\/\{topic\})$/.test(template)
+      // A consumer read moves the consumer's position: HEAD would drop what it read, so it is a 405 there;
+      // so is a topic's stream, which would never end.
+      const effectfulRead = /\/instances\/\{instance\}\/(records|topics\/\{topic\})$|^\/v3\/clusters\/\{cluster_id\}\/topics\/\{topic\}\/records$/.test(template)
       const expected = new Set([...documented, ...(documented.includes('GET') && !effectfulRead ? ['HEAD'] : []), 'OPTIONS'])
       const path = template.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(defaults[n]?.[0] ?? 'x'))
       const allowOf = (res: HttpResult): Set<string> => new Set(String(res.headers.allow ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))

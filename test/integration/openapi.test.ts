@@ -268,6 +268,11 @@ test('responses conform to the OpenAPI document; every documented operation is e
     assert.ok((read.body?.data?.length ?? 0) > 0, show(read))
     await s.call('GET', `${C}/topics/{topic}/partitions/{partition}/records`, v3, { expect: 200, query: { offset: 0, format: 'STRING', max_bytes: 1 } })
     await s.call('GET', `${C}/topics/{topic}/partitions/{partition}/records`, v3, { expect: 400, query: { offset: -1 } })
+    const page = await s.call('GET', `${C}/topics/{topic}/records`, v3, { expect: 200, query: { from: 'earliest', format: 'BINARY', timeout: 1000 } })
+    assert.ok((page.body?.records?.length ?? 0) > 0 && typeof page.body?.next_cursor === 'string', show(page))
+    await s.call('GET', `${C}/topics/{topic}/records`, v3, { expect: 200, query: { cursor: page.body.next_cursor, timeout: 0 } })
+    await s.call('GET', `${C}/topics/{topic}/records`, v3, { expect: 400, query: { cursor: 'not-a-position' } })
+    await s.call('GET', `${C}/topics/{topic}/records`, { ...v3, topic: uniqueName('missing') }, { expect: 404 })
     s.flush()
   })
 

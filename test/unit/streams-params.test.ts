@@ -48,11 +48,11 @@ test('partitions: canonical ids, each once', () => {
 })
 
 test('Last-Event-ID (header) wins over the query, which an EventSource repeats on every reconnection', () => {
-  const p = parse('last_event_id=t@0#1', { 'last-event-id': 't@0#9' })
+  const p = parse('last_event_id=t@0%231&cursor=t@0%232', { 'last-event-id': 't@0#9' })
   assert.deepEqual([...(p.resume?.get('t') ?? [])], [[0, 9]])
-  assert.deepEqual([...(parse('cursor=t@0#3').resume?.get('t') ?? [])], [[0, 3]])
-  assert.deepEqual([...(parse('last_event_id=t@0#4').resume?.get('t') ?? [])], [[0, 4]])
-  rejects(() => parse('cursor=t@0#1&last_event_id=t@0#1'), 'badRequest', /give one of them/)
+  assert.deepEqual([...(parse('cursor=t@0%233').resume?.get('t') ?? [])], [[0, 3]])
+  assert.deepEqual([...(parse('last_event_id=t@0%234').resume?.get('t') ?? [])], [[0, 4]])
+  assert.deepEqual([...(parse('cursor=t@0%235&last_event_id=t@0%231').resume?.get('t') ?? [])], [[0, 5]], 'cursor wins over last_event_id')
   rejects(() => parse('', { 'last-event-id': 't@0#01' }), 'invalidEventId', /^Invalid Last-Event-ID/)
   rejects(() => parse('cursor=bogus'), 'invalidEventId', /^Invalid cursor/)
 })

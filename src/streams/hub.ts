@@ -1,0 +1,153 @@
+// The streams of one process: the GET on a topic's records path in its
+// representations (SSE by Accept: text/event-stream, a cursor page by
+// application/json), the per-process limit, and the end of every stream when
+// the process stops. Nothing about a stream outlives it: its position is in
+// the ids the client holds.
+import { ProxyError } from '../errors.js'
+import { HANDLED, type Ctx, type Reply } from '../http/handler.js'
+import { acceptable, MEDIA, negotiator } from '../http/media.js'
+import type { ClusterMetadata } from '../kafka/metadata.js'
+import type { Logger } from '../logger.js'
+import type { SchemaRegistryClient } from '../registry/client.js'
+import type { StreamsConfig } from '../config/schema.js'
+import type { Resources } from '../api/v3/resource.js'
+import { cursorPage } from './cursor.js'
+import { openTopicStream, partitionIds, type OpenedStream } from './open.js'
+import { parseStreamParams, type ParamLimits, type StreamParams } from './params.js'
+import type { StreamPosition } from './position.js'
+import { Pump } from './pump.js'
+import type { StreamReaders } from './reader.js'
+import { SSE_MEDIA, SseSink } from './sse.js'
+
+export interface StreamsOptions {
+  config: StreamsConfig
+  metadata: ClusterMetadata
+  registry: SchemaRegistryClient
+  resources: Resources
+  readers: StreamReaders
+  /** Records per batch of a live stream (consumer.max_poll_records). */
+  batchRecords: number
+  log: Logger
+}
+
+/** Record bytes per batch of a live stream: one socket write each. */
+const BATCH_BYTES = 1 << 20
+/** How long the end of the process waits for final events to reach slow clients. */
+const FINAL_EVENT_MS = 2000
+
+const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }, { type: SSE_MEDIA, qs: 1 }])
+
+export class Streams {
+  /** Live streams (SSE, WebSocket). */
+  private readonly live = new Set<Pump>()
+  /** Streams of every kind in progress, cursor reads included. */
+  private active = 0
+  private closed = false
+  private readonly limits: ParamLimits
+
+  constructor (private readonly opts: StreamsOptions) {
+    const c = opts.config
+    this.limits = {
+      cursorTimeoutMs: c.cursor_timeout_ms,
+      cursorMaxTimeoutMs: c.cursor_max_timeout_ms,
+      cursorMaxRecords: c.cursor_max_records,
+      cursorMaxBytes: c.cursor_max_bytes
+    }
+  }
+
+  /** Streams in progress in this process. */
+  get size (): number {
+    return this.active
+  }
+
+  /** GET /v3/clusters/{cluster_id}/topics/{topic}/records */
+  async records (ctx: Ctx): Promise<Reply> {
+    const type = acceptable(negotiate(ctx.req.headers.accept))
+    const params = parseStreamParams(ctx.query, ctx.req, this.limits)
+    // Resources.cluster() would also insist on Accept: application/json.
+    const clusterId = ctx.params.cluster_id as string
+    if ((await this.opts.resources.describe()).clusterId !== clusterId) throw new ProxyError('clusterNotFound', `Cluster ${clusterId} cannot be found.`)
+    const topic = ctx.params.topic as string
+    this.admit()
+    let opened: OpenedStream
+    try {
+      opened = await openTopicStream({
+        metadata: this.opts.metadata,
+        readers: this.opts.readers,
+        registry: this.opts.registry,
+        encodeIds: this.opts.config.encode_ids
+      }, topic, params)
+    } catch (err) {
+      this.active--
+      throw err
+    }
+    this.opts.log.debug({ topic, kind: type === MEDIA.json ? 'cursor' : 'sse', from: opened.delivery.tracker.id(), resets: opened.resets.length }, 'stream opened')
+    if (type === MEDIA.json) {
+      try {
+        return await cursorPage(opened, params, this.opts.config.encode_ids)
+      } finally {
+        this.active--
+      }
+    }
+    this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms))
+    return HANDLED
+  }
+
+  /** Counts a new stream in, or refuses it: the process is stopping, or at its limit (503, retriable). */
+  private admit (): void {
+    if (this.closed) throw new ProxyError('shuttingDown')
+    if (this.active >= this.opts.config.max_per_process) throw new ProxyError('tooManyStreams')
+    this.active++
+  }
+
+  private serve (opened: OpenedStream, params: StreamParams, sink: SseSink): void {
+    const pump = new Pump(opened.delivery, sink, {
+      heartbeatMs: this.opts.config.heartbeat_ms,
+      batchRecords: this.opts.batchRecords,
+      batchBytes: BATCH_BYTES,
+      encodeIds: this.opts.config.encode_ids,
+      watch: this.watcher(opened, params)
+    }, opened.resets)
+    this.live.add(pump)
+    pump.run().catch((err: unknown) => this.opts.log.error({ err }, 'stream failed')).finally(() => {
+      this.live.delete(pump)
+      this.active--
+    })
+  }
+
+  /**
+   * At each heartbeat: a topic that is gone ends the stream (404/40403 as its
+   * final event); a stream of every partition takes in partitions the topic
+   * gained, from their start. An unreachable cluster changes nothing: the
+   * stream waits for it.
+   */
+  private watcher (opened: OpenedStream, params: StreamParams): () => Promise<StreamPosition> {
+    const topic = opened.topic
+    const known = new Set(opened.partitions)
+    return async () => {
+      let info
+      try {
+        info = await this.opts.metadata.topic(topic)
+      } catch {
+        return new Map()
+      }
+      if (info === null) throw new ProxyError('unknownTopicOrPartition', `Topic ${topic} was deleted.`)
+      if (params.partitions !== null) return new Map()
+      const gained = partitionIds(info).filter((p) => !known.has(p))
+      for (const p of gained) known.add(p)
+      return gained.length === 0 ? new Map() : new Map([[topic, new Map(gained.map((p) => [p, 0]))]])
+    }
+  }
+
+  /**
+   * Ends every live stream with a final event carrying its id (50303:
+   * retry elsewhere), waits a moment for those to be written, and refuses
+   * new streams from now on.
+   */
+  async close (): Promise<void> {
+    this.closed = true
+    const err = new ProxyError('shuttingDown', 'This proxy process is shutting down; resume from this event id on another process or instance')
+    const ended = [...this.live].map((p) => p.stop(err))
+    await Promise.race([Promise.allSettled(ended), new Promise((resolve) => setTimeout(resolve, FINAL_EVENT_MS).unref())])
+  }
+}
