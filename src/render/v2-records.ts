@@ -21,19 +21,11 @@
 //   {"topic":…,"key":…,"value":null,…,"undecodable":{"value":{"data":"<base64>","reason":"…"}}}
 import { jsonError } from '../json/validate.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
+import { asBuffer, headersJson, type RecordLike } from './record-parts.js'
+
+export type { RecordLike } from './record-parts.js'
 
 export type ReadFormat = 'binary' | 'json'
-
-/** What a renderer needs of a consumed record (the binding's message has this shape). */
-export interface RecordLike {
-  topic: string
-  partition: number
-  offset: number
-  key?: Buffer | string | null
-  value: Buffer | string | null
-  timestamp?: number
-  headers?: ReadonlyArray<Readonly<Record<string, Buffer | string | null | undefined>>>
-}
 
 export interface RenderedBatch {
   /** The JSON array of the first `count` records. */
@@ -52,11 +44,6 @@ export interface DecodedSides {
   value: DecodedSide
 }
 
-function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
-  if (v === null || v === undefined) return null
-  return typeof v === 'string' ? Buffer.from(v) : v
-}
-
 let lastTopic = ''
 let lastTopicJson = '""'
 
@@ -69,24 +56,10 @@ function topicJson (topic: string): string {
   return lastTopicJson
 }
 
-function headersJson (m: RecordLike): string {
-  const hs = m.headers
-  if (hs === undefined || hs.length === 0) return '[]'
-  let out = '['
-  for (const h of hs) {
-    // The binding gives each header as a one-key object.
-    for (const name in h) {
-      const v = asBuffer(h[name])
-      out += `${out.length === 1 ? '' : ','}{"name":${JSON.stringify(name)},"value":"${v === null ? '' : v.toString('base64')}"}`
-    }
-  }
-  return out + ']'
-}
-
 function tail (m: RecordLike): string {
   // librdkafka reports -1 when the record carries no timestamp.
   const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : null
-  return `,"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"headers":${headersJson(m)}`
+  return `,"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"headers":${headersJson(m, '""')}`
 }
 
 function base64Json (b: Buffer | null): string {

@@ -11,7 +11,7 @@
 // `raw` it is delivered as its bytes with the reason:
 //   {"type":"BINARY","data":"<base64>","reason":"…"}
 import { jsonError } from '../json/validate.js'
-import type { RecordLike } from './v2-records.js'
+import { asBuffer, headersJson as headersWith, type RecordLike } from './record-parts.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 
 export const V3_FORMATS = ['BINARY', 'STRING', 'JSON'] as const
@@ -29,11 +29,6 @@ export interface V3RenderedBatch {
   count: number
   /** The record (at index `count`) that stopped the batch under policy `fail`; null when none did. */
   stopped: Undecodable | null
-}
-
-function asBuffer (v: Buffer | string | null | undefined): Buffer | null {
-  if (v === null || v === undefined) return null
-  return typeof v === 'string' ? Buffer.from(v) : v
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -63,16 +58,7 @@ export function raw (bytes: Buffer | null, reason: string): string {
 
 /** The headers as `[{"name":…,"value":<base64>|null}]`, the shape v3 produce takes. */
 export function headersJson (m: RecordLike): string {
-  const hs = m.headers
-  if (hs === undefined || hs.length === 0) return '[]'
-  let out = '['
-  for (const h of hs) {
-    for (const name in h) {
-      const v = asBuffer(h[name])
-      out += `${out.length === 1 ? '' : ','}{"name":${JSON.stringify(name)},"value":${v === null ? 'null' : `"${v.toString('base64')}"`}}`
-    }
-  }
-  return out + ']'
+  return headersWith(m, 'null')
 }
 
 export function renderPartitionRecords (messages: readonly RecordLike[], opts: V3RenderOptions): V3RenderedBatch {
