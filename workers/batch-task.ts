@@ -3,10 +3,8 @@
 // copied; errors travel as data because an Error subclass loses its class and
 // fields across the thread boundary.
 import { Piscina } from 'piscina'
-import { packBatch, type DecodedBatch, type PackedBatch } from '../src/produce/v2-body.js'
-import { serializeError, type SerializedError } from '../src/errors.js'
-
-export type BatchTaskResult = { ok: true, batch: PackedBatch } | { ok: false, error: SerializedError }
+import { packBatch, type BatchTaskResult, type DecodedBatch } from '../src/produce/v2-body.js'
+import { serializeError } from '../src/errors.js'
 
 export function runBatchTask (body: Uint8Array, step: (body: Buffer) => DecodedBatch): BatchTaskResult {
   try {

@@ -9,7 +9,7 @@
 import { decodeProduceBody } from '../../src/produce/v2-body.js'
 import { DEFAULT_JSON_LIMITS } from '../../src/json/parse.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
-import type { ProduceTaskResult } from '../../workers/produce.js'
+import type { BatchTaskResult as ProduceTaskResult } from '../../src/produce/v2-body.js'
 
 const SIZES = [1, 4, 16, 64, 128, 256, 1024, 4096]
 const pool = new TaskPool({ threads: 1, maxQueue: 64 })

@@ -29,12 +29,11 @@ import * as avro from './avro.js'
 import * as jsonschema from './jsonschema.js'
 import * as protobuf from './protobuf.js'
 import { decodeFrame, encodeFrame, type ResolvedReference, type SchemaSource, type SchemaText, type SchemaType } from './wire.js'
-import { decodeRecords, parseProduceBody, unpackBatch, type DecodedBatch } from '../produce/v2-body.js'
+import { decodeRecords, parseProduceBody, unpackBatch, type BatchTaskResult, type DecodedBatch } from '../produce/v2-body.js'
 import { transferableCopy, type TaskPool } from '../pool/pool.js'
 import { jsonError } from '../json/validate.js'
 import { isObject } from '../json/parse.js'
 import type { DecodedSides, DecodedSide } from '../render/v2-records.js'
-import type { SchemaEncodeResult, SchemaEncodeTask } from '../../workers/schema-encode.js'
 
 export type SchemaFormat = 'avro' | 'jsonschema' | 'protobuf'
 
@@ -227,7 +226,7 @@ export async function encodeRecordsInPool (pool: TaskPool, format: SchemaFormat,
   const schemas = await resolveProduceSchemas(format, registry, topic, parsed, strategies)
   const bytes = transferableCopy(body)
   const task: SchemaEncodeTask = { format, schemas, body: bytes }
-  const result = await pool.run<SchemaEncodeResult>('schema-encode', task, [bytes.buffer as ArrayBuffer])
+  const result = await pool.run<BatchTaskResult>('schema-encode', task, [bytes.buffer as ArrayBuffer])
   if (!result.ok) throw rehydrateError(result.error)
   return { batch: unpackBatch(result.batch), keySchemaId: schemas.key?.id ?? null, valueSchemaId: schemas.value?.id ?? null }
 }
@@ -393,4 +392,11 @@ export async function decodeForRead (format: SchemaFormat, registry: SchemaRegis
     }
   }
   return frames.map((f) => ({ key: side(f.key), value: side(f.value) }))
+}
+
+/** The pool task that encodes a large schema-format produce body off the event loop (workers/schema-encode.ts). */
+export interface SchemaEncodeTask {
+  format: SchemaFormat
+  schemas: ProduceSchemas
+  body: Uint8Array
 }

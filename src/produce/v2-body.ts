@@ -1,7 +1,7 @@
 // Decoding of v2 produce request bodies (binary and json embedded formats).
 // Pure functions: they run inline on the event loop for small bodies and in
 // the worker pool for large ones, and must give identical results either way.
-import { ProxyError } from '../errors.js'
+import { ProxyError, type SerializedError } from '../errors.js'
 import { DEFAULT_JSON_LIMITS, isObject, NO_LIMITS, parseJson, type JsonLimits } from '../json/parse.js'
 
 export type PlainFormat = 'binary' | 'json'
@@ -158,3 +158,13 @@ export function unpackBatch (p: PackedBatch): DecodedBatch {
     : p.headers.map((hs) => hs === null ? undefined : hs.map(([name, v]) => ({ [name]: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })))
   return { count: p.count, keys, values, partitions: p.partitions, headers }
 }
+
+/** The pool task that decodes a large v2 produce body off the event loop (workers/produce.ts). */
+export interface ProduceTask {
+  format: PlainFormat
+  body: Uint8Array
+  limits: JsonLimits
+}
+
+/** What a produce-side pool task answers: the packed batch (transferred), or its error as data. */
+export type BatchTaskResult = { ok: true, batch: PackedBatch } | { ok: false, error: SerializedError }

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ProxyError, rehydrateError, serializeError } from '../../src/errors.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
-import type { ProduceTaskResult } from '../../workers/produce.js'
+import type { BatchTaskResult as ProduceTaskResult } from '../../src/produce/v2-body.js'
 import { DEFAULT_JSON_LIMITS } from '../../src/json/parse.js'
 
 test('a ProxyError keeps its key, message and persisted state', () => {

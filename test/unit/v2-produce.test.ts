@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { decodeProduceBody, decodeBase64, packBatch, unpackBatch } from '../../src/produce/v2-body.js'
 import { DEFAULT_JSON_LIMITS } from '../../src/json/parse.js'
 import { ProxyError } from '../../src/errors.js'
-import decodeProduce, { type ProduceTaskResult } from '../../workers/produce.js'
+import decodeProduce from '../../workers/produce.js'
+import type { BatchTaskResult as ProduceTaskResult } from '../../src/produce/v2-body.js'
 import { TaskPool, transferableCopy } from '../../src/pool/pool.js'
 
 function body (o: unknown): Buffer {

@@ -11,7 +11,7 @@ import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, ty
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../formats/schema-formats.js'
 import type { SchemaRegistryClient } from '../../registry/client.js'
 import { transferableCopy, type TaskPool } from '../../pool/pool.js'
-import type { ProduceTask, ProduceTaskResult } from '../../../workers/produce.js'
+import type { BatchTaskResult, ProduceTask } from '../../produce/v2-body.js'
 import { resultAt, type BatchOutcome, type KafkaProducer, type RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { rehydrateError } from '../../errors.js'
@@ -135,7 +135,7 @@ export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROU
     if (body.length < deps.offloadThresholdBytes) return decodeProduceBody(format, body, deps.json)
     const bytes = transferableCopy(body)
     const task: ProduceTask = { format, body: bytes, limits: deps.json }
-    const result = await deps.pool.run<ProduceTaskResult>('produce', task, [bytes.buffer as ArrayBuffer])
+    const result = await deps.pool.run<BatchTaskResult>('produce', task, [bytes.buffer as ArrayBuffer])
     if (!result.ok) throw rehydrateError(result.error)
     return unpackBatch(result.batch)
   }
