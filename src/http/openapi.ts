@@ -66,6 +66,7 @@ function operation (operationId: string, spec: RouteSpec, opts: PathsOptions): J
 export function openApiPaths (routes: RouteTable, opts: PathsOptions): JsonObject {
   const paths: Record<string, JsonObject> = {}
   for (const [operationId, spec] of Object.entries(routes)) {
+    if (spec.internal === true) continue
     let item = paths[spec.path]
     if (item === undefined) {
       item = {}

@@ -61,6 +61,8 @@ export interface RouteSpec {
   readonly tags: readonly string[]
   /** Beyond Confluent's API (marked `x-extension` in the document). */
   readonly extension?: boolean
+  /** Not part of the HTTP API (the web console's files): routed like any route, left out of the document. */
+  readonly internal?: boolean
   /** Everything the route needs of Kafka's authorizer; empty when it touches no Kafka resource. */
   readonly access: readonly Access[]
   /** Query parameters (parameter objects or $refs); path parameters come from the template. */
