@@ -176,6 +176,13 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
       resources,
       readers: streamReaders,
       batchRecords: config.consumer.max_poll_records,
+      produce: {
+        producer,
+        metadata,
+        schemas: new V3SchemaEncoder(registry, { key: config.schema_registry.key_subject_strategy, value: config.schema_registry.value_subject_strategy }),
+        json: jsonLimits(server),
+        log
+      },
       log
     })
   }
@@ -256,6 +263,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   if (s.producer.connected) await s.metadata.refresh().catch(() => {})
   s.metadata.start()
   s.consumers.startExpiry()
+  s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
   const port = await s.http.serve(router)
 
   let shuttingDown: Promise<void> | null = null

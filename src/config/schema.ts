@@ -540,6 +540,12 @@ export const configSchema = {
           description: 'The most key and value bytes one cursor page holds (the default and the bound of max_bytes); the first record always counts.',
           default: 4194304,
           minimum: 1
+        },
+        max_frame_bytes: {
+          type: 'integer',
+          description: 'The largest WebSocket frame a client may send (a record to produce, an ack); a larger one gets an error frame and the socket closes with 1009. Frames over twice this are refused by the WebSocket layer itself, unread.',
+          default: 1048576,
+          minimum: 1024
         }
       }
     },
@@ -679,6 +685,7 @@ export interface StreamsConfig {
   cursor_max_timeout_ms: number
   cursor_max_records: number
   cursor_max_bytes: number
+  max_frame_bytes: number
 }
 
 export interface LogConfig {

@@ -3,13 +3,17 @@
 // writing replies, the upload deadline, the connection limit, and the steps
 // of a drain. It knows routes (http/route.ts), not what they do.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import http2 from 'node:http2'
+import https from 'node:https'
+import type { AddressInfo, Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Ctx, Reply } from './handler.js'
 import { rawErrorResponse, sendError } from './error-response.js'
 import type { BoundRoute } from './route.js'
+import type { TlsServerOptions } from '../security/tls.js'
 import { Router } from './router.js'
 
 export interface ListenerOptions {
@@ -23,9 +27,38 @@ export interface ListenerOptions {
   maxConnections: number
   /** server.request_timeout_ms: how long a request body may take to arrive; 0: no limit. */
   uploadDeadlineMs: number
+  /** Open connections allowed from one client address; over it a retriable 429; 0: no limit. */
+  maxConnectionsPerAddress?: number
+  /** Requests one HTTP/1.1 connection may carry (node:http maxRequestsPerSocket); 0: no limit. */
+  maxRequestsPerConnection?: number
+  /** TLS on the public listener (src/security/tls.ts); absent: plain HTTP. */
+  tls?: TlsServerOptions | null
+  /** With TLS: HTTP/2 negotiated by ALPN, HTTP/1.1 for clients that do not offer h2. */
+  http2?: boolean
 }
 
+/**
+ * Runs before a routed request reaches its handler (authentication and
+ * authorization, src/security/guard.ts); rejects with the refusal. Resolves
+ * to what the handler's context carries of it.
+ */
+export type RequestGuard = (req: IncomingMessage, route: BoundRoute, ctx: Ctx, internal: boolean) => void | Promise<void>
+
+// Set on an accepted socket over a connection limit: the error its first
+// request is answered with. A property rather than a WeakSet entry because an
+// HTTP/2 request's `socket` is a proxy of the session's socket that forwards
+// property reads, but is not the socket itself.
+const kRefusal = Symbol('kafka-proxy.refusal')
+type Accepted = Socket & { [kRefusal]?: ProxyError }
+
 type ClientError = NodeJS.ErrnoException & { rawPacket?: unknown, reason?: unknown }
+
+/**
+ * Takes a WebSocket upgrade request (RFC 6455 §4.1) and its socket; false
+ * when it does not serve the request's path, which is then answered as an
+ * ordinary request.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean
 
 /**
  * The error a socket error of node's HTTP parser stands for (node:http
@@ -75,23 +108,30 @@ export class HttpListener {
   private readonly running = new Map<ServerResponse, { req: IncomingMessage, route: BoundRoute }>()
   // Until serve() is given the routes, nothing is routed (404).
   private router: Router<BoundRoute> = new Router()
-  // Sockets accepted over maxConnections.
-  private readonly refused = new WeakSet<object>()
   private connections = 0
+  // Open connections per client address, for maxConnectionsPerAddress.
+  private readonly perAddress = new Map<string, number>()
+  // HTTP/2 sessions: drained with GOAWAY, closed at the end (an HTTP/2 server
+  // has no closeIdleConnections/closeAllConnections).
+  private readonly sessions = new Set<http2.Http2Session>()
+  // HTTP/1.1 connections of a server that also speaks HTTP/2, closed at the end.
+  private readonly h1Sockets = new Set<Socket>()
+  private guard: RequestGuard | null = null
   // node's requestTimeout would also cut off v3 produce streams, which live up
   // to v3.stream_max_duration_ms, so the proxy enforces the upload deadline
   // itself, for every other route: one sweep a second over the requests whose
   // body is still arriving (a Map entry per such request, no timer each).
   private readonly uploads = new Map<IncomingMessage, { res: ServerResponse, startedAt: number }>()
   private sweep: NodeJS.Timeout | undefined
-  private readonly server: http.Server
+  private readonly server: http.Server | https.Server | http2.Http2SecureServer
   private readonly internal: http.Server
   private closed: Promise<void> | null = null
+  private upgrades: UpgradeHandler | null = null
 
   constructor (private readonly opts: ListenerOptions, private readonly log: Logger) {
     // Forwarded consumer calls arrive on a loopback port of this process alone.
     this.internal = http.createServer({ keepAliveTimeout: opts.keepAliveTimeoutMs }, (req, res) => this.dispatch(req, res, true))
-    this.server = http.createServer({
+    const h1 = {
       keepAliveTimeout: opts.keepAliveTimeoutMs,
       headersTimeout: opts.headersTimeoutMs,
       // node checks headersTimeout on this interval (30 s by default), so a
@@ -99,15 +139,86 @@ export class HttpListener {
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(opts.headersTimeoutMs / 4))),
       maxHeaderSize: opts.maxHeaderBytes,
       requestTimeout: 0
-    }, (req, res) => this.dispatch(req, res, false))
-    this.server.on('clientError', (err: ClientError, socket) => this.clientError(err, socket))
-    // Connections beyond maxConnections are answered, not dropped: the
-    // first request on one gets a retriable 503 and the connection closes.
-    this.server.on('connection', (socket) => {
-      this.connections++
-      socket.once('close', () => { this.connections-- })
-      if (opts.maxConnections > 0 && this.connections > opts.maxConnections) this.refused.add(socket)
+    }
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res, false)
+    const tls = opts.tls ?? null
+    if (tls === null) {
+      this.server = http.createServer(h1, onRequest)
+    } else if (opts.http2 === true) {
+      // HTTP/2 only over TLS (ALPN h2, RFC 9113 §3.2); clients that offer
+      // only http/1.1 (curl --http1.1, WebSocket clients) get HTTP/1.1 from
+      // the same port. Many SSE streams then share one connection.
+      this.server = http2.createSecureServer({
+        ...tls,
+        allowHTTP1: true,
+        settings: { maxHeaderListSize: opts.maxHeaderBytes },
+        maxSendHeaderBlockLength: opts.maxHeaderBytes
+      }, onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+      this.server.on('session', (session: http2.Http2Session) => {
+        this.sessions.add(session)
+        session.once('close', () => this.sessions.delete(session))
+        session.on('error', () => {})
+      })
+      this.server.setTimeout(opts.keepAliveTimeoutMs)
+    } else {
+      this.server = https.createServer({ ...h1, ...tls }, onRequest)
+    }
+    this.server.on('clientError', (err: ClientError, socket: Duplex) => this.clientError(err, socket))
+    // With an 'upgrade' listener node hands every request carrying an
+    // Upgrade header here instead of to dispatch.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
+    if (opts.maxRequestsPerConnection !== undefined && opts.maxRequestsPerConnection > 0 && !(this.server instanceof http2.Http2SecureServer)) {
+      // node answers the last allowed request with `connection: close` and any after it with 503.
+      (this.server as http.Server).maxRequestsPerSocket = opts.maxRequestsPerConnection
+    }
+    // The socket requests see: the TLS one once the handshake is done.
+    this.server.on(tls === null ? 'connection' : 'secureConnection', (socket: Accepted) => this.accept(socket))
+    if (tls !== null) {
+      // A client that refuses the certificate (or sends none under
+      // client_auth = "required") fails its handshake; nothing to answer.
+      this.server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.debug({ code: err.code }, 'TLS handshake failed'))
+    }
+  }
+
+  // Connections beyond maxConnections (or maxConnectionsPerAddress) are
+  // answered, not dropped: the first request on one gets a retriable 503
+  // (429 per address) and the connection closes.
+  private accept (socket: Accepted): void {
+    this.connections++
+    const address = socket.remoteAddress ?? ''
+    const fromAddress = (this.perAddress.get(address) ?? 0) + 1
+    this.perAddress.set(address, fromAddress)
+    const h1 = this.server instanceof http2.Http2SecureServer && (socket as unknown as TLSSocket).alpnProtocol !== 'h2'
+    if (h1) this.h1Sockets.add(socket)
+    socket.once('close', () => {
+      this.connections--
+      const left = (this.perAddress.get(address) ?? 1) - 1
+      if (left === 0) this.perAddress.delete(address)
+      else this.perAddress.set(address, left)
+      if (h1) this.h1Sockets.delete(socket)
     })
+    const opts = this.opts
+    if (opts.maxConnections > 0 && this.connections > opts.maxConnections) socket[kRefusal] = new ProxyError('tooManyConnections')
+    else if ((opts.maxConnectionsPerAddress ?? 0) > 0 && fromAddress > (opts.maxConnectionsPerAddress ?? 0)) socket[kRefusal] = new ProxyError('tooManyConnectionsFromAddress')
+  }
+
+  /** Runs `guard` before every routed request of the public and loopback listeners. */
+  setGuard (guard: RequestGuard | null): void {
+    this.guard = guard
+  }
+
+  /**
+   * Serves `tls` to connections accepted from now on (a renewed certificate,
+   * on SIGHUP); open connections keep the context they were accepted with.
+   */
+  reloadTls (tls: TlsServerOptions): void {
+    if (!('setSecureContext' in this.server)) throw new Error('the listener does not use TLS')
+    this.server.setSecureContext(tls)
+  }
+
+  /** Hands WebSocket upgrade requests to `handler` (the streams of src/streams/). */
+  acceptUpgrades (handler: UpgradeHandler): void {
+    this.upgrades = handler
   }
 
   /** True once a drain began: readiness answers 503 from then on. */
@@ -148,7 +259,12 @@ export class HttpListener {
   async drain (deadlineMs: number): Promise<void> {
     this.draining = true
     this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    this.server.closeIdleConnections()
+    if (this.server instanceof http2.Http2SecureServer) {
+      // GOAWAY: the streams open go on, no new ones start.
+      for (const session of this.sessions) session.close()
+    } else {
+      this.server.closeIdleConnections()
+    }
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
         this.idle = resolve
@@ -178,7 +294,12 @@ export class HttpListener {
   async close (): Promise<void> {
     this.closing = true
     await this.cutOff(() => true)
-    this.server.closeAllConnections()
+    if (this.server instanceof http2.Http2SecureServer) {
+      for (const session of this.sessions) session.destroy()
+      for (const socket of this.h1Sockets) socket.destroy()
+    } else {
+      this.server.closeAllConnections()
+    }
     await Promise.race([this.closed ?? new Promise<void>((resolve) => this.server.close(() => resolve())), wait(1000)])
     clearInterval(this.sweep)
   }
@@ -187,7 +308,8 @@ export class HttpListener {
     if (r.handled === true || res.headersSent || res.destroyed) return
     const headers: Record<string, string | number> = r.headers === undefined ? {} : { ...r.headers }
     if (r.type !== undefined) headers['content-type'] = r.type
-    if (this.draining) headers.connection = 'close'
+    // HTTP/2 has no connection header (RFC 9113 §8.2.2); a drain ends its sessions with GOAWAY.
+    if (this.draining && req.httpVersionMajor !== 2) headers.connection = 'close'
     if (r.body === null) {
       res.writeHead(r.status, headers)
       res.end()
@@ -206,6 +328,7 @@ export class HttpListener {
     const headers: Record<string, string> = { ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
     if (e.key === 'payloadTooLarge' || this.draining) headers.connection = 'close'
+    if (req.httpVersionMajor === 2) delete headers.connection
     sendError(req, res, e, headers)
   }
 
@@ -224,8 +347,9 @@ export class HttpListener {
     }
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
-    if (this.refused.has(req.socket)) {
-      this.fail(req, res, new ProxyError('tooManyConnections'), { connection: 'close' })
+    const refusal = (req.socket as Accepted)[kRefusal]
+    if (refusal !== undefined) {
+      this.fail(req, res, refusal, { connection: 'close' })
       return
     }
     const match = this.router.match(req.method ?? 'GET', path)
@@ -250,7 +374,13 @@ export class HttpListener {
     this.running.set(res, { req, route })
     let result: Reply | Promise<Reply>
     try {
-      result = route.handler(ctx)
+      // One null check when no authentication or authorization is configured.
+      if (this.guard !== null) {
+        const guarded = this.guard(req, route, ctx, internal)
+        result = guarded instanceof Promise ? guarded.then(() => route.handler(ctx)) : route.handler(ctx)
+      } else {
+        result = route.handler(ctx)
+      }
     } catch (err) {
       this.fail(req, res, err)
       this.done(res)
@@ -262,6 +392,42 @@ export class HttpListener {
       this.write(req, res, result)
       this.done(res)
     }
+  }
+
+  /**
+   * A request with an Upgrade header. A WebSocket upgrade the handler takes
+   * is its own from here on; any other is answered as an ordinary request,
+   * since a server may ignore Upgrade (RFC 9110 §7.8): e.g. curl's h2c
+   * upgrade attempt. The HTTP parser has let go of the socket by now, so
+   * such a request cannot have its body read: one that has a body is a 400.
+   */
+  private upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {})
+    const websocket = req.headers.upgrade?.toLowerCase() === 'websocket'
+    if (websocket && this.upgrades !== null && (req.url ?? '/').length <= this.opts.maxUrlBytes) {
+      let refusal: ProxyError | null = null
+      const over = (socket as Accepted)[kRefusal]
+      if (over !== undefined) refusal = over
+      else if (this.draining || this.closing) refusal = new ProxyError('shuttingDown')
+      if (refusal !== null) {
+        socket.end(rawErrorResponse(refusal))
+        return
+      }
+      if (this.upgrades(req, socket, head)) return
+    }
+    const length = req.headers['content-length']
+    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
+      socket.end(rawErrorResponse(new ProxyError('malformedRequest', `Malformed HTTP request: an upgrade to ${String(req.headers.upgrade)} is not offered here, and a request asking for one cannot have a body`)))
+      return
+    }
+    const res = new http.ServerResponse(req)
+    res.shouldKeepAlive = false
+    res.assignSocket(socket as Socket)
+    res.once('finish', () => {
+      res.detachSocket(socket as Socket)
+      socket.end()
+    })
+    this.dispatch(req, res, false)
   }
 
   private sweepUploads (): void {

@@ -3,7 +3,11 @@
 // application/json), the per-process limit, and the end of every stream when
 // the process stops. Nothing about a stream outlives it: its position is in
 // the ids the client holds.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
 import { ProxyError } from '../errors.js'
+import { rawErrorResponse } from '../http/error-response.js'
 import { HANDLED, type Ctx, type Reply } from '../http/handler.js'
 import { acceptable, MEDIA, negotiator } from '../http/media.js'
 import type { ClusterMetadata } from '../kafka/metadata.js'
@@ -18,6 +22,8 @@ import type { StreamPosition } from './position.js'
 import { Pump } from './pump.js'
 import type { StreamReaders } from './reader.js'
 import { SSE_MEDIA, SseSink } from './sse.js'
+import type { Sink } from './pump.js'
+import { WsSink, type WsProduceDeps } from './ws.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -27,6 +33,8 @@ export interface StreamsOptions {
   readers: StreamReaders
   /** Records per batch of a live stream (consumer.max_poll_records). */
   batchRecords: number
+  /** What a WebSocket needs to produce the records its client sends. */
+  produce: WsProduceDeps
   log: Logger
 }
 
@@ -37,6 +45,16 @@ const FINAL_EVENT_MS = 2000
 
 const negotiate = negotiator([{ type: MEDIA.json, qs: 1 }, { type: SSE_MEDIA, qs: 1 }])
 
+const STREAM_PATH = /^\/v3\/clusters\/([^/]+)\/topics\/([^/]+)\/records$/
+
+function segment (raw: string): string | null {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return null
+  }
+}
+
 export class Streams {
   /** Live streams (SSE, WebSocket). */
   private readonly live = new Set<Pump>()
@@ -44,8 +62,13 @@ export class Streams {
   private active = 0
   private closed = false
   private readonly limits: ParamLimits
+  // Handshakes only (noServer): the HTTP listener hands it upgraded sockets.
+  // Frames up to twice max_frame_bytes are read and answered with an error
+  // frame; ws refuses anything larger itself (1009) without buffering it.
+  private readonly wss: WebSocketServer
 
   constructor (private readonly opts: StreamsOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 2 * opts.config.max_frame_bytes, perMessageDeflate: false, clientTracking: false })
     const c = opts.config
     this.limits = {
       cursorTimeoutMs: c.cursor_timeout_ms,
@@ -64,11 +87,68 @@ export class Streams {
   async records (ctx: Ctx): Promise<Reply> {
     const type = acceptable(negotiate(ctx.req.headers.accept))
     const params = parseStreamParams(ctx.query, ctx.req, this.limits)
-    // Resources.cluster() would also insist on Accept: application/json.
-    const clusterId = ctx.params.cluster_id as string
-    if ((await this.opts.resources.describe()).clusterId !== clusterId) throw new ProxyError('clusterNotFound', `Cluster ${clusterId} cannot be found.`)
     const topic = ctx.params.topic as string
-    this.admit()
+    const opened = await this.open(ctx.params.cluster_id as string, topic, params, type === MEDIA.json ? 'cursor' : 'sse')
+    if (type === MEDIA.json) {
+      try {
+        return await cursorPage(opened, params, this.opts.config.encode_ids)
+      } finally {
+        this.active--
+      }
+    }
+    this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms))
+    return HANDLED
+  }
+
+  /**
+   * A WebSocket upgrade request (the HTTP listener's `upgrade` event). False
+   * when its path is not a topic's records: the listener answers it. Every
+   * failure before the handshake is an HTTP answer in our error body, as for
+   * SSE; after it, an error frame.
+   */
+  upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const m = STREAM_PATH.exec(q === -1 ? url : url.slice(0, q))
+    if (m === null || req.method !== 'GET') return false
+    const clusterId = segment(m[1] as string)
+    const topic = segment(m[2] as string)
+    if (clusterId === null || topic === null) return false
+    socket.on('error', () => {})
+    const refuse = (err: unknown): void => {
+      const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+      if (e.key === 'internal') this.opts.log.error({ err: e.cause ?? e, url }, 'websocket stream failed to open')
+      if (socket.writable) socket.end(rawErrorResponse(e))
+      else socket.destroy()
+    }
+    let params: StreamParams
+    try {
+      params = parseStreamParams(q === -1 ? '' : url.slice(q + 1), req, this.limits)
+    } catch (err) {
+      refuse(err)
+      return true
+    }
+    this.open(clusterId, topic, params, 'ws').then((opened) => {
+      if (socket.destroyed) {
+        opened.delivery.source.close(false)
+        this.active--
+        return
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic, clusterId, this.opts.produce)
+        this.serve(opened, params, sink)
+      })
+    }, refuse)
+    return true
+  }
+
+  /** Checks the cluster, counts the stream in (or refuses it) and opens it. */
+  private async open (clusterId: string, topic: string, params: StreamParams, kind: 'sse' | 'cursor' | 'ws'): Promise<OpenedStream> {
+    // Resources.cluster() would also insist on Accept: application/json.
+    if ((await this.opts.resources.describe()).clusterId !== clusterId) throw new ProxyError('clusterNotFound', `Cluster ${clusterId} cannot be found.`)
+    if (this.closed) throw new ProxyError('shuttingDown')
+    if (this.active >= this.opts.config.max_per_process) throw new ProxyError('tooManyStreams')
+    this.active++
     let opened: OpenedStream
     try {
       opened = await openTopicStream({
@@ -81,26 +161,11 @@ export class Streams {
       this.active--
       throw err
     }
-    this.opts.log.debug({ topic, kind: type === MEDIA.json ? 'cursor' : 'sse', from: opened.delivery.tracker.id(), resets: opened.resets.length }, 'stream opened')
-    if (type === MEDIA.json) {
-      try {
-        return await cursorPage(opened, params, this.opts.config.encode_ids)
-      } finally {
-        this.active--
-      }
-    }
-    this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms))
-    return HANDLED
+    this.opts.log.debug({ topic, kind, from: opened.delivery.tracker.id(), resets: opened.resets.length }, 'stream opened')
+    return opened
   }
 
-  /** Counts a new stream in, or refuses it: the process is stopping, or at its limit (503, retriable). */
-  private admit (): void {
-    if (this.closed) throw new ProxyError('shuttingDown')
-    if (this.active >= this.opts.config.max_per_process) throw new ProxyError('tooManyStreams')
-    this.active++
-  }
-
-  private serve (opened: OpenedStream, params: StreamParams, sink: SseSink): void {
+  private serve (opened: OpenedStream, params: StreamParams, sink: Sink): void {
     const pump = new Pump(opened.delivery, sink, {
       heartbeatMs: this.opts.config.heartbeat_ms,
       batchRecords: this.opts.batchRecords,

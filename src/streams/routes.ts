@@ -74,7 +74,8 @@ export const STREAM_ROUTES = defineRoutes({
     description: 'Push delivery of every partition of a topic (docs/streams.md). `Accept: text/event-stream`: an SSE stream, one event per record with the resumable position as its id (`event: delete` for tombstones, a heartbeat comment when idle); resume with the `Last-Event-ID` header. `Accept: application/json`: one long-poll page and the cursor of the next. `Upgrade: websocket` on the same path: records as text frames (the same JSON plus `id`), and records to produce or acks sent back. Nothing is stored on the proxy: a position resumes on any process of any instance. Errors before a stream starts are answered with the error body; after it started, SSE ends with `event: error`.',
     tags: EXTENSION_TAGS,
     extension: true,
-    access: [{ operation: 'Read', resource: 'topic' }],
+    // Write: the records a WebSocket client sends are produced to the topic.
+    access: [{ operation: 'Read', resource: 'topic' }, { operation: 'Write', resource: 'topic' }],
     query: STREAM_QUERY,
     produces: [MEDIA.json, SSE_MEDIA],
     responses: {

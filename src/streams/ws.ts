@@ -1,0 +1,249 @@
+// WebSocket delivery (RFC 6455, with the `ws` package) on the stream path.
+//
+// Server to client, one text frame each:
+//   {"id":"<position after>","topic":…,"partition":…,"offset":…,…}   a record
+//   {"event":"start","id":"<position>"}                              first, before any record
+//   {"event":"reset","topic":…,"partition":…,"requested":…,"offset":…,"reason":…,"message":…}
+//   {"event":"position","id":…}      idle, after records a filter passed over
+//   {"event":"result","correlation":…,"error_code":200,…}            a produced record's result
+//   {"event":"error","error_code":…,"message":…,"retriable":…[,"id":…]}
+// Client to server, text frames of JSON:
+//   a record to produce, in the v3 produce record shape, with an optional
+//   `correlation` (any JSON value) echoed in its result; or {"ack":"<id>"}.
+//
+// Frames the proxy cannot take get an error frame; where going on makes no
+// sense, the socket then closes with the status code that says why: 1003 for a
+// binary frame (text only), 1009 for a frame over streams.max_frame_bytes.
+// Invalid JSON or an invalid record only gets the error (or result) frame.
+// Violations of the WebSocket protocol itself (an unmasked frame, invalid
+// UTF-8 in a text frame, a frame far over the limit) are closed by `ws` with
+// the code RFC 6455 §7.4.1 gives them. Nothing a client sends can throw out of
+// a handler here.
+import type { WebSocket } from 'ws'
+import { errorBody, ProxyError } from '../errors.js'
+import { parseJson, isObject, type JsonLimits } from '../json/parse.js'
+import type { KafkaProducer } from '../kafka/producer.js'
+import type { ClusterMetadata } from '../kafka/metadata.js'
+import type { Logger } from '../logger.js'
+import { parseV3Record, type V3Record, type V3SchemaEncoder } from '../produce/v3-record.js'
+import { successLine, successPrefix } from '../api/v3/record-stream.js'
+import type { StreamEvent } from './delivery.js'
+import { parsePosition, type StreamPosition } from './position.js'
+import type { Sink } from './pump.js'
+import { describeReset, type Reset } from './start.js'
+
+/** RFC 6455 §7.4.1 status codes. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  tooBig: 1009,
+  internal: 1011,
+  tryAgainLater: 1013
+} as const
+
+/** Results of produced records not yet written to the socket before the proxy stops reading the client. */
+const MAX_PENDING_RESULTS = 1000
+/** Bytes buffered for the client (records and results) above which its frames are not read. */
+const MAX_BUFFERED_BYTES = 4 << 20
+/** How long a closing handshake may take before the socket is cut. */
+const CLOSE_TIMEOUT_MS = 2000
+
+export interface WsProduceDeps {
+  producer: KafkaProducer
+  metadata: ClusterMetadata
+  schemas: V3SchemaEncoder
+  json: JsonLimits
+  log: Logger
+}
+
+function closeCode (err: ProxyError | null): number {
+  if (err === null) return CLOSE.normal
+  if (err.key === 'shuttingDown') return CLOSE.goingAway
+  if (err.retriable) return CLOSE.tryAgainLater
+  return CLOSE.internal
+}
+
+export class WsSink implements Sink {
+  private waiting: (() => void) | null = null
+  private readonly acks: Array<(position: StreamPosition) => void> = []
+  private pending = 0
+  private readonly successPrefix: string
+
+  constructor (private readonly ws: WebSocket, private readonly maxFrameBytes: number,
+    private readonly topic: string, clusterId: string, private readonly produce: WsProduceDeps) {
+    this.successPrefix = successPrefix(clusterId, topic)
+    ws.on('message', (data, isBinary) => this.message(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
+    ws.on('close', () => this.wake())
+    // ws reports protocol violations here after closing with their code; nothing to add.
+    ws.on('error', (err) => produce.log.debug({ err: { message: err.message } }, 'websocket client error'))
+  }
+
+  get closed (): boolean {
+    return this.ws.readyState !== this.ws.OPEN
+  }
+
+  /** Called with the position of each valid `{"ack"}` frame (QoS at-least-once commits up to it). */
+  onAck (listener: (position: StreamPosition) => void): void {
+    this.acks.push(listener)
+  }
+
+  start (id: string, resets: readonly Reset[]): void {
+    this.send(`{"event":"start","id":${JSON.stringify(id)}}`)
+    for (const r of resets) this.send(JSON.stringify({ event: 'reset', ...r, message: describeReset(r) }))
+  }
+
+  async events (events: readonly StreamEvent[]): Promise<void> {
+    let last: Promise<void> | null = null
+    for (const e of events) {
+      if (this.closed) return
+      last = this.sendAsync(`{"id":${JSON.stringify(e.id)},${e.json.slice(1)}`)
+    }
+    if (last !== null) await this.until(last)
+  }
+
+  heartbeat (id: string | null): void {
+    if (this.closed) return
+    this.ws.ping()
+    if (id !== null) this.send(`{"event":"position","id":${JSON.stringify(id)}}`)
+  }
+
+  async end (err: ProxyError | null, id: string): Promise<void> {
+    if (this.closed) return
+    if (err !== null) this.send(JSON.stringify({ event: 'error', ...errorBody(err), id }))
+    await this.close(closeCode(err))
+  }
+
+  abort (): void {
+    this.wake()
+  }
+
+  /** Sends the close frame; cuts the socket if the client does not answer it in time. */
+  close (code: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const cut = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS)
+      cut.unref()
+      this.ws.once('close', () => {
+        clearTimeout(cut)
+        resolve()
+      })
+      this.ws.close(code)
+    })
+  }
+
+  private send (text: string): void {
+    if (!this.closed) this.ws.send(text)
+  }
+
+  private sendAsync (text: string): Promise<void> {
+    return new Promise<void>((resolve) => this.ws.send(text, () => resolve()))
+  }
+
+  /** Waits for `p`, or until the socket closes or the stream is stopped. */
+  private until (p: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiting = resolve
+      p.then(() => this.wake(), () => this.wake())
+    })
+  }
+
+  private wake (): void {
+    const w = this.waiting
+    this.waiting = null
+    w?.()
+  }
+
+  private error (err: ProxyError, close?: number): void {
+    this.send(JSON.stringify({ event: 'error', ...errorBody(err) }))
+    if (close !== undefined) this.close(close).catch(() => {})
+  }
+
+  private message (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
+    try {
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+      if (isBinary) {
+        this.error(new ProxyError('badRequest', 'Bad Request: binary frames are not taken; send records and acks as text frames of JSON.'), CLOSE.unsupportedData)
+        return
+      }
+      if (bytes.length > this.maxFrameBytes) {
+        this.error(new ProxyError('payloadTooLarge', `A frame is larger than the limit of ${this.maxFrameBytes} bytes`), CLOSE.tooBig)
+        return
+      }
+      let frame: unknown
+      try {
+        frame = parseJson(bytes, this.produce.json, { prefix: 'Bad Request: ' })
+      } catch (err) {
+        this.error(err instanceof ProxyError ? err : new ProxyError('malformedJson'))
+        return
+      }
+      if (isObject(frame) && 'ack' in frame && Object.keys(frame).length === 1) {
+        this.ack(frame.ack)
+        return
+      }
+      this.produceRecord(frame).catch((err: unknown) => this.produce.log.error({ err }, 'websocket produce failed'))
+    } catch (err) {
+      this.produce.log.error({ err }, 'websocket frame failed')
+      this.error(new ProxyError('internal'))
+    }
+  }
+
+  private ack (raw: unknown): void {
+    if (typeof raw !== 'string') {
+      this.error(new ProxyError('invalidEventId', 'Invalid ack: it must be an event id (a string).'))
+      return
+    }
+    let position: StreamPosition
+    try {
+      position = parsePosition(raw, 'ack')
+    } catch (err) {
+      this.error(err as ProxyError)
+      return
+    }
+    if (position.size !== 1 || !position.has(this.topic)) {
+      this.error(new ProxyError('invalidEventId', `Invalid ack: it must name topic ${this.topic} alone.`))
+      return
+    }
+    for (const listener of this.acks) listener(position)
+  }
+
+  private async produceRecord (frame: unknown): Promise<void> {
+    const correlation = isObject(frame) && 'correlation' in frame ? JSON.stringify(frame.correlation) : undefined
+    const head = correlation === undefined ? '{"event":"result",' : `{"event":"result","correlation":${correlation},`
+    this.pending++
+    if (this.pending >= MAX_PENDING_RESULTS || this.ws.bufferedAmount > MAX_BUFFERED_BYTES) this.ws.pause()
+    let line: string
+    try {
+      line = await this.write(frame)
+    } catch (err) {
+      const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+      if (e.key === 'internal') this.produce.log.error({ err: e.cause ?? e, topic: this.topic }, 'websocket produce record failed')
+      line = JSON.stringify({ ...errorBody(e), persisted: e.persisted ?? 'unknown' }).slice(1)
+    }
+    if (this.closed) return
+    this.ws.send(head + line, () => {
+      this.pending--
+      if (this.pending < MAX_PENDING_RESULTS && this.ws.bufferedAmount <= MAX_BUFFERED_BYTES) this.ws.resume()
+    })
+  }
+
+  /** Produces one record frame; the result's fields without the opening brace. */
+  private async write (frame: unknown): Promise<string> {
+    let rec: V3Record
+    try {
+      rec = parseV3Record(frame, Date.now(), 'correlation')
+      // -1: no partition_id, the partitioner chooses.
+      const partition = rec.record.partition
+      if (partition >= 0) {
+        const info = await this.produce.metadata.topic(this.topic)
+        if (info?.partitions[partition] === undefined) throw new ProxyError('partitionNotFound', `Partition ${partition} of topic ${this.topic} not found.`)
+      }
+      await this.produce.schemas.encode(rec, this.topic)
+    } catch (err) {
+      throw err instanceof ProxyError ? new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause }) : err
+    }
+    const [result] = await this.produce.producer.produce(this.topic, [rec.record])
+    if (result === undefined) throw new ProxyError('internal')
+    if (result.error !== null) throw result.error
+    return successLine(this.successPrefix, rec, result.partition as number, result.offset as number).slice(1, -2)
+  }
+}
