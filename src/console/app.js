@@ -67,16 +67,19 @@ async function show () {
     replace(view, el('h1', {}, 'Not found'), el('p', {}, 'No such page in the console.'))
     return
   }
-  replace(view, el('p', { class: 'loading' }, 'Loading…'))
+  // Each page renders into a container of its own: one that finishes after
+  // the route changed again writes into a container no longer shown.
+  const container = el('div', { class: 'page' }, el('p', { class: 'loading' }, 'Loading…'))
+  view.replaceChildren(container)
   try {
-    const stop = await found.route.page(view, found.params, query)
+    const stop = await found.route.page(container, found.params, query)
     if (typeof stop === 'function') {
       if (mine === generation) stopPage = stop
       else stop()
     }
   } catch (err) {
     if (mine !== generation) return
-    replace(view, notice('error', errorText(err)))
+    replace(container, notice('error', errorText(err)))
   }
 }
 

@@ -55,10 +55,12 @@ export function readings (samples) {
     }
     return found ? total : null
   }
-  const requests = (s) => /(^|_)http_requests_total$/.test(s.name)
+  // The console's own page loads and scrapes are left out of what it charts.
+  const own = (s) => /^\/(metrics|console)/.test(s.labels.route ?? '')
+  const requests = (s) => /(^|_)http_requests_total$/.test(s.name) && !own(s)
   const buckets = new Map()
   for (const s of samples) {
-    if (!/(^|_)http_request_duration_seconds_bucket$/.test(s.name)) continue
+    if (!/(^|_)http_request_duration_seconds_bucket$/.test(s.name) || own(s)) continue
     const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
     buckets.set(le, (buckets.get(le) ?? 0) + s.value)
   }
@@ -66,9 +68,10 @@ export function readings (samples) {
   for (const s of samples) {
     if (/eventloop_lag_p99_seconds$|event_loop_delay.*p99/.test(s.name)) loop = Math.max(loop ?? 0, s.value)
   }
+  const total = sum(requests)
   return {
-    requests: sum(requests),
-    errors: sum((s) => requests(s) && isErrorClass(s.labels)),
+    requests: total,
+    errors: total === null ? null : (sum((s) => requests(s) && isErrorClass(s.labels)) ?? 0),
     buckets: buckets.size === 0 ? null : buckets,
     loopMs: loop === null ? null : loop * 1000
   }
@@ -102,7 +105,10 @@ const CHARTS = [
   { key: 'loop', title: 'Event-loop delay p99', unit: 'ms' }
 ]
 
-export function render (view) {
+export function render (view, _params, query) {
+  // ?every=<seconds> samples faster or slower (1 to 60 s).
+  const every = Number(query.get('every'))
+  const sampleMs = Number.isInteger(every) && every >= 1 && every <= 60 ? every * 1000 : SAMPLE_MS
   const grid = el('div', { class: 'charts', 'data-testid': 'charts' })
   const status = el('p', { class: 'count' }, 'reading /metrics…')
   view.replaceChildren(el('h1', {}, 'Proxy metrics'), status, grid)
@@ -126,12 +132,12 @@ export function render (view) {
       }
       push(series.loop, r.loopMs)
       previous = { at: now, r }
-      status.textContent = `sampled every ${SAMPLE_MS / 1000} s, last ${new Date(now).toLocaleTimeString()}`
-      draw(grid, series, r)
+      status.textContent = `sampled every ${sampleMs / 1000} s, last ${new Date(now).toLocaleTimeString()}`
+      draw(grid, series, r, sampleMs)
     } catch (err) {
       status.textContent = `/metrics: ${err.message}`
     }
-    if (!stopped) timer = setTimeout(scrape, SAMPLE_MS)
+    if (!stopped) timer = setTimeout(scrape, sampleMs)
   }
   scrape()
   return () => {
@@ -145,13 +151,13 @@ function push (points, value) {
   if (points.length > KEEP) points.shift()
 }
 
-function draw (grid, series, r) {
+function draw (grid, series, r, sampleMs) {
   const present = { throughput: r.requests !== null, latency: r.buckets !== null, errors: r.errors !== null, loop: r.loopMs !== null }
-  replace(grid, CHARTS.filter((c) => present[c.key]).map((c) => chart(c, series[c.key])))
+  replace(grid, CHARTS.filter((c) => present[c.key]).map((c) => chart(c, series[c.key], sampleMs)))
   if (grid.childElementCount === 0) grid.append(el('p', {}, 'No chartable families in /metrics yet.'))
 }
 
-function chart ({ title, unit }, points) {
+function chart ({ title, unit }, points, sampleMs) {
   const w = 240
   const h = 60
   const values = points.filter((v) => v !== null && Number.isFinite(v))
@@ -164,9 +170,9 @@ function chart ({ title, unit }, points) {
     coords.push(`${((offset + i) * step).toFixed(1)},${(h - (v / max) * (h - 4) - 2).toFixed(1)}`)
   })
   const last = values.length === 0 ? '—' : format(values[values.length - 1])
-  return el('figure', { class: 'chart' },
+  return el('figure', { class: 'chart', 'data-points': String(values.length) },
     el('figcaption', {}, title, el('strong', {}, ` ${last} ${unit}`)),
-    svg('svg', { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: 'img', 'aria-label': `${title} over the last ${KEEP * SAMPLE_MS / 60000} minutes` },
+    svg('svg', { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: 'img', 'aria-label': `${title} over the last ${Math.round(KEEP * sampleMs / 1000)} s` },
       svg('polyline', { points: coords.join(' '), fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 })
     ),
     el('small', {}, `max ${values.length === 0 ? '—' : format(max)} ${unit}`)

@@ -48,7 +48,9 @@ export async function render (view, _params, query) {
     try {
       await del(`${base}/${encodeURIComponent(name)}`)
       replace(status, notice('ok', `Deleted topic ${name}.`))
-      await load()
+      // Listed from the proxy's metadata, which may still name the topic for a moment.
+      topics = topics.filter((t) => t.topic_name !== name)
+      draw()
     } catch (err) {
       replace(status, notice('error', `Deleting ${name} failed: ${errorText(err)}`))
     }
@@ -60,7 +62,14 @@ export async function render (view, _params, query) {
   view.replaceChildren(
     el('h1', {}, 'Topics'),
     status,
-    createForm(base, status, load),
+    createForm(base, status, async (created) => {
+      await load()
+      // The proxy's metadata may not list a topic this new yet.
+      if (!topics.some((t) => t.topic_name === created.topic_name)) {
+        topics.push(created)
+        draw()
+      }
+    }),
     section('All topics', el('div', { class: 'toolbar' }, filter, el('label', { class: 'inline' }, showInternal, ' show internal topics')), body)
   )
   await load()
@@ -94,7 +103,7 @@ function createForm (base, status, reload) {
       const created = await post(base, body)
       replace(status, notice('ok', `Created topic ${created.topic_name} with ${created.partitions_count} partition(s).`))
       form.reset()
-      await reload()
+      await reload(created)
     } catch (err) {
       replace(status, notice('error', `Creating ${body.topic_name} failed: ${errorText(err)}`))
     } finally {
