@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { CONFIG_PATH_ENV, ENV_PREFIX, listEnvKeys } from '../src/config/env.js'
-import { configTables, formatPath, isPassthrough } from '../src/config/schema.js'
+import { configTables, formatPath, isPassthrough, isTableArray } from '../src/config/schema.js'
 import type { ConfigKey, LeafSchema } from '../src/config/schema.js'
 
 const WIDTH = 78
@@ -63,6 +63,17 @@ export function renderConfigToml (): string {
     for (const key of table.keys) {
       const schema = key.schema as LeafSchema
       out.push('', ...wrap([schema.description, ...constraints(schema)].join(' '), '# '), `${tomlKey(key.path[key.path.length - 1] as string)} = ${tomlValue(schema.default)}`)
+      if (isTableArray(schema) && schema.examples !== undefined) {
+        // The array is usually written as tables of its own, after the keys of this table.
+        out.push('# Written as tables, e.g.:')
+        for (const item of schema.examples[0] as Array<Record<string, unknown>>) {
+          out.push(`# [[${formatPath(key.path)}]]`)
+          for (const [name, value] of Object.entries(item)) {
+            const itemDefault = schema.items.properties[name]?.default
+            if (JSON.stringify(value) !== JSON.stringify(itemDefault)) out.push(`# ${tomlKey(name)} = ${tomlValue(value)}`)
+          }
+        }
+      }
     }
   }
   return out.join('\n') + '\n'
@@ -82,7 +93,14 @@ function row (key: ConfigKey, env: string): string {
   }
   const schema = key.schema
   const description = [schema.description, ...constraints(schema)].join(' ')
-  return `| ${code(formatPath(key.path))} | ${code(env)} | ${code(tomlValue(schema.default))} | ${cell(description)} |`
+  const own = `| ${code(formatPath(key.path))} | ${code(env)} | ${code(tomlValue(schema.default))} | ${cell(description)} |`
+  if (!isTableArray(schema)) return own
+  // The keys of each table of the array; the whole array comes from the environment as JSON.
+  return [
+    own.replace(/ \|$/, ' From the environment: a JSON array of tables. |'),
+    ...Object.entries(schema.items.properties).map(([name, item]) =>
+      `| ${code(`${formatPath(key.path)}[].${name}`)} | | ${code(tomlValue(item.default))} | ${cell([item.description, ...constraints(item)].join(' '))} |`)
+  ].join('\n')
 }
 
 export function renderConfigDocs (): string {

@@ -58,6 +58,11 @@ export const ERRORS = {
   poolBusy: { status: 503, errorCode: 50301, retriable: true, message: 'Proxy is overloaded: the worker pool queue is full' },
   shuttingDown: { status: 503, errorCode: 50303, retriable: true, message: 'Proxy is shutting down; retry on another instance' },
   tooManyConnections: { status: 503, errorCode: 50306, retriable: true, message: 'Too many open connections to this proxy process; retry later' },
+  tooManyConnectionsFromAddress: { status: 429, errorCode: 42903, retriable: true, message: 'Too many open connections from this address; retry later' },
+  // Security (src/security/): no or bad credentials, a principal refused, a principal's quota.
+  unauthenticated: { status: 401, errorCode: 40100, retriable: false, message: 'Authentication required' },
+  forbidden: { status: 403, errorCode: 40300, retriable: false, message: 'Forbidden' },
+  quotaExceeded: { status: 429, errorCode: 42902, retriable: true, message: 'Quota exceeded for this principal' },
   // HTTP-level failures, answered before a request reaches a route.
   malformedRequest: { status: 400, errorCode: 400, retriable: false, message: 'Malformed HTTP request' },
   requestTimeout: { status: 408, errorCode: 408, retriable: true, message: 'The request was not received in time' },

@@ -177,7 +177,15 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
     log.info('stopped')
     process.exit(0)
   }
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => { shutdown(signal).catch((err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1) }) })
   }
+  // SIGHUP reloads: each worker reads its certificates, users file and JWKS
+  // file again; connections stay open.
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: workers reload their TLS certificates and credentials files')
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w !== undefined && !w.isDead()) w.process.kill('SIGHUP')
+    }
+  })
 }

@@ -46,12 +46,15 @@ import { ProduceRateLimiter } from './api/v3/rate-limit.js'
 import { StreamReaders } from './streams/reader.js'
 import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
+import { listenerTls, securityWarnings } from './security/setup.js'
 
 export interface ProxyServer {
   readonly port: number
   readonly metadata: ClusterMetadata
   /** Stops accepting, finishes in-flight requests, flushes the producer, closes everything. */
   shutdown (): Promise<void>
+  /** Reads the TLS and credentials files again (SIGHUP): new connections get the renewed certificate. */
+  reload (): void
 }
 
 export interface ServerOptions {
@@ -97,7 +100,11 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     maxHeaderBytes: server.max_header_bytes,
     maxUrlBytes: server.max_url_bytes,
     maxConnections: server.max_connections,
-    uploadDeadlineMs: server.request_timeout_ms
+    uploadDeadlineMs: server.request_timeout_ms,
+    maxConnectionsPerAddress: server.max_connections_per_ip,
+    maxRequestsPerConnection: server.max_requests_per_connection,
+    tls: listenerTls(server.tls),
+    http2: server.tls.http2
   }, log)
   const metadataRef: { current: ClusterMetadata | null } = { current: null }
   const producer = new KafkaProducer({
@@ -265,6 +272,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   s.consumers.startExpiry()
   s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
   const port = await s.http.serve(router)
+  for (const warning of securityWarnings(config)) log.warn(warning)
 
   let shuttingDown: Promise<void> | null = null
   return {
@@ -273,6 +281,10 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     shutdown: () => {
       shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms)
       return shuttingDown
+    },
+    reload: () => {
+      const tls = listenerTls(config.server.tls)
+      if (tls !== null) s.http.reloadTls(tls)
     }
   }
 }

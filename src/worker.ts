@@ -41,6 +41,15 @@ export async function runWorker (): Promise<void> {
       process.exit(1)
     })
   }
+  process.on('SIGHUP', () => {
+    try {
+      server.reload()
+      log.info('reloaded TLS certificates and credentials files')
+    } catch (err) {
+      // The files being replaced may be half written; the old ones stay in use.
+      log.error({ err }, 'reload failed; serving with the previous certificates and credentials')
+    }
+  })
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   // The primary is gone (even if it was killed): never serve as an orphan.

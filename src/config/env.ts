@@ -4,7 +4,7 @@
 //   kafka.producer."linger.ms" -> KAFKA_PROXY_KAFKA__PRODUCER__LINGER_MS
 // The mapping is reversible because own keys are snake_case without '.' or
 // '__', and librdkafka property names are lower case with '.' but no '_'.
-import { configKeys, formatPath, isPassthrough } from './schema.js'
+import { configKeys, formatPath, isPassthrough, isTableArray } from './schema.js'
 import type { ConfigIssue, ConfigKey, LeafSchema, PassthroughSchema, ScalarType } from './schema.js'
 
 export const ENV_PREFIX = 'KAFKA_PROXY_'
@@ -81,6 +81,16 @@ export const EXPECTED: Record<ScalarType | 'array', string> = {
 /** A key's value from its text form, typed by the key's schema (shared with Confluent's settings). */
 export function parseLeaf (schema: LeafSchema, raw: string): { ok: true, value: unknown } | { ok: false } {
   if (schema.type !== 'array') return parseScalar(schema.type, raw)
+  // An array of tables ([[authorization.rules]]) is JSON text in the
+  // environment: a list of objects, checked by the schema like the file's.
+  if (isTableArray(schema)) {
+    try {
+      const value: unknown = JSON.parse(raw)
+      return Array.isArray(value) ? { ok: true, value } : { ok: false }
+    } catch {
+      return { ok: false }
+    }
+  }
   const items = raw.split(',').map(s => s.trim())
   return { ok: true, value: items.length === 1 && items[0] === '' ? [] : items }
 }

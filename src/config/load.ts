@@ -255,6 +255,17 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
     }
   },
   {
+    reads: ['server.tls'],
+    run: c => {
+      const tls = c.server.tls
+      const issues: ConfigIssue[] = []
+      if ((tls.cert_file === '') !== (tls.key_file === '')) issues.push({ path: tls.cert_file === '' ? 'server.tls.cert_file' : 'server.tls.key_file', message: 'server.tls needs both cert_file and key_file' })
+      if (tls.client_auth !== 'none' && tls.cert_file === '') issues.push({ path: 'server.tls.client_auth', message: `is ${JSON.stringify(tls.client_auth)}, which needs TLS (server.tls.cert_file and key_file)` })
+      if (tls.client_auth !== 'none' && tls.ca_file === '') issues.push({ path: 'server.tls.ca_file', message: `is needed to verify client certificates (client_auth = ${JSON.stringify(tls.client_auth)})` })
+      return issues
+    }
+  },
+  {
     // node:http throws ERR_OUT_OF_RANGE at server creation for this
     // combination; catching it here names the keys.
     reads: ['server.headers_timeout_ms', 'server.request_timeout_ms'],

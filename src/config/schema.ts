@@ -20,8 +20,21 @@ export interface LeafSchema extends Documented {
   readonly minimum?: number
   readonly maximum?: number
   readonly minLength?: number
-  readonly items?: { readonly type: 'string' }
+  /** Strings, or tables (an array of tables such as [[authorization.rules]]; every key has a default). */
+  readonly items?: { readonly type: 'string' } | TableItems
   readonly examples?: readonly unknown[]
+}
+
+/** The table each element of an array of tables is. */
+export interface TableItems {
+  readonly type: 'object'
+  readonly additionalProperties: false
+  readonly properties: Readonly<Record<string, LeafSchema>>
+}
+
+/** True for an array of tables ([[name]] in TOML). */
+export function isTableArray (schema: LeafSchema): schema is LeafSchema & { readonly items: TableItems } {
+  return schema.type === 'array' && schema.items !== undefined && 'properties' in schema.items
 }
 
 /** A table of operator-supplied client properties, copied through unchecked. */
@@ -143,6 +156,59 @@ export const configSchema = {
           description: 'Open client connections allowed per worker process; the first request on a connection over the limit is answered with a retriable 503 (50306) and the connection is closed. Keep it below the process file descriptor limit (ulimit -n). 0 means no limit.',
           default: 10000,
           minimum: 0
+        },
+        max_connections_per_ip: {
+          type: 'integer',
+          description: 'Open connections one client address may hold per worker process; the first request on one over the limit is answered with a retriable 429 (42903) and the connection is closed. Behind a load balancer every client has its address: leave it at 0 (no limit) there.',
+          default: 0,
+          minimum: 0
+        },
+        max_requests_per_connection: {
+          type: 'integer',
+          description: 'Requests one HTTP/1.1 connection may carry (node:http maxRequestsPerSocket): the last is answered with `connection: close`, so clients reconnect and spread over processes. HTTP/2 connections are not counted. 0 means no limit.',
+          default: 0,
+          minimum: 0
+        },
+        tls: {
+          type: 'object',
+          description: 'TLS on the listener, on when cert_file is set (docs/security.md). Files are PEM and read again on SIGHUP: new connections get the renewed certificate, open ones keep theirs.',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            cert_file: {
+              type: 'string',
+              description: 'The server certificate (PEM), followed by its intermediate CA certificates; empty means plain HTTP.',
+              default: '',
+              examples: ['/etc/proxy/tls.crt']
+            },
+            key_file: {
+              type: 'string',
+              description: 'The private key of cert_file (PEM).',
+              default: '',
+              examples: ['/etc/proxy/tls.key']
+            },
+            key_passphrase_file: {
+              type: 'string',
+              description: 'A file holding the passphrase of an encrypted key_file; empty for an unencrypted key.',
+              default: ''
+            },
+            ca_file: {
+              type: 'string',
+              description: 'Certificate authorities (PEM) that client certificates must chain to (mTLS); required unless client_auth is "none".',
+              default: ''
+            },
+            client_auth: {
+              type: 'string',
+              description: 'Client certificates: "none" never asks for one; "optional" asks, and a certificate that verifies against ca_file identifies the client (auth.mtls); "required" refuses the TLS handshake of a client without one.',
+              default: 'none',
+              enum: ['none', 'optional', 'required']
+            },
+            http2: {
+              type: 'boolean',
+              description: 'Offer HTTP/2 by ALPN next to HTTP/1.1, so many SSE streams share one connection (WebSocket clients and HTTP/1.1-only clients get HTTP/1.1 on the same port).',
+              default: true
+            }
+          }
         }
       }
     },
@@ -563,6 +629,223 @@ export const configSchema = {
         }
       }
     },
+    auth: {
+      type: 'object',
+      description: 'Authentication of API clients (docs/security.md). Off until a method is configured: [auth.jwt], [auth.basic], or client certificates (server.tls.client_auth). Several methods may be on at once; /health/* never asks for credentials.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        anonymous: {
+          type: 'boolean',
+          description: 'Once a method is configured: whether a request without credentials is served as the principal "anonymous" (true; rules may allow it what they name it for) or answered 401 (false). Credentials that are present but wrong are always 401.',
+          default: false
+        },
+        realm: {
+          type: 'string',
+          description: 'The realm of the WWW-Authenticate challenges of 401 answers (RFC 9110 §11.6.1).',
+          default: 'kafka-http-proxy',
+          minLength: 1
+        },
+        challenge_ahead_s: {
+          type: 'integer',
+          description: 'Streams (SSE, WebSocket) authenticated by a JWT get a challenge this many seconds before the token expires; one renewed in time goes on, one not renewed ends at expiry with the id to resume from.',
+          default: 30,
+          minimum: 1
+        },
+        jwt: {
+          type: 'object',
+          description: 'JWT bearer tokens (RFC 7519), verified with the jose library: in the Authorization header, or for EventSource and WebSocket clients (which cannot set headers) in a query parameter or a cookie.',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            jwks_url: {
+              type: 'string',
+              description: 'The issuer\'s JWKS (RFC 7517): fetched at start, cached for its Cache-Control max-age (jwks_cache_s without one), and fetched again when a token names an unknown kid (at most once per jwks_cooldown_s). Empty: keys from jwks_file only.',
+              default: '',
+              examples: ['https://idp.example/.well-known/jwks.json']
+            },
+            jwks_file: {
+              type: 'string',
+              description: 'A JWKS file of inline keys (public keys; `oct` keys for HS* algorithms), read at start and on SIGHUP; used with or instead of jwks_url.',
+              default: ''
+            },
+            jwks_ca_file: {
+              type: 'string',
+              description: 'PEM certificate authorities trusted for an https jwks_url; empty uses the system trust store.',
+              default: ''
+            },
+            issuer: {
+              type: 'string',
+              description: 'The required `iss` claim; empty accepts any issuer (not advised).',
+              default: '',
+              examples: ['https://idp.example/']
+            },
+            audience: {
+              type: 'string',
+              description: 'The required `aud` claim (one of the token\'s audiences); empty accepts any.',
+              default: '',
+              examples: ['kafka-proxy']
+            },
+            algorithms: {
+              type: 'array',
+              description: 'Signature algorithms accepted (JWA names, RFC 7518). `none` is never accepted; a key is only used with the algorithm family of its type, so an HS256 token signed with a public RSA key is refused.',
+              default: ['RS256', 'ES256'],
+              items: { type: 'string' }
+            },
+            identity_claim: {
+              type: 'string',
+              description: 'The claim that names the principal.',
+              default: 'sub',
+              minLength: 1
+            },
+            roles_claim: {
+              type: 'string',
+              description: 'The claim holding the principal\'s roles: an array of strings, or a space-separated string (the OAuth `scope` form). Empty: no roles.',
+              default: 'roles'
+            },
+            clock_skew_s: {
+              type: 'integer',
+              description: 'Seconds of clock difference tolerated on exp, nbf and iat.',
+              default: 30,
+              minimum: 0,
+              maximum: 3600
+            },
+            query_parameter: {
+              type: 'string',
+              description: 'Query parameter that may carry the token (EventSource, WebSocket); empty: none. It is removed before the request is logged or relayed.',
+              default: 'access_token'
+            },
+            cookie: {
+              type: 'string',
+              description: 'Cookie that may carry the token; empty: none.',
+              default: ''
+            },
+            jwks_cache_s: {
+              type: 'integer',
+              description: 'How long a fetched JWKS is used when its response has no Cache-Control max-age.',
+              default: 300,
+              minimum: 1
+            },
+            jwks_cooldown_s: {
+              type: 'integer',
+              description: 'Least time between two fetches of the JWKS caused by unknown kids, so forged kids cannot make the proxy flood the issuer.',
+              default: 10,
+              minimum: 0
+            },
+            jwks_timeout_ms: {
+              type: 'integer',
+              description: 'Time allowed for one JWKS fetch.',
+              default: 5000,
+              minimum: 1
+            }
+          }
+        },
+        basic: {
+          type: 'object',
+          description: 'HTTP Basic authentication (RFC 7617) against a users file. Send it over TLS only: the password crosses the connection with every request.',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            users_file: {
+              type: 'string',
+              description: 'Lines of `name:<hash>` (scrypt as written by `npm run user -- add`, or bcrypt `$2a$`/`$2b$`/`$2y$`), `#` comments; never plain text. Read at start and on SIGHUP. Empty: Basic is off.',
+              default: '',
+              examples: ['/etc/proxy/users']
+            },
+            roles_file: {
+              type: 'string',
+              description: 'Optional lines of `name:role1,role2` giving Basic users roles.',
+              default: ''
+            }
+          }
+        },
+        mtls: {
+          type: 'object',
+          description: 'The principal of a client that presented a certificate verified against server.tls.ca_file.',
+          default: {},
+          additionalProperties: false,
+          properties: {
+            identity: {
+              type: 'string',
+              description: 'What names the principal: the subject\'s CN, the first SAN of a kind, or the whole subject (`CN=…,O=…`).',
+              default: 'cn',
+              enum: ['cn', 'san_dns', 'san_email', 'san_uri', 'subject']
+            }
+          }
+        }
+      }
+    },
+    authorization: {
+      type: 'object',
+      description: 'Who may do what ([[authorization.rules]]; docs/security.md). No rules: every authenticated principal may do everything. Once a rule exists everything not allowed is denied.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        rules: {
+          type: 'array',
+          description: 'Rules, as [[authorization.rules]] tables. A rule matches a request when one of its principals, roles or claims (`name=value`) matches (none listed: every principal) and the resource is listed. Deny rules are evaluated before allow rules; the first match decides; nothing matched is denied.',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              effect: { type: 'string', description: '"allow" or "deny".', default: 'allow', enum: ['allow', 'deny'] },
+              principals: { type: 'array', description: 'Principal names.', default: [], items: { type: 'string' } },
+              roles: { type: 'array', description: 'Roles (auth.jwt.roles_claim, auth.basic.roles_file).', default: [], items: { type: 'string' } },
+              claims: { type: 'array', description: 'JWT claims as `name=value`.', default: [], items: { type: 'string' } },
+              operations: { type: 'array', description: 'produce, consume, describe, create, delete, alter, admin, or * for all.', default: [], items: { type: 'string' } },
+              topics: { type: 'array', description: 'Topic names: exact, a prefix ending in *, or /regex/.', default: [], items: { type: 'string' } },
+              groups: { type: 'array', description: 'Consumer groups, in the same forms.', default: [], items: { type: 'string' } },
+              routes: { type: 'array', description: 'Routes by operationId or path template, in the same forms; once a rule names routes, every route is allowed only by such a rule.', default: [], items: { type: 'string' } },
+              cluster: { type: 'boolean', description: 'The rule covers the cluster (brokers, broker configs, ACLs, reassignments).', default: false }
+            }
+          },
+          // Complete, as the schema's defaults fill every rule in.
+          examples: [[{ effect: 'allow', principals: ['alice'], roles: [], claims: [], operations: ['produce', 'consume', 'describe'], topics: ['sec-*'], groups: [], routes: [], cluster: false }]]
+        },
+        cache_entries: {
+          type: 'integer',
+          description: 'Decisions kept per process (principal, operation, resource); the cache is cleared when full.',
+          default: 100000,
+          minimum: 1
+        }
+      }
+    },
+    quotas: {
+      type: 'object',
+      description: 'Limits per principal, shared by the worker processes of one proxy instance (each instance counts on its own). Over a limit: 429 with Retry-After (a 429 result per record in v3 produce streams). 0: no limit.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        produce_records_per_s: { type: 'integer', description: 'Records one principal may produce per second.', default: 0, minimum: 0 },
+        produce_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value) one principal may produce per second.', default: 0, minimum: 0 },
+        consume_bytes_per_s: { type: 'integer', description: 'Record bytes one principal may read per second (v2 and v3 reads, streams).', default: 0, minimum: 0 },
+        concurrent_streams: { type: 'integer', description: 'SSE, WebSocket and cursor streams one principal may hold open at once.', default: 0, minimum: 0 }
+      }
+    },
+    identity: {
+      type: 'object',
+      description: 'Writes the principal into the records it produces (opt-in): headers that clients cannot forge (a request that sends one of these header names itself is refused with 400).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        headers: {
+          type: 'array',
+          // The templates' ${...} placeholders are the documented syntax, not JavaScript's.
+          // eslint-disable-next-line no-template-curly-in-string
+          description: 'Record headers as `name=template`; the template may hold ${identity.sub} (the principal), ${identity.method} and ${identity.claims.NAME}.',
+          default: [],
+          items: { type: 'string' },
+          // eslint-disable-next-line no-template-curly-in-string
+          examples: [['x-principal=${identity.sub}', 'x-tenant=${identity.claims.tenant}']]
+        },
+        confluent_api: {
+          type: 'boolean',
+          description: 'Also inject into records produced through the Confluent API (v2 and v3 produce); otherwise only routes and streams that opt in do.',
+          default: false
+        }
+      }
+    },
     dev: {
       type: 'object',
       description: 'The embedded single-node broker that `npm start` runs when kafka.bootstrap_servers is empty.',
@@ -604,6 +887,18 @@ export interface ServerConfig {
   max_header_bytes: number
   max_url_bytes: number
   max_connections: number
+  max_connections_per_ip: number
+  max_requests_per_connection: number
+  tls: ServerTlsConfig
+}
+
+export interface ServerTlsConfig {
+  cert_file: string
+  key_file: string
+  key_passphrase_file: string
+  ca_file: string
+  client_auth: 'none' | 'optional' | 'required'
+  http2: boolean
 }
 
 export interface PoolConfig {
@@ -697,9 +992,68 @@ export interface DevConfig {
   data_dir: string
 }
 
+export interface AuthJwtConfig {
+  jwks_url: string
+  jwks_file: string
+  jwks_ca_file: string
+  issuer: string
+  audience: string
+  algorithms: string[]
+  identity_claim: string
+  roles_claim: string
+  clock_skew_s: number
+  query_parameter: string
+  cookie: string
+  jwks_cache_s: number
+  jwks_cooldown_s: number
+  jwks_timeout_ms: number
+}
+
+export interface AuthConfig {
+  anonymous: boolean
+  realm: string
+  challenge_ahead_s: number
+  jwt: AuthJwtConfig
+  basic: { users_file: string, roles_file: string }
+  mtls: { identity: 'cn' | 'san_dns' | 'san_email' | 'san_uri' | 'subject' }
+}
+
+export interface AuthorizationRule {
+  effect: 'allow' | 'deny'
+  principals: string[]
+  roles: string[]
+  claims: string[]
+  operations: string[]
+  topics: string[]
+  groups: string[]
+  routes: string[]
+  cluster: boolean
+}
+
+export interface AuthorizationConfig {
+  rules: AuthorizationRule[]
+  cache_entries: number
+}
+
+export interface QuotasConfig {
+  produce_records_per_s: number
+  produce_bytes_per_s: number
+  consume_bytes_per_s: number
+  concurrent_streams: number
+}
+
+export interface IdentityConfig {
+  headers: string[]
+  confluent_api: boolean
+}
+
 /** The validated configuration; `loadConfig` returns it deep-frozen. */
 export interface Config {
   server: ServerConfig
+  auth: AuthConfig
+  authorization: AuthorizationConfig
+  quotas: QuotasConfig
+  identity: IdentityConfig
   pool: PoolConfig
   kafka: KafkaConfig
   producer: ProducerConfig
@@ -718,9 +1072,10 @@ type FromSchema<S> =
     : S extends { readonly additionalProperties: infer V extends object } ? Record<string, FromSchema<V>>
       : S extends { readonly enum: ReadonlyArray<infer E> } ? E
         : S extends { readonly type: readonly ScalarType[] } ? ScalarOf<S['type'][number]>
-          : S extends { readonly type: 'array' } ? string[]
-            : S extends { readonly type: infer T extends ScalarType } ? ScalarOf<T>
-              : never
+          : S extends { readonly type: 'array', readonly items: { readonly properties: infer P } } ? Array<{ -readonly [K in keyof P]: FromSchema<P[K]> }>
+            : S extends { readonly type: 'array' } ? string[]
+              : S extends { readonly type: infer T extends ScalarType } ? ScalarOf<T>
+                : never
 type ScalarOf<T extends ScalarType> = T extends 'string' ? string : T extends 'boolean' ? boolean : number
 type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 type Assert<T extends true> = T

@@ -5,7 +5,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import { ProxyError } from '../errors.js'
@@ -85,7 +85,7 @@ export function clientErrorOf (err: ClientError, maxUrlBytes: number): ProxyErro
   }
 }
 
-function listening (server: http.Server, port: number, host: string, exclusive = false): Promise<void> {
+function listening (server: Server, port: number, host: string, exclusive = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen({ port, host, exclusive }, () => {
@@ -124,6 +124,7 @@ export class HttpListener {
   private readonly uploads = new Map<IncomingMessage, { res: ServerResponse, startedAt: number }>()
   private sweep: NodeJS.Timeout | undefined
   private readonly server: http.Server | https.Server | http2.Http2SecureServer
+  private readonly h2: boolean
   private readonly internal: http.Server
   private closed: Promise<void> | null = null
   private upgrades: UpgradeHandler | null = null
@@ -142,6 +143,7 @@ export class HttpListener {
     }
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res, false)
     const tls = opts.tls ?? null
+    this.h2 = tls !== null && opts.http2 === true
     if (tls === null) {
       this.server = http.createServer(h1, onRequest)
     } else if (opts.http2 === true) {
@@ -167,7 +169,7 @@ export class HttpListener {
     // With an 'upgrade' listener node hands every request carrying an
     // Upgrade header here instead of to dispatch.
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
-    if (opts.maxRequestsPerConnection !== undefined && opts.maxRequestsPerConnection > 0 && !(this.server instanceof http2.Http2SecureServer)) {
+    if (opts.maxRequestsPerConnection !== undefined && opts.maxRequestsPerConnection > 0 && !this.h2) {
       // node answers the last allowed request with `connection: close` and any after it with 503.
       (this.server as http.Server).maxRequestsPerSocket = opts.maxRequestsPerConnection
     }
@@ -188,7 +190,7 @@ export class HttpListener {
     const address = socket.remoteAddress ?? ''
     const fromAddress = (this.perAddress.get(address) ?? 0) + 1
     this.perAddress.set(address, fromAddress)
-    const h1 = this.server instanceof http2.Http2SecureServer && (socket as unknown as TLSSocket).alpnProtocol !== 'h2'
+    const h1 = this.h2 && (socket as unknown as TLSSocket).alpnProtocol !== 'h2'
     if (h1) this.h1Sockets.add(socket)
     socket.once('close', () => {
       this.connections--
@@ -259,11 +261,11 @@ export class HttpListener {
   async drain (deadlineMs: number): Promise<void> {
     this.draining = true
     this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    if (this.server instanceof http2.Http2SecureServer) {
+    if (this.h2) {
       // GOAWAY: the streams open go on, no new ones start.
       for (const session of this.sessions) session.close()
     } else {
-      this.server.closeIdleConnections()
+      (this.server as http.Server).closeIdleConnections()
     }
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -294,11 +296,11 @@ export class HttpListener {
   async close (): Promise<void> {
     this.closing = true
     await this.cutOff(() => true)
-    if (this.server instanceof http2.Http2SecureServer) {
+    if (this.h2) {
       for (const session of this.sessions) session.destroy()
       for (const socket of this.h1Sockets) socket.destroy()
     } else {
-      this.server.closeAllConnections()
+      (this.server as http.Server).closeAllConnections()
     }
     await Promise.race([this.closed ?? new Promise<void>((resolve) => this.server.close(() => resolve())), wait(1000)])
     clearInterval(this.sweep)

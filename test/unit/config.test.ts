@@ -126,7 +126,8 @@ test('every key can be overridden from the environment, typed by the schema', (t
     if (isPassthrough(schema)) continue
     const value = otherValue(schema)
     assert.notDeepEqual(value, schema.default, `${formatPath(path)} gets a non-default value`)
-    env[envName(path)] = Array.isArray(value) ? value.join(',') : String(value)
+    // An array of tables is JSON text in the environment; a list of strings is comma-separated.
+    env[envName(path)] = Array.isArray(value) ? (typeof value[0] === 'object' ? JSON.stringify(value) : value.join(',')) : String(value)
     expected.set(formatPath(path), value)
   }
   const config = loadConfig({ env, argv: [], path: writeToml(t, '') })
