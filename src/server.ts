@@ -51,6 +51,8 @@ import { listenerTls, securityWarnings } from './security/setup.js'
 export interface ProxyServer {
   readonly port: number
   readonly metadata: ClusterMetadata
+  /** The streams of this process (push delivery), for their statistics. */
+  readonly streams: Streams
   /** Stops accepting, finishes in-flight requests, flushes the producer, closes everything. */
   shutdown (): Promise<void>
   /** Reads the TLS and credentials files again (SIGHUP): new connections get the renewed certificate. */
@@ -278,6 +280,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   return {
     port,
     metadata: s.metadata,
+    streams: s.streams,
     shutdown: () => {
       shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms)
       return shuttingDown

@@ -612,6 +612,12 @@ export const configSchema = {
           description: 'The largest WebSocket frame a client may send (a record to produce, an ack); a larger one gets an error frame and the socket closes with 1009. Frames over twice this are refused by the WebSocket layer itself, unread.',
           default: 1048576,
           minimum: 1024
+        },
+        client_buffer_bytes: {
+          type: 'integer',
+          description: 'Fan-out: the window of latest records (key and value bytes) each topic tail keeps for the streams near the topic head, which share its one Kafka fetch. A stream that falls further behind is detached onto a consumer of its own (one of streams.max_readers); when none is free it ends with a retriable error carrying the id to resume from.',
+          default: 8388608,
+          minimum: 1024
         }
       }
     },
@@ -981,6 +987,7 @@ export interface StreamsConfig {
   cursor_max_records: number
   cursor_max_bytes: number
   max_frame_bytes: number
+  client_buffer_bytes: number
 }
 
 export interface LogConfig {

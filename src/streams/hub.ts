@@ -24,6 +24,7 @@ import type { StreamReaders } from './reader.js'
 import { SSE_MEDIA, SseSink } from './sse.js'
 import type { Sink } from './pump.js'
 import { WsSink, type WsProduceDeps } from './ws.js'
+import { Tails } from './tail.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -66,8 +67,15 @@ export class Streams {
   // Frames up to twice max_frame_bytes are read and answered with an error
   // frame; ws refuses anything larger itself (1009) without buffering it.
   private readonly wss: WebSocketServer
+  private readonly tails: Tails
 
   constructor (private readonly opts: StreamsOptions) {
+    this.tails = new Tails(opts.readers, {
+      windowBytes: opts.config.client_buffer_bytes,
+      batchRecords: opts.batchRecords,
+      idleMs: opts.config.reader_idle_ms,
+      log: opts.log
+    })
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 2 * opts.config.max_frame_bytes, perMessageDeflate: false, clientTracking: false })
     const c = opts.config
     this.limits = {
@@ -81,6 +89,11 @@ export class Streams {
   /** Streams in progress in this process. */
   get size (): number {
     return this.active
+  }
+
+  /** Records read from Kafka by the topic tails, and by stream consumers (librdkafka's rxbytes, when statistics are on). */
+  stats (): { tailRecords: number, receivedBytes: number } {
+    return { tailRecords: this.tails.fetched, receivedBytes: this.opts.readers.receivedBytes }
   }
 
   /** GET /v3/clusters/{cluster_id}/topics/{topic}/records */
@@ -155,7 +168,8 @@ export class Streams {
         metadata: this.opts.metadata,
         readers: this.opts.readers,
         registry: this.opts.registry,
-        encodeIds: this.opts.config.encode_ids
+        encodeIds: this.opts.config.encode_ids,
+        tails: this.tails
       }, topic, params)
     } catch (err) {
       this.active--
@@ -214,5 +228,6 @@ export class Streams {
     const err = new ProxyError('shuttingDown', 'This proxy process is shutting down; resume from this event id on another process or instance')
     const ended = [...this.live].map((p) => p.stop(err))
     await Promise.race([Promise.allSettled(ended), new Promise((resolve) => setTimeout(resolve, FINAL_EVENT_MS).unref())])
+    await this.tails.close()
   }
 }

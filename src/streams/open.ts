@@ -10,6 +10,7 @@ import type { StreamParams } from './params.js'
 import type { StreamPosition } from './position.js'
 import type { ReadLimits, StreamReader, StreamReaders } from './reader.js'
 import { resolveStart, type Reset } from './start.js'
+import type { Tails } from './tail.js'
 import { PositionTracker } from './tracker.js'
 
 export interface OpenDeps {
@@ -17,6 +18,8 @@ export interface OpenDeps {
   readers: StreamReaders
   registry: SchemaRegistryClient
   encodeIds: boolean
+  /** The process's topic tails (fan-out); null: every stream reads on its own. */
+  tails: Tails | null
 }
 
 export interface OpenedStream {
@@ -99,28 +102,74 @@ function exactly (resume: StreamPosition | null, topic: string, partitions: read
   return new Map([[topic, new Map(partitions.map((p) => [p, offsets.get(p) as number]))]])
 }
 
+function sameOffsets (a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): boolean {
+  for (const [p, o] of a) if (b.get(p) !== o) return false
+  return true
+}
+
+/**
+ * Where a stream's records come from: the topic's tail when the stream
+ * starts inside its window (or at the topic's end, where a tail starts on
+ * this stream's reader), else a reader of the stream's own.
+ */
 export async function openTopicStream (deps: OpenDeps, topic: string, params: StreamParams): Promise<OpenedStream> {
   const info = await topicOf(deps.metadata, topic)
   if (params.resume !== null) checkResume(params.resume, info)
   const partitions = await streamPartitions(deps.metadata, info, params.partitions)
-  const wanted = exactly(params.resume, topic, partitions)
-  const reader = await deps.readers.acquire(wanted)
-  const source = new ReaderSource(deps.readers, reader)
-  try {
-    let position: StreamPosition
-    let resets: Reset[] = []
-    if (wanted !== null && reader.continues(wanted)) position = wanted
-    else {
-      const start = await resolveStart(reader, topic, partitions, params.from, params.resume)
-      reader.assign(start.position)
-      position = start.position
-      resets = start.resets
-    }
+  const stream = (source: RecordSource, position: StreamPosition, resets: Reset[]): OpenedStream => {
     const tracker = new PositionTracker(position, deps.encodeIds)
     const delivery = new Delivery(source, tracker, { filter: params.filter, render: params.render, registry: deps.registry })
     return { delivery, topic, partitions, resets }
+  }
+  const tails = deps.tails
+  // `latest` where a tail runs: its head, with no broker round trip.
+  const running = tails?.get(topic)
+  const head = params.resume === null && params.from.kind === 'latest' ? running?.position(partitions) : undefined
+  if (running !== undefined && head !== undefined && head !== null) return stream(running.subscribe(head), new Map([[topic, new Map(head)]]), [])
+  const wanted = exactly(params.resume, topic, partitions)
+  const resumed = wanted?.get(topic)
+  if (running !== undefined && resumed !== undefined && running.covers(resumed)) return stream(running.subscribe(new Map(resumed)), wanted as StreamPosition, [])
+  const reader = await deps.readers.acquire(wanted)
+  // Whether `reader` is still this function's to give back on a failure.
+  let holding = true
+  try {
+    if (wanted !== null && reader.continues(wanted)) return stream(new ReaderSource(deps.readers, reader), wanted, [])
+    const start = await resolveStart(reader, topic, partitions, params.from, params.resume)
+    const offsets = start.position.get(topic) as Map<number, number>
+    if (tails !== null) {
+      const tail = tails.get(topic)
+      if (tail !== undefined && tail.covers(offsets)) {
+        holding = false
+        deps.readers.release(reader, true)
+        return stream(tail.subscribe(new Map(offsets)), start.position, start.resets)
+      }
+      if (sameOffsets(offsets, start.ends)) {
+        holding = false
+        const atEnd = tails.start(topic, reader, offsets)
+        if (atEnd !== null) {
+          atEnd.extend(offsets)
+          if (atEnd.covers(offsets)) return stream(atEnd.subscribe(new Map(offsets)), start.position, start.resets)
+        }
+        // The reader went to the tail (or back to the pool): read on a fresh one.
+        const own = await deps.readers.acquire(null)
+        return openOwn(deps, own, start.position, stream, start.resets)
+      }
+    }
+    holding = false
+    return openOwn(deps, reader, start.position, stream, start.resets)
   } catch (err) {
-    source.close(false)
+    if (holding) deps.readers.release(reader, false)
     throw err
   }
+}
+
+function openOwn (deps: OpenDeps, reader: StreamReader, position: StreamPosition,
+  stream: (source: RecordSource, position: StreamPosition, resets: Reset[]) => OpenedStream, resets: Reset[]): OpenedStream {
+  try {
+    reader.assign(position)
+  } catch (err) {
+    deps.readers.release(reader, false)
+    throw err
+  }
+  return stream(new ReaderSource(deps.readers, reader), position, resets)
 }

@@ -235,6 +235,9 @@ export class StreamReader {
 export class StreamReaders {
   private readers: StreamReader[] = []
   private connecting = 0
+  /** librdkafka's rxbytes (statistics.interval.ms) of each open reader, and of those closed. */
+  private readonly received = new Map<ConsumerClient, number>()
+  private receivedClosed = 0
   private readonly timer: NodeJS.Timeout
   private closed = false
 
@@ -246,6 +249,13 @@ export class StreamReaders {
   /** Readers open or connecting. */
   get size (): number {
     return this.readers.length + this.connecting
+  }
+
+  /** Bytes the readers received from brokers, by librdkafka's statistics; 0 while statistics are off. */
+  get receivedBytes (): number {
+    let n = this.receivedClosed
+    for (const v of this.received.values()) n += v
+    return n
   }
 
   /** Readers in use. */
@@ -307,6 +317,14 @@ export class StreamReaders {
         throw new ProxyError('kafkaConsumerConfig', `Invalid consumer configuration: ${(err as Error).message}`)
       }
       client.on('event.error', (err) => this.opts.log.debug({ err: { message: err.message } }, 'stream reader event'))
+      client.on('event.stats', (e: { message: string }) => {
+        try {
+          const brokers = (JSON.parse(e.message) as { brokers?: Record<string, { rxbytes?: number }> }).brokers ?? {}
+          let rx = 0
+          for (const b of Object.values(brokers)) rx += b.rxbytes ?? 0
+          this.received.set(client, rx)
+        } catch {}
+      })
       await new Promise<void>((resolve, reject) => {
         client.connect({ timeout: this.opts.callTimeoutMs }, (err) => {
           if (err !== null && err !== undefined) reject(requestError(err))
@@ -331,7 +349,13 @@ export class StreamReaders {
     const idle = this.readers.filter((r) => !r.busy && r.lastUsed < cutoff)
     if (idle.length === 0) return
     this.readers = this.readers.filter((r) => !idle.includes(r))
-    for (const r of idle) disconnect(r).catch((err: unknown) => this.opts.log.warn({ err }, 'closing an idle stream reader failed'))
+    for (const r of idle) this.drop(r).catch((err: unknown) => this.opts.log.warn({ err }, 'closing an idle stream reader failed'))
+  }
+
+  private async drop (r: StreamReader): Promise<void> {
+    await disconnect(r)
+    this.receivedClosed += this.received.get(r.client) ?? 0
+    this.received.delete(r.client)
   }
 
   /** Closes idle readers now and busy ones as they are released. */

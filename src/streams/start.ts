@@ -29,12 +29,15 @@ export interface Reset {
 export interface Start {
   position: StreamPosition
   resets: Reset[]
+  /** Each partition's end (high watermark) when asked. */
+  ends: Map<number, number>
 }
 
 /** The start of `partitions` of `topic`; `resume` wins over `from` when given. */
 export async function resolveStart (reader: StreamReader, topic: string, partitions: readonly number[],
   from: StartFrom, resume: StreamPosition | null): Promise<Start> {
   const offsets = new Map<number, number>()
+  const ends = new Map<number, number>()
   const resets: Reset[] = []
   const marks = await Promise.all(partitions.map((p) => reader.watermarks(topic, p)))
   const found = resume === null && from.kind === 'time' ? await reader.offsetsForTimes(topic, partitions, from.ms) : null
@@ -42,6 +45,7 @@ export async function resolveStart (reader: StreamReader, topic: string, partiti
   for (let i = 0; i < partitions.length; i++) {
     const partition = partitions[i] as number
     const { low, high } = marks[i] as { low: number, high: number }
+    ends.set(partition, high)
     let offset: number
     if (resume !== null) {
       const requested = resumed?.get(partition)
@@ -62,7 +66,7 @@ export async function resolveStart (reader: StreamReader, topic: string, partiti
     }
     offsets.set(partition, offset)
   }
-  return { position: new Map([[topic, offsets]]), resets }
+  return { position: new Map([[topic, offsets]]), resets, ends }
 }
 
 /** One line a client can read for each reset. */

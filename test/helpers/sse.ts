@@ -26,6 +26,7 @@ export class SseClient {
   raw = ''
   ended = false
   private req: http.ClientRequest | null = null
+  private res: http.IncomingMessage | null = null
   private buffer = ''
   private data: string[] = []
   private event = ''
@@ -42,6 +43,7 @@ export class SseClient {
           res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
           return
         }
+        this.res = res
         resolve({ status: 200, headers: res.headers, body: '' })
         res.on('data', (c: string) => this.feed(c))
         res.on('close', () => {
@@ -62,6 +64,15 @@ export class SseClient {
     this.req?.destroy()
   }
 
+  /** Stops reading the socket (a slow client); resume() reads on. */
+  pause (): void {
+    this.res?.pause()
+  }
+
+  resume (): void {
+    this.res?.resume()
+  }
+
   /** Resolves once `check` holds (checked after every chunk), or rejects at the deadline. */
   async until (check: () => boolean, timeoutMs = 20_000, what = 'the stream'): Promise<void> {
     const deadline = Date.now() + timeoutMs
@@ -76,6 +87,13 @@ export class SseClient {
         })
       })
     }
+  }
+
+  /** Events of one type so far, without parsing them. */
+  count (event: string): number {
+    let n = 0
+    for (const e of this.events) if (e.event === event) n++
+    return n
   }
 
   records (): any[] {

@@ -47,7 +47,7 @@ async function setup (t: TestContext, maxReaders = 4): Promise<{ open: (topic: s
   return {
     readers,
     open: async (topic, p) => {
-      const s = await openTopicStream({ metadata: proxy.server.metadata, readers, registry, encodeIds: false }, topic, p)
+      const s = await openTopicStream({ metadata: proxy.server.metadata, readers, registry, encodeIds: false, tails: null }, topic, p)
       opened.push(s)
       return s
     }
