@@ -75,7 +75,8 @@ async function run (opts, on, signal) {
         } else if (e.type === 'error') {
           const body = JSON.parse(e.data)
           if (body.retriable !== true) fatal = new ApiError(500, body, 'stream error')
-          else on.status('error', body.message ?? 'stream error')
+          // Retriable: the stream ends and is resumed from the id the event carries.
+          else on.status('info', body.message ?? 'stream error')
         }
       }
     })
