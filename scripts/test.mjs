@@ -2,7 +2,9 @@
 // one real schema registry that this script owns. `--unit` runs only the unit tests (no lint,
 // typecheck, broker or registry). `--no-checks` skips lint and typecheck, for focused runs while
 // code elsewhere in the tree is mid-edit. Any other argument narrows the test files to paths
-// containing it: `npm test -- dev-broker`.
+// containing it: `npm test -- dev-broker`. `--faults` (`npm run test:faults`) runs only the fault
+// suite, test/faults, with its long variants (`*.long.test.ts`: the 3-node cluster, longer loads);
+// `npm test` runs test/faults without them.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { constants, tmpdir } from 'node:os'
@@ -14,6 +16,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit')
 const skipChecks = args.includes('--no-checks')
+const faultsOnly = args.includes('--faults')
 const filters = args.filter((arg) => !arg.startsWith('--'))
 
 const children = new Set()
@@ -62,6 +65,8 @@ async function main () {
   const testTmp = join(tempDir, 'tmp')
   mkdirSync(testTmp)
   const env = { ...process.env, TMPDIR: testTmp }
+  // The fault tests run longer loads by this factor (test/faults/scale.ts); FAULT_SCALE overrides it.
+  if (faultsOnly) env.FAULT_SCALE ??= '4'
   if (!unitOnly) {
     const { tsImport } = await import('tsx/esm/api')
     const { startBroker, kafkaLibDir, projectRoot, KAFKA_VERSION } = await tsImport('../src/dev/kafka-broker.ts', import.meta.url)
@@ -97,9 +102,9 @@ async function main () {
 }
 
 function testFiles () {
-  const dirs = ['test/unit', ...(unitOnly ? [] : ['test/integration'])]
+  const dirs = faultsOnly ? ['test/faults'] : ['test/unit', ...(unitOnly ? [] : ['test/integration', 'test/faults'])]
   const files = dirs.flatMap((dir) => walk(join(ROOT, dir)))
-    .filter((file) => file.endsWith('.test.ts'))
+    .filter((file) => file.endsWith('.test.ts') && (faultsOnly || !file.endsWith('.long.test.ts')))
     .map((file) => relative(ROOT, file))
     .sort()
   return filters.length === 0 ? files : files.filter((file) => filters.some((f) => file.includes(f)))
