@@ -45,6 +45,12 @@ export function isInternalTopic (name: string): boolean {
 // same topic within this window reuse its answer instead of asking again.
 const NEGATIVE_TTL_MS = 1000
 
+// librdkafka reports every broker down whenever its last connection closes,
+// a reset it re-establishes within reconnect.backoff.ms (./options.ts) as
+// well as an outage; a refresh this soon after tells the two apart, instead
+// of refusing produce requests until the next periodic one.
+const DOWN_PROBE_MS = 250
+
 export class ClusterMetadata {
   private view: ClusterView | null = null
   /** No refresh has succeeded yet, or the client reported every broker down. */
@@ -53,6 +59,7 @@ export class ClusterMetadata {
   private failingSince: number | null = null
   private inflight: Promise<ClusterView> | null = null
   private timer: NodeJS.Timeout | null = null
+  private tick: (() => void) | null = null
   private readonly misses = new Map<string, number>()
   private creator: TopicAutoCreate | null = null
 
@@ -63,9 +70,11 @@ export class ClusterMetadata {
   ) {}
 
   start (): void {
-    const tick = (): void => {
+    const tick = this.tick = (): void => {
       this.refresh().catch(() => {}).finally(() => {
         if (this.timer === null) return
+        // A probe markDown scheduled meanwhile is replaced, not doubled.
+        clearTimeout(this.timer)
         // Poll faster while the cluster is away so recovery shows up quickly.
         this.timer = setTimeout(tick, this.reachable() ? this.opts.refreshMs : Math.min(1000, this.opts.refreshMs))
         this.timer.unref()
@@ -82,8 +91,14 @@ export class ClusterMetadata {
 
   /** Called when the client reports that every broker connection is down. */
   markDown (): void {
-    if (!this.down) this.log.warn('kafka cluster unreachable')
+    if (this.down) return
+    this.log.warn('kafka cluster unreachable')
     this.down = true
+    if (this.timer !== null && this.tick !== null) {
+      clearTimeout(this.timer)
+      this.timer = setTimeout(this.tick, DOWN_PROBE_MS)
+      this.timer.unref()
+    }
   }
 
   /**

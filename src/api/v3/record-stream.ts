@@ -40,6 +40,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const CLOSE_LINGER_MS = 5000
 
 // Every record of an expired stream gets this same line.
+const UNREACHABLE = new ProxyError('clusterUnreachable', undefined, { persisted: 'no' })
 const EXPIRED_LINE = errorJson(new ProxyError('streamExpired', undefined, { persisted: 'no' })) + '\r\n'
 
 /** A record's place in the response; its line is null until the record has a result. */
@@ -333,6 +334,15 @@ export class RecordStream {
     if (this.chunk.length === 0) return
     const items = this.chunk
     this.chunk = []
+    // A stream outlives the topic lookup that checked the cluster: while the
+    // cluster is known to be unreachable its records are refused, not
+    // written, as a v2 produce is (metadata.topic()), instead of queuing to
+    // time out as "unknown".
+    if (!this.route.deps.metadata.reachable()) {
+      for (const { slot } of items) this.fail(slot, UNREACHABLE)
+      this.scheduleFlush()
+      return
+    }
     const records = new Array<V3Record['record']>(items.length)
     for (let i = 0; i < items.length; i++) records[i] = (items[i] as Taken).rec.record
     this.route.deps.producer.produceRecords(this.topicName, records).then(
