@@ -10,7 +10,9 @@ import type { Config } from './config/schema.js'
 import { devServicesNeeded } from './dev/needed.js'
 import type { Logger } from './logger.js'
 import { serveDirectory } from './shards/directory.js'
-import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, type WorkerMessage } from './worker.js'
+import { serveMetrics } from './metrics/cluster.js'
+import { configureMetrics } from './metrics/registry.js'
+import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type WorkerMessage } from './worker.js'
 
 interface EmbeddedBroker {
   bootstrapServers: string
@@ -117,10 +119,15 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   const listening = new Set<number>()
   let crashes = 0
   const startedAt = new Map<number, number>()
+  // A worker's slot (0 … count-1) names it in metrics (`process="worker-<slot>"`);
+  // a replacement takes the slot of the worker it replaces, so the set of
+  // label values stays bounded however often workers restart.
+  const slots = new Map<number, number>()
 
-  const fork = (): Worker => {
-    const worker = cluster.fork(env)
+  const fork = (slot: number): Worker => {
+    const worker = cluster.fork({ ...env, [WORKER_SLOT_ENV]: String(slot) })
     startedAt.set(worker.id, Date.now())
+    slots.set(worker.id, slot)
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.type !== 'listening') return
       log.info({ worker_pid: worker.process.pid, port: msg.port }, 'worker listening')
@@ -136,19 +143,24 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
 
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0)
+    const slot = slots.get(worker.id) ?? 0
     startedAt.delete(worker.id)
+    slots.delete(worker.id)
     listening.delete(worker.id)
     if (shuttingDown) return
     crashes = lived > STABLE_AFTER_MS ? 1 : crashes + 1
     const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (crashes - 1))
     log.error({ worker_pid: worker.process.pid, code, signal, restart_in_ms: delay }, 'worker exited; starting a replacement')
-    setTimeout(() => { if (!shuttingDown) fork() }, delay)
+    setTimeout(() => { if (!shuttingDown) fork(slot) }, delay)
   })
 
   // Installed before any worker exists, so it sees every worker's requests
   // and every exit (an exited worker's consumer instances died with it).
   serveDirectory()
-  for (let i = 0; i < count; i++) fork()
+  // The primary's own process statistics are part of every scrape too.
+  configureMetrics({ enabled: config.metrics.enabled, maxTopicLabels: config.metrics.max_topic_labels }, 'primary')
+  if (config.metrics.enabled) serveMetrics()
+  for (let i = 0; i < count; i++) fork(i)
 
   const shutdown = async (signal: string): Promise<void> => {
     if (shuttingDown) return

@@ -25,6 +25,11 @@ import { createDirectory, type ConsumerDirectory } from './shards/directory.js'
 import { forward, isForwarded } from './shards/forward.js'
 import { OPENAPI, ROUTES } from './api/routes.js'
 import { healthHandlers } from './api/health.js'
+import { metricsHandlers } from './api/metrics.js'
+import { metricsSource } from './metrics/cluster.js'
+import { producerStatistics } from './metrics/kafka-stats.js'
+import { configureMetrics, registerGauge } from './metrics/registry.js'
+import { RequestMetrics } from './metrics/requests.js'
 import { openapiHandlers } from './api/openapi.js'
 import { rootHandlers } from './api/v2/root.js'
 import { topicHandlers } from './api/v2/topics.js'
@@ -64,6 +69,8 @@ export interface ServerOptions {
   log: Logger
   /** Worker processes sharing the port; used to size the pool and divide instance-wide rate limits. */
   workers: number
+  /** This process in metrics' `process` label: `worker-<slot>`; `worker-0` when absent. */
+  processLabel?: string
 }
 
 export function poolThreads (configured: number, workers: number): number {
@@ -110,10 +117,13 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
   }, log)
   const metadataRef: { current: ClusterMetadata | null } = { current: null }
   const producer = new KafkaProducer({
-    properties: producerProperties(kafka, config.producer),
+    properties: producerProperties(kafka, config.producer, config.metrics.enabled ? config.metrics.kafka_statistics_interval_ms : 0),
     connectTimeoutMs: kafka.request_timeout_ms,
     log,
-    events: { onAllBrokersDown: () => metadataRef.current?.markDown() }
+    events: {
+      onAllBrokersDown: () => metadataRef.current?.markDown(),
+      onStatistics: config.metrics.enabled ? producerStatistics(config.metrics.max_topic_labels) : undefined
+    }
   })
   const metadata = new ClusterMetadata(producer, {
     refreshMs: kafka.metadata_refresh_ms,
@@ -235,6 +245,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     }),
     ...healthHandlers(metadata, () => s.http.isDraining),
     ...openapiHandlers(OPENAPI),
+    ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
     ...clusterHandlers({ resources, admin }),
     ...aclHandlers({ resources, admin }),
     ...configHandlers({ resources, admin, metadata }),
@@ -262,8 +273,14 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
 
 export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   const { config, log } = opts
+  configureMetrics({ enabled: config.metrics.enabled, maxTopicLabels: config.metrics.max_topic_labels }, opts.processLabel ?? 'worker-0')
   const s = await buildSubsystems(config, log, opts.workers)
-  const router = buildRouter(bindRoutes(ROUTES, routeHandlers(s, config, log, opts.workers)))
+  const routes = bindRoutes(ROUTES, routeHandlers(s, config, log, opts.workers))
+  const router = buildRouter(routes)
+  if (config.metrics.enabled) {
+    s.http.observeRequests(new RequestMetrics(routes))
+    registerSubsystemGauges(s)
+  }
 
   await s.producer.start()
   // Listen only after the first metadata answer (bounded by the request
@@ -290,6 +307,16 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
       if (tls !== null) s.http.reloadTls(tls)
     }
   }
+}
+
+/** The state /metrics reads from the subsystems at each scrape. */
+function registerSubsystemGauges (s: Subsystems): void {
+  registerGauge({ name: 'v2_consumer_instances', help: 'v2 consumer instances alive.', read: () => s.consumers.size })
+  registerGauge({ name: 'streams_active', help: 'Push-delivery streams (SSE, WebSocket, cursor reads) in progress.', read: () => s.streams.size })
+  registerGauge({ name: 'kafka_reachable', help: '1 while the Kafka cluster answers metadata requests, else 0 (the worst process).', aggregator: 'min', read: () => s.metadata.reachable() ? 1 : 0 })
+  registerGauge({ name: 'pool_queue_depth', help: 'Worker-pool tasks waiting for a thread.', read: () => s.pool.queueSize })
+  registerGauge({ name: 'pool_threads', help: 'Worker-pool threads.', read: () => s.pool.threads })
+  registerGauge({ name: 'pool_utilization', help: 'Share of the worker pool\'s capacity spent running tasks since the process started (0 to 1), per process.', perProcess: true, read: () => s.pool.utilization })
 }
 
 async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {

@@ -9,6 +9,8 @@ export type WorkerMessage = { type: 'listening', port: number }
 
 export const WORKER_CONFIG_ENV = 'PROXY_WORKER_CONFIG'
 export const WORKER_COUNT_ENV = 'PROXY_WORKER_COUNT'
+/** The worker's slot, 0 … count-1, kept by its replacements. */
+export const WORKER_SLOT_ENV = 'PROXY_WORKER_SLOT'
 
 export async function runWorker (): Promise<void> {
   const raw = process.env[WORKER_CONFIG_ENV]
@@ -24,7 +26,12 @@ export async function runWorker (): Promise<void> {
     process.exit(1)
   })
 
-  const server = await startServer({ config, log, workers: Number(process.env[WORKER_COUNT_ENV] ?? 1) })
+  const server = await startServer({
+    config,
+    log,
+    workers: Number(process.env[WORKER_COUNT_ENV] ?? 1),
+    processLabel: `worker-${process.env[WORKER_SLOT_ENV] ?? '0'}`
+  })
   const message: WorkerMessage = { type: 'listening', port: server.port }
   process.send?.(message)
 

@@ -635,6 +635,33 @@ export const configSchema = {
         }
       }
     },
+    metrics: {
+      type: 'object',
+      description: 'Prometheus metrics at GET /metrics: every process of the instance in one scrape (docs/metrics.md).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          type: 'boolean',
+          description: 'Serve /metrics and count; off, /metrics answers 404 and nothing is counted or sampled.',
+          default: true
+        },
+        max_topic_labels: {
+          type: 'integer',
+          description: 'Distinct topic label values per metric family and process; records of further topics are counted under topic="(other)", so a client writing to many topics cannot grow the scrape without bound.',
+          default: 100,
+          minimum: 1,
+          maximum: 10000
+        },
+        kafka_statistics_interval_ms: {
+          type: 'integer',
+          description: 'How often the producer\'s librdkafka statistics (broker round-trip times, queue depths, requests in flight, batch sizes) are refreshed for /metrics (librdkafka statistics.interval.ms); 0 turns them off.',
+          default: 10000,
+          minimum: 0,
+          maximum: 86400000
+        }
+      }
+    },
     auth: {
       type: 'object',
       description: 'Authentication of API clients (docs/security.md). Off until a method is configured: [auth.jwt], [auth.basic], or client certificates (server.tls.client_auth). Several methods may be on at once; /health/* never asks for credentials.',
@@ -994,6 +1021,12 @@ export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 
+export interface MetricsConfig {
+  enabled: boolean
+  max_topic_labels: number
+  kafka_statistics_interval_ms: number
+}
+
 export interface DevConfig {
   broker_port: number
   data_dir: string
@@ -1069,6 +1102,7 @@ export interface Config {
   v3: V3Config
   streams: StreamsConfig
   log: LogConfig
+  metrics: MetricsConfig
   dev: DevConfig
 }
 

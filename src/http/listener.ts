@@ -7,6 +7,7 @@ import http2 from 'node:http2'
 import https from 'node:https'
 import type { AddressInfo, Server, Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
+import { performance } from 'node:perf_hooks'
 import type { Duplex } from 'node:stream'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -52,6 +53,17 @@ const kRefusal = Symbol('kafka-proxy.refusal')
 type Accepted = Socket & { [kRefusal]?: ProxyError }
 
 type ClientError = NodeJS.ErrnoException & { rawPacket?: unknown, reason?: unknown }
+
+/**
+ * Told of every request of the public listener once it is answered (a
+ * stream: once it ended), for metrics and access logs. `route` is null when
+ * no route matched; `startedAt` is performance.now() at its arrival.
+ * Relayed calls on the loopback listener are not reported: the process that
+ * accepted them reports them.
+ */
+export interface RequestObserver {
+  answered (req: IncomingMessage, res: ServerResponse, route: BoundRoute | null, startedAt: number): void
+}
 
 /**
  * Takes a WebSocket upgrade request (RFC 6455 §4.1) and its socket; false
@@ -105,7 +117,8 @@ export class HttpListener {
   private closing = false
   private inflight = 0
   private idle: (() => void) | null = null
-  private readonly running = new Map<ServerResponse, { req: IncomingMessage, route: BoundRoute }>()
+  // startedAt: performance.now() at arrival; -1 when not observed (relayed calls, no observer).
+  private readonly running = new Map<ServerResponse, { req: IncomingMessage, route: BoundRoute, startedAt: number }>()
   // Until serve() is given the routes, nothing is routed (404).
   private router: Router<BoundRoute> = new Router()
   private connections = 0
@@ -127,6 +140,7 @@ export class HttpListener {
   private readonly h2: boolean
   private readonly internal: http.Server
   private closed: Promise<void> | null = null
+  private observer: RequestObserver | null = null
   private upgrades: UpgradeHandler | null = null
 
   constructor (private readonly opts: ListenerOptions, private readonly log: Logger) {
@@ -221,6 +235,11 @@ export class HttpListener {
   /** Hands WebSocket upgrade requests to `handler` (the streams of src/streams/). */
   acceptUpgrades (handler: UpgradeHandler): void {
     this.upgrades = handler
+  }
+
+  /** Reports every answered request to `observer` (src/metrics/requests.ts). */
+  observeRequests (observer: RequestObserver): void {
+    this.observer = observer
   }
 
   /** True once a drain began: readiness answers 503 from then on. */
@@ -335,16 +354,20 @@ export class HttpListener {
   }
 
   private done (res: ServerResponse): void {
+    const entry = this.running.get(res)
+    if (entry !== undefined) this.answered(entry.req, res, entry.route, entry.startedAt)
     this.running.delete(res)
     if (--this.inflight === 0 && this.idle !== null) this.idle()
   }
 
   /** `internal`: the loopback listener of calls relayed from other workers. */
   private dispatch (req: IncomingMessage, res: ServerResponse, internal: boolean): void {
+    const startedAt = internal || this.observer === null ? -1 : performance.now()
     const url = req.url ?? '/'
     const maxUrlBytes = this.opts.maxUrlBytes
     if (url.length > maxUrlBytes) {
       this.fail(req, res, new ProxyError('uriTooLong', `Request URI is longer than the limit of ${maxUrlBytes} bytes`))
+      this.answered(req, res, null, startedAt)
       return
     }
     const q = url.indexOf('?')
@@ -352,6 +375,7 @@ export class HttpListener {
     const refusal = (req.socket as Accepted)[kRefusal]
     if (refusal !== undefined) {
       this.fail(req, res, refusal, { connection: 'close' })
+      this.answered(req, res, null, startedAt)
       return
     }
     const match = this.router.match(req.method ?? 'GET', path)
@@ -361,19 +385,21 @@ export class HttpListener {
     if ((this.closing || (this.draining && !internal)) && !path.startsWith('/health/')) {
       const writer = match.kind === 'found' && match.handler.writes
       this.fail(req, res, new ProxyError('shuttingDown', undefined, writer ? { persisted: 'no' } : undefined))
+      this.answered(req, res, match.kind === 'found' ? match.handler : null, startedAt)
       return
     }
     if (match.kind !== 'found') {
       if (match.kind === 'options') this.write(req, res, { status: 204, body: null, headers: { allow: match.allow } })
       else if (match.kind === 'method-not-allowed') this.fail(req, res, new ProxyError('methodNotAllowed'), { allow: match.allow })
       else this.fail(req, res, new ProxyError('notFound'))
+      this.answered(req, res, null, startedAt)
       return
     }
     const route = match.handler
     const ctx: Ctx = { req, res, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }
     if (this.opts.uploadDeadlineMs > 0 && !req.complete && !route.streams) this.uploads.set(req, { res, startedAt: Date.now() })
     this.inflight++
-    this.running.set(res, { req, route })
+    this.running.set(res, { req, route, startedAt })
     let result: Reply | Promise<Reply>
     try {
       // One null check when no authentication or authorization is configured.
@@ -430,6 +456,10 @@ export class HttpListener {
       socket.end()
     })
     this.dispatch(req, res, false)
+  }
+
+  private answered (req: IncomingMessage, res: ServerResponse, route: BoundRoute | null, startedAt: number): void {
+    if (startedAt >= 0) this.observer?.answered(req, res, route, startedAt)
   }
 
   private sweepUploads (): void {

@@ -16,6 +16,7 @@ import { requestError, RD, type KafkaClientError } from './errors.js'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { ClientProperties } from './options.js'
 import type { Logger } from '../logger.js'
+import { countConsumed } from '../metrics/registry.js'
 
 /** Longest single consume step; bounds how long a read holds a libuv thread. */
 const STEP_MS = 100
@@ -595,12 +596,19 @@ export class ConsumerInstance {
         parts.add(part, count)
         // A partition's records arrive in runs, in offset order: only the
         // last record of each run needs an entry (not a key and an object
-        // per record).
+        // per record), and the run is counted for /metrics at once.
+        let runRecords = 0
+        let runBytes = 0
         for (let i = 0; i < count; i++) {
           const m = chunk[i] as ConsumerMessage
           const n = chunk[i + 1]
+          runRecords++
+          runBytes += recordBytes(m)
           if (i + 1 < count && n !== undefined && n.partition === m.partition && n.topic === m.topic) continue
           latest.set(key(m.topic, m.partition), { topic: m.topic, partition: m.partition, offset: m.offset })
+          countConsumed('v2', m.topic, runRecords, runBytes)
+          runRecords = 0
+          runBytes = 0
         }
       }
       if (count < chunk.length || rest.length > 0) {

@@ -29,7 +29,8 @@ const COMPRESSION: Record<ProducerConfig['compression'], string> = {
   none: 'none', gzip: 'gzip', snappy: 'snappy', lz4: 'lz4', zstd: 'zstd'
 }
 
-export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig): ClientProperties {
+/** `statisticsIntervalMs`: metrics.kafka_statistics_interval_ms, 0 without metrics. */
+export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig, statisticsIntervalMs = 0): ClientProperties {
   return {
     ...common(kafka, 'producer'),
     acks: producer.acks === 'all' ? -1 : Number(producer.acks),
@@ -56,6 +57,9 @@ export function producerProperties (kafka: KafkaConfig, producer: ProducerConfig
     'queue.buffering.max.kbytes': 1_048_576,
     // Delivery reports are how each record's offset reaches its HTTP response.
     dr_cb: true,
+    // The statistics /metrics reports (src/metrics/kafka-stats.ts): emitted
+    // as a JSON document every interval on the event loop; 0 emits none.
+    'statistics.interval.ms': statisticsIntervalMs,
     ...kafka.producer
   }
 }

@@ -10,6 +10,7 @@ import { produceError, requestError, isKafkaClientError, eventErrorCode, RD, typ
 import { ProxyError } from '../errors.js'
 import type { ClientProperties } from './options.js'
 import type { Logger } from '../logger.js'
+import { countProduced, countProduceError, metricsEnabled } from '../metrics/registry.js'
 
 export interface OutgoingRecord {
   key: Buffer | null
@@ -118,6 +119,8 @@ function releaseSlot (slot: number): void {
 export interface ProducerEvents {
   /** librdkafka lost every broker connection (ERR__ALL_BROKERS_DOWN). */
   onAllBrokersDown?: () => void
+  /** librdkafka's statistics (statistics.interval.ms), `{ message: json }` (src/metrics/kafka-stats.ts). */
+  onStatistics?: (event: { message?: unknown }) => void
 }
 
 export interface ProducerOptions {
@@ -189,6 +192,8 @@ export class KafkaProducer {
     const client = new Producer(this.opts.properties)
     client.on('delivery-report', onDeliveryReport)
     client.on('event.error', (err: KafkaClientError) => this.onClientError(client, err))
+    const onStatistics = this.opts.events?.onStatistics
+    if (onStatistics !== undefined) client.on('event.stats', onStatistics)
     return client
   }
 
@@ -230,7 +235,10 @@ export class KafkaProducer {
     const client = this.client
     if (client === null) return notConnected(this.closed)
     return new Promise((resolve) => {
-      const batch = new Batch(records.length, resolve)
+      const done = metricsEnabled()
+        ? (outcome: BatchOutcome) => { account(topic, outcome, (i) => recordBytes(records[i]?.key ?? null, records[i]?.value ?? null)); resolve(outcome) }
+        : resolve
+      const batch = new Batch(records.length, done)
       for (let i = 0; i < records.length; i++) {
         const r = records[i] as OutgoingRecord
         send(client, topic, batch, i, r.partition, r.value, r.key, r.timestamp ?? null, r.headers)
@@ -243,8 +251,11 @@ export class KafkaProducer {
     const client = this.client
     if (client === null) return notConnected(this.closed)
     return new Promise((resolve) => {
-      const batch = new Batch(cols.count, resolve)
       const { values, keys, partitions, headers } = cols
+      const done = metricsEnabled()
+        ? (outcome: BatchOutcome) => { account(topic, outcome, (i) => recordBytes(keys[i] ?? null, values[i] ?? null)); resolve(outcome) }
+        : resolve
+      const batch = new Batch(cols.count, done)
       const one = typeof partitions === 'number' ? partitions : -1
       for (let i = 0; i < cols.count; i++) {
         const partition = typeof partitions === 'number' ? one : partitions[i] as number
@@ -323,6 +334,28 @@ function send (client: ProducerClient, topic: string, batch: Batch, index: numbe
       : new ProxyError('kafkaError', 'Record was refused by the Kafka client', { persisted: 'no', cause: err })
     batch.failed(index, mapped)
   }
+}
+
+function recordBytes (key: Buffer | null, value: Buffer | null): number {
+  return (key?.length ?? 0) + (value?.length ?? 0)
+}
+
+// Counted once per batch for /metrics: the records Kafka acknowledged with
+// their key and value bytes, and each failed record's error code.
+function account (topic: string, outcome: BatchOutcome, bytesAt: (i: number) => number): void {
+  const errors = outcome.errors
+  let written = 0
+  let bytes = 0
+  for (let i = 0; i < outcome.count; i++) {
+    const error = errors?.[i]
+    if (error !== undefined) {
+      countProduceError(topic, error.errorCode)
+    } else {
+      written++
+      bytes += bytesAt(i)
+    }
+  }
+  countProduced(topic, written, bytes)
 }
 
 function onDeliveryReport (err: KafkaClientError | null, report: DeliveryReport): void {

@@ -35,17 +35,20 @@ test('the document names the package version', async () => {
   assert.equal((OPENAPI.info as { version: string }).version, pkg.version)
 })
 
-test('route table, router and document agree: every served route is documented, and nothing else is', () => {
+test('route table, router and document agree: every served route but the internal ones is documented, and nothing else is', () => {
   const table = Object.values(TABLE).map((r) => `${r.method} ${r.path}`).sort()
   assert.equal(new Set(table).size, table.length, 'no route is declared twice')
   assert.ok(table.includes(`GET ${OPENAPI_PATH}`), 'the document itself is served')
   const served = routerOfTable().entries().map((e) => `${e.method} ${e.pattern}`).sort()
   assert.deepEqual(served, table, 'the router holds exactly the table')
-  assert.deepEqual(documentedOperations(), table, 'the document lists exactly the table')
+  const api = Object.entries(TABLE).filter(([, r]) => r.internal !== true)
+  assert.deepEqual(documentedOperations(), api.map(([, r]) => `${r.method} ${r.path}`).sort(), 'the document lists exactly the table\'s API routes')
   const doc = OPENAPI as any
-  for (const [id, r] of Object.entries(TABLE)) {
+  for (const [id, r] of api) {
     assert.equal(doc.paths[r.path][r.method.toLowerCase()].operationId, id, `${r.method} ${r.path}`)
   }
+  const internal = Object.entries(TABLE).filter(([, r]) => r.internal === true).map(([id]) => id).sort()
+  assert.deepEqual(internal, ['metrics'], 'only /metrics is internal')
 })
 
 test('the router finds each route at its own template, with its parameters, and HEAD where it may', () => {
@@ -67,9 +70,9 @@ test('the router finds each route at its own template, with its parameters, and 
   }
 })
 
-test('every route says what it needs of Kafka\'s authorizer; only health, the document and the v2 ping need nothing', () => {
+test('every route says what it needs of Kafka\'s authorizer; only health, the document, the v2 ping and /metrics need nothing', () => {
   const open = Object.entries(TABLE).filter(([, r]) => r.access.length === 0).map(([id]) => id).sort()
-  assert.deepEqual(open, ['healthLive', 'healthReady', 'openapi', 'v2Root', 'v2RootPost'])
+  assert.deepEqual(open, ['healthLive', 'healthReady', 'metrics', 'openapi', 'v2Root', 'v2RootPost'])
   const produce = Object.values(TABLE).filter((r) => r.writes === true)
   assert.ok(produce.length >= 4 && produce.every((r) => r.access.some((a) => a.operation === 'Write' && a.resource === 'topic')), 'produce needs Write on the topic')
 })

@@ -12,6 +12,7 @@ import type { PartitionPage, ReaderPool } from '../../kafka/reader.js'
 import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../render/v3-records.js'
 import { undecodableError, undecodableParam } from '../../render/undecodable.js'
 import { enumParam, type Resources } from './resource.js'
+import { countConsumed } from '../../metrics/registry.js'
 import { EXTENSION_TAGS, INT64, JSON_MEDIA, queryParam, ref, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../components.js'
 
 /** Partition reads that may run at once per process (each one librdkafka consumer), at most consumer.threads. */
@@ -133,8 +134,14 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
       const out = renderPartitionRecords(page.records, query)
       if (out.count === 0 && out.stopped !== null) throw undecodableError(out.stopped, `read from offset ${out.stopped.offset + 1}`)
       const nextOffset = out.count < page.records.length ? (page.records[out.count] as PartitionPage['records'][number]).offset : page.nextOffset
-      return { out, nextOffset }
+      return { out, nextOffset, page }
     }, (r) => r.out.count)
+    let bytes = 0
+    for (let i = 0; i < rendered.out.count; i++) {
+      const m = rendered.page.records[i] as PartitionPage['records'][number]
+      bytes += (m.value?.length ?? 0) + (m.key === undefined || m.key === null ? 0 : m.key.length)
+    }
+    countConsumed('v3', topic, rendered.out.count, bytes)
     const next = new URLSearchParams(ctx.query)
     next.set('offset', String(rendered.nextOffset))
     const self = ctx.query === '' ? base : `${base}?${ctx.query}`
