@@ -20,6 +20,8 @@ export interface RecordSource {
   unread (records: ConsumerMessage[]): void
   /** Adds partitions (from their offsets): partitions the topic gained, topics a pattern matched later. */
   extend (position: StreamPosition): void
+  /** Called with a batch's records before its events are handed out (a consumer group's commits, by QoS). */
+  delivering?: (records: readonly ConsumerMessage[]) => Promise<void>
   /** Ends the source; `keep` lets a reader stay assigned for a read continuing at its position. */
   close (keep: boolean): void
 }
@@ -76,12 +78,14 @@ export class Delivery {
       }
       if (k >= rendered.json.length) {
         this.source.unread(records.slice(i))
+        await this.source.delivering?.(records.slice(0, i))
         return { events, stopped: rendered.stopped, read: i }
       }
       const json = rendered.json[k++] as string
       this.tracker.advance(m.topic, m.partition, m.offset)
       events.push({ id: this.tracker.id(), json, tombstone: m.value === null || m.value === undefined, bytes: json.length })
     }
+    await this.source.delivering?.(records)
     return { events, stopped: null, read: records.length }
   }
 }

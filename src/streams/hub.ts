@@ -25,6 +25,11 @@ import { SSE_MEDIA, SseSink } from './sse.js'
 import type { Sink } from './pump.js'
 import { WsSink, type WsProduceDeps } from './ws.js'
 import { Tails } from './tail.js'
+import { GroupSource } from './group.js'
+import { Delivery } from './delivery.js'
+import { PositionTracker } from './tracker.js'
+import type { ClientProperties } from '../kafka/options.js'
+import { checkResume, topicOf } from './open.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -36,6 +41,9 @@ export interface StreamsOptions {
   batchRecords: number
   /** What a WebSocket needs to produce the records its client sends. */
   produce: WsProduceDeps
+  /** The client properties of a consumer group stream's consumer. */
+  groupProperties: (group: string, autoOffsetReset: 'earliest' | 'latest', autoCommit: boolean) => { global: ClientProperties, topic: ClientProperties }
+  callTimeoutMs: number
   log: Logger
 }
 
@@ -101,6 +109,7 @@ export class Streams {
     const type = acceptable(negotiate(ctx.req.headers.accept))
     const params = parseStreamParams(ctx.query, ctx.req, this.limits)
     const topic = ctx.params.topic as string
+    if (type === MEDIA.json && params.group !== null) throw new ProxyError('badRequest', 'Bad Request: cursor reads do not join consumer groups (each page would join and leave the group); use SSE or a WebSocket for group=, or a cursor.')
     const opened = await this.open(ctx.params.cluster_id as string, topic, params, type === MEDIA.json ? 'cursor' : 'sse')
     if (type === MEDIA.json) {
       try {
@@ -164,13 +173,15 @@ export class Streams {
     this.active++
     let opened: OpenedStream
     try {
-      opened = await openTopicStream({
-        metadata: this.opts.metadata,
-        readers: this.opts.readers,
-        registry: this.opts.registry,
-        encodeIds: this.opts.config.encode_ids,
-        tails: this.tails
-      }, topic, params)
+      opened = params.group !== null
+        ? await this.openGroup(topic, params)
+        : await openTopicStream({
+          metadata: this.opts.metadata,
+          readers: this.opts.readers,
+          registry: this.opts.registry,
+          encodeIds: this.opts.config.encode_ids,
+          tails: this.tails
+        }, topic, params)
     } catch (err) {
       this.active--
       throw err
@@ -179,7 +190,33 @@ export class Streams {
     return opened
   }
 
+  /** A stream that joins a consumer group: a consumer of its own, committing by its QoS. */
+  private async openGroup (topic: string, params: StreamParams): Promise<OpenedStream> {
+    const info = await topicOf(this.opts.metadata, topic)
+    if (params.resume !== null) checkResume(params.resume, info)
+    const resume = params.resume?.get(topic) ?? null
+    const source = await GroupSource.open({
+      properties: this.opts.groupProperties(params.group as string, params.from.kind === 'earliest' ? 'earliest' : 'latest', params.qos === 'auto'),
+      topic,
+      qos: params.qos as 'auto' | 'at-most-once' | 'at-least-once',
+      resume,
+      maxPollRecords: this.opts.batchRecords,
+      callTimeoutMs: this.opts.callTimeoutMs,
+      log: this.opts.log
+    })
+    const tracker = new PositionTracker(new Map([[topic, new Map(resume ?? [])]]), this.opts.config.encode_ids, true)
+    const delivery = new Delivery(source, tracker, { filter: params.filter, render: params.render, registry: this.opts.registry })
+    return { delivery, topic, partitions: [], resets: [] }
+  }
+
   private serve (opened: OpenedStream, params: StreamParams, sink: Sink): void {
+    // at-least-once over a WebSocket: an ack commits the position it names.
+    const source = opened.delivery.source
+    if (sink instanceof WsSink && source instanceof GroupSource && params.qos === 'at-least-once') {
+      sink.onAck((position) => {
+        source.commit(position).catch((err: unknown) => this.opts.log.warn({ err, topic: opened.topic }, 'committing an ack failed'))
+      })
+    }
     const pump = new Pump(opened.delivery, sink, {
       heartbeatMs: this.opts.config.heartbeat_ms,
       batchRecords: this.opts.batchRecords,
@@ -211,7 +248,8 @@ export class Streams {
         return new Map()
       }
       if (info === null) throw new ProxyError('unknownTopicOrPartition', `Topic ${topic} was deleted.`)
-      if (params.partitions !== null) return new Map()
+      // A group's subscription takes in new partitions by itself.
+      if (params.partitions !== null || params.group !== null) return new Map()
       const gained = partitionIds(info).filter((p) => !known.has(p))
       for (const p of gained) known.add(p)
       return gained.length === 0 ? new Map() : new Map([[topic, new Map(gained.map((p) => [p, 0]))]])

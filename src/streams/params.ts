@@ -9,6 +9,7 @@ import { UNDECODABLE_POLICIES, type UndecodablePolicy } from '../render/undecoda
 import type { RecordFilter } from './filter.js'
 import { parsePosition, type StreamPosition } from './position.js'
 import { STREAM_FORMATS, type StreamRenderOptions } from './render.js'
+import { QOS_LEVELS, type Qos } from './group.js'
 import type { StartFrom } from './start.js'
 
 export interface StreamParams {
@@ -19,6 +20,9 @@ export interface StreamParams {
   partitions: number[] | null
   render: StreamRenderOptions
   filter: RecordFilter
+  /** The consumer group the stream joins; null: none (QoS none). */
+  group: string | null
+  qos: Qos
   /** Cursor reads: the longest wait for a first record, and the bounds of a page. */
   timeoutMs: number
   maxRecords: number
@@ -33,7 +37,7 @@ export interface ParamLimits {
 }
 
 const KNOWN = new Set(['from', 'partitions', 'last_event_id', 'cursor', 'key', 'format', 'key_format', 'value_format',
-  'undecodable', 'timeout', 'max_records', 'max_bytes'])
+  'undecodable', 'timeout', 'max_records', 'max_bytes', 'group', 'qos'])
 const HEADER_PREFIX = 'header.'
 const DIGITS = /^(?:0|[1-9]\d{0,15})$/
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
@@ -122,8 +126,21 @@ export function parseStreamParams (query: string, req: IncomingMessage, limits: 
   else if (cursor !== null) resume = parsePosition(cursor, 'cursor')
   else if (lastEventId !== null) resume = parsePosition(lastEventId, 'last_event_id')
   const timeout = uint(q, 'timeout', 0)
+  const group = q.get('group')
+  // eslint-disable-next-line no-control-regex -- control characters are what the check refuses
+  if (group !== null && (group === '' || group.length > 249 || /[\u0000-\u001f]/.test(group))) throw bad(`group must be a consumer group id of 1 to 249 characters without control characters (got ${show(group)}).`)
+  const qosRaw = q.get('qos')
+  if (qosRaw !== null && !(QOS_LEVELS as readonly string[]).includes(qosRaw)) throw bad(`qos must be one of ${QOS_LEVELS.join(', ')} (got ${show(qosRaw)}).`)
+  const qos = (qosRaw ?? (group === null ? 'none' : 'auto')) as Qos
+  if (group === null && qos !== 'none') throw bad(`qos=${qos} needs a consumer group: add group=<name>.`)
+  if (group !== null && qos === 'none') throw bad('qos=none reads without a consumer group: drop group, or choose auto, at-most-once or at-least-once.')
+  const from = parseFrom(q.get('from'))
+  if (group !== null && from.kind === 'time') throw bad('from=<time> cannot start a consumer group stream: a group starts at its committed offsets (else earliest or latest).')
+  if (group !== null && q.has('partitions')) throw bad('partitions cannot be chosen for a consumer group stream: the group assigns them.')
   return {
-    from: parseFrom(q.get('from')),
+    from,
+    group,
+    qos,
     resume,
     partitions: parsePartitions(q.get('partitions')),
     render: {

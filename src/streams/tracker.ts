@@ -20,7 +20,8 @@ export class PositionTracker {
   /** Bumped on every change, so a caller can tell whether an id it sent is still current. */
   version = 0
 
-  constructor (position: StreamPosition, private readonly encode: boolean) {
+  /** `grow`: a record of a partition not tracked yet adds it (a consumer group's assignment is not known up front). */
+  constructor (position: StreamPosition, private readonly encode: boolean, private readonly grow = false) {
     for (const [topic, offsets] of position) this.add(topic, offsets)
   }
 
@@ -60,7 +61,10 @@ export class PositionTracker {
   advance (topic: string, partition: number, offset: number): void {
     const t = this.byTopic.get(topic)
     const i = t?.index.get(partition)
-    if (i === undefined) return
+    if (i === undefined) {
+      if (this.grow) this.add(topic, new Map([[partition, offset + 1]]))
+      return
+    }
     const seg = t as TopicSegments
     if ((seg.offsets[i] as number) > offset) return
     seg.offsets[i] = offset + 1

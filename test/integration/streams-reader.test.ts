@@ -18,6 +18,8 @@ import { deleteRecordsBefore, produceMany } from '../helpers/streams.js'
 function params (overrides: Partial<StreamParams> = {}): StreamParams {
   return {
     from: { kind: 'latest' },
+    group: null,
+    qos: 'none',
     resume: null,
     partitions: null,
     render: { keyFormat: 'STRING', valueFormat: 'STRING', policy: 'fail' },

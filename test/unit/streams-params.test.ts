@@ -76,6 +76,20 @@ test('formats per side, filters, and cursor bounds lowered to the configured max
   assert.deepEqual(parse('key=').filter.key, Buffer.alloc(0))
 })
 
+test('group and qos: qos defaults to none without a group and to auto with one; combinations a group cannot serve are 400', () => {
+  assert.deepEqual([parse('').group, parse('').qos], [null, 'none'])
+  assert.deepEqual([parse('group=g1').group, parse('group=g1').qos], ['g1', 'auto'])
+  assert.equal(parse('group=g1&qos=at-least-once').qos, 'at-least-once')
+  assert.equal(parse('group=g1&qos=at-most-once&from=earliest').qos, 'at-most-once')
+  rejects(() => parse('qos=auto'), 'badRequest', /needs a consumer group/)
+  rejects(() => parse('group=g1&qos=none'), 'badRequest', /without a consumer group/)
+  rejects(() => parse('group=g1&qos=exactly-once'), 'badRequest', /qos must be one of none, auto, at-most-once, at-least-once/)
+  rejects(() => parse('group='), 'badRequest', /group must be/)
+  rejects(() => parse('group=a%0Ab'), 'badRequest', /group must be/)
+  rejects(() => parse('group=g1&partitions=0'), 'badRequest', /the group assigns them/)
+  rejects(() => parse('group=g1&from=2024-05-01T00:00:00Z'), 'badRequest', /committed offsets/)
+})
+
 test('tracker: the id after each record names every partition, partitions ascending', () => {
   const t = new PositionTracker(new Map([['t', new Map([[2, 5], [0, 0], [1, 3]])]]), false)
   assert.equal(t.id(), 't@0#0,1#3,2#5')
@@ -89,6 +103,9 @@ test('tracker: the id after each record names every partition, partitions ascend
   t.add('u', new Map([[0, 7]]))
   assert.equal(t.id(), 't@0#0,1#4,2#5,3#0;u@0#7')
   assert.equal(formatPosition(t.position()), 't@0#0,1#4,2#5,3#0;u@0#7')
+  const growing = new PositionTracker(new Map([['t', new Map()]]), false, true)
+  growing.advance('t', 3, 9)
+  assert.equal(growing.id(), 't@3#10', 'a group stream\'s tracker takes in partitions as their records come')
   const encoded = new PositionTracker(new Map([['t', new Map([[0, 1]])]]), true)
   assert.equal(encoded.id(), Buffer.from('t@0#1').toString('base64url'))
 })
