@@ -16,6 +16,7 @@ import { produceHandler, type ProduceDeps } from './produce.js'
 import { POSITION_HEADER } from './request.js'
 import { TopicView } from './view.js'
 import { ReplyTopics } from './replies.js'
+import { IdempotencyKeys } from './idempotency.js'
 import { replyResourceHandler, requestReplyHandler, type RequestReplyDeps } from './request-reply.js'
 import { ProxyError } from '../errors.js'
 
@@ -30,6 +31,7 @@ export interface AppRoutesOptions {
   /** route_settings.correlation_header and reply_ttl_ms. */
   readonly correlationHeader: string
   readonly replyTtlMs: number
+  readonly idempotencyTtlMs: number
   readonly log: Logger
 }
 
@@ -97,11 +99,13 @@ export class AppRoutes {
   /** The routes as a route table, for the OpenAPI document. */
   readonly table: RouteTable
 
+  readonly keys: IdempotencyKeys
   /** Every process reads every reply topic; null when no route has one. */
   readonly replies: ReplyTopics | null
 
   constructor (private readonly opts: AppRoutesOptions) {
     const deps: ProduceDeps = { producer: opts.producer, view: (topic) => this.views.get(topic) }
+    this.keys = new IdempotencyKeys(opts.idempotencyTtlMs)
     const replyTopics = [...new Set(opts.routes.flatMap((r) => r.produce?.replyTopic ?? []))]
     const header = opts.correlationHeader.toLowerCase()
     this.replies = replyTopics.length === 0
@@ -125,7 +129,7 @@ export class AppRoutes {
         res = { segments: route.segments, handlers: new Map() }
         byPath.set(shape, res)
       }
-      const handler = this.handlerOf(route, deps, replyDeps)
+      const handler = this.handlerOf(route, deps, replyDeps, `routes[${route.index}]`)
       for (const method of route.methods) {
         const operationId = operationIdOf(route, method)
         const spec = specOf(route, method)
@@ -162,9 +166,9 @@ export class AppRoutes {
     this.matcher = new AppRouteMatcher(resources)
   }
 
-  private handlerOf (route: AppRoute, deps: ProduceDeps, replyDeps: RequestReplyDeps | null): Handler {
-    if (route.produce !== null && route.produce.replyTopic !== null && replyDeps !== null) return requestReplyHandler(route, route.produce, replyDeps)
-    if (route.produce !== null) return produceHandler(route, route.produce, deps)
+  private handlerOf (route: AppRoute, deps: ProduceDeps, replyDeps: RequestReplyDeps | null, scope: string): Handler {
+    if (route.produce !== null && route.produce.replyTopic !== null && replyDeps !== null) return requestReplyHandler(route, route.produce, replyDeps, this.keys, scope)
+    if (route.produce !== null) return produceHandler(route, route.produce, deps, this.keys, scope)
     if (route.fetch !== null) return fetchHandler(route.fetch, this.view(route.fetch.topic))
     return () => { throw new ProxyError('notFound', 'SSE routes are not served yet') }
   }
@@ -194,6 +198,7 @@ export class AppRoutes {
   }
 
   async close (): Promise<void> {
+    this.keys.close()
     await Promise.allSettled([...this.views.values()].map((v) => v.close()).concat(this.replies?.close() ?? []))
   }
 }
@@ -214,6 +219,7 @@ export function appRoutesOf (config: Config, producer: KafkaProducer, log: Logge
     callTimeoutMs: config.kafka.request_timeout_ms,
     correlationHeader: settings.correlation_header,
     replyTtlMs: settings.reply_ttl_ms,
+    idempotencyTtlMs: settings.idempotency_ttl_ms,
     log
   })
 }

@@ -11,6 +11,7 @@ import type { MessageHeader } from '../kafka/binding.js'
 import type { AppRoute, ProduceCapability } from './config.js'
 import { POSITION_HEADER, RequestValues } from './request.js'
 import type { TopicView } from './view.js'
+import type { IdempotencyKeys } from './idempotency.js'
 
 export interface ProduceDeps {
   readonly producer: KafkaProducer
@@ -27,16 +28,20 @@ export interface RouteRecord {
   readonly body: Buffer
 }
 
-/** Builds the record of a request; throws 400 for an expression resolving to nothing, 413 for a body over the limit. */
-export async function routeRecord (ctx: Ctx, route: AppRoute, cap: ProduceCapability): Promise<RouteRecord> {
+/** Builds the record of a request from its body; throws 400 for an expression resolving to nothing. */
+export function routeRecord (ctx: Ctx, cap: ProduceCapability, body: Buffer): RouteRecord {
   const values = new RequestValues(ctx)
   const key = cap.key === null ? null : Buffer.from(values.need(cap.key, 'produce.key'))
   const headers: MessageHeader[] = []
   const type = ctx.req.headers['content-type']
   if (type !== undefined && !cap.tombstone) headers.push({ 'content-type': type })
   for (const [name, e] of cap.headers) headers.push({ [name]: values.need(e, `produce.headers.${name}`) })
-  const body = await readBody(ctx.req, route.maxBodyBytes)
   return { key, value: cap.tombstone ? null : body, headers, body }
+}
+
+/** The request body, refused with 413 over the route's max_body_bytes. */
+export function routeBody (ctx: Ctx, route: AppRoute): Promise<Buffer> {
+  return readBody(ctx.req, route.maxBodyBytes)
 }
 
 /** Sends one record; resolves with its partition and offset once acknowledged, or throws its error (with `persisted`). */
@@ -55,11 +60,14 @@ export function acknowledged (method: string | undefined, partition: number, off
   return { status: method === 'POST' ? 202 : 204, body: null, headers: { [POSITION_HEADER]: `${partition}:${offset}` } }
 }
 
-/** The handler of a fire-and-forget produce route. */
-export function produceHandler (route: AppRoute, cap: ProduceCapability, deps: ProduceDeps): Handler {
+/** The handler of a fire-and-forget produce route; `scope` names it for Idempotency-Key. */
+export function produceHandler (route: AppRoute, cap: ProduceCapability, deps: ProduceDeps, keys: IdempotencyKeys, scope: string): Handler {
   return async (ctx) => {
-    const rec = await routeRecord(ctx, route, cap)
-    const at = await send(deps, cap.topic, { key: rec.key, value: rec.value, partition: -1, headers: rec.headers })
-    return acknowledged(ctx.req.method, at.partition, at.offset)
+    const body = await routeBody(ctx, route)
+    const rec = routeRecord(ctx, cap, body)
+    return await keys.run(ctx, scope, body, async () => {
+      const at = await send(deps, cap.topic, { key: rec.key, value: rec.value, partition: -1, headers: rec.headers })
+      return acknowledged(ctx.req.method, at.partition, at.offset)
+    })
   }
 }

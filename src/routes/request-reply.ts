@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto'
 import type { Ctx, Handler, Reply } from '../http/handler.js'
 import { ProxyError } from '../errors.js'
 import { REPLIES_SEGMENT, type AppRoute, type ProduceCapability } from './config.js'
-import { routeRecord, send, type ProduceDeps, type RouteRecord } from './produce.js'
+import { routeBody, routeRecord, send, type ProduceDeps, type RouteRecord } from './produce.js'
+import type { IdempotencyKeys } from './idempotency.js'
 import { POSITION_HEADER, preferences } from './request.js'
 import type { ReplyTopics, RouteReply } from './replies.js'
 
@@ -47,12 +48,17 @@ export function wantsAsync (ctx: Ctx, cap: ProduceCapability): boolean {
   return cap.async && preferences(ctx.req.headers.prefer).respondAsync
 }
 
-export function requestReplyHandler (route: AppRoute, cap: ProduceCapability, deps: RequestReplyDeps): Handler {
+export function requestReplyHandler (route: AppRoute, cap: ProduceCapability, deps: RequestReplyDeps, keys: IdempotencyKeys, scope: string): Handler {
   return async (ctx) => {
-    const rec = await routeRecord(ctx, route, cap)
-    const id = randomUUID()
-    const at = await sendRequest(deps, cap, rec, id)
-    return await settle(deps, cap, id, at, wantsAsync(ctx, cap))
+    const body = await routeBody(ctx, route)
+    const rec = routeRecord(ctx, cap, body)
+    const async = wantsAsync(ctx, cap)
+    // A retry gets the first answer: the same reply, or the same Location.
+    return await keys.run(ctx, scope, body, async () => {
+      const id = randomUUID()
+      const at = await sendRequest(deps, cap, rec, id)
+      return await settle(deps, cap, id, at, async)
+    })
   }
 }
 

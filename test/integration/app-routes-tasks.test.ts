@@ -39,9 +39,9 @@ async function responder (t: TestContext, requests: string, replies: string, par
   producer.setPollInterval(20)
   consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic: requests, partition, offset: 0 })))
   consumer.setDefaultConsumeTimeout(50)
-  let running = true
+  const state = { running: true }
   const loop = (async () => {
-    while (running) {
+    while (state.running) {
       const batch = await new Promise<Array<{ key?: unknown, value: Buffer | null, headers?: Headers }>>((resolve, reject) => {
         consumer.consume(500, (err, messages) => err ? reject(err) : resolve(messages as never))
       })
@@ -56,7 +56,7 @@ async function responder (t: TestContext, requests: string, replies: string, par
     }
   })()
   t.after(async () => {
-    running = false
+    state.running = false
     await loop
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()))
     await new Promise<void>((resolve) => producer.disconnect(() => resolve()))
