@@ -11,6 +11,7 @@ import { parse, TomlError } from 'smol-toml'
 import { readConfluentEnv, readConfluentProperties, translateConfluent } from './confluent.js'
 import type { ConfluentSetting } from './confluent.js'
 import { CONFIG_PATH_ENV, readEnv } from './env.js'
+import { compileRules } from '../security/authorize.js'
 import { configKeys, configSchema, formatPath, isPassthrough } from './schema.js'
 import type { Config, ConfigIssue } from './schema.js'
 
@@ -252,6 +253,17 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
       return ok
         ? []
         : [{ path: 'server.advertised_url', message: `must be an absolute http(s) URL without path, query or trailing slash, like "https://kafka-proxy.example.com:8443" (got ${JSON.stringify(raw)})` }]
+    }
+  },
+  {
+    reads: ['authorization.rules'],
+    run: c => {
+      try {
+        compileRules(c.authorization.rules)
+        return []
+      } catch (err) {
+        return [{ path: 'authorization.rules', message: (err as Error).message }]
+      }
     }
   },
   {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Params } from './router.js'
+import type { RequestSecurity } from '../security/guard.js'
 
 /** What a handler gets: the raw request plus what routing already worked out. */
 export interface Ctx {
@@ -10,6 +11,8 @@ export interface Ctx {
   path: string
   /** The raw query string, without '?'; '' when absent. */
   query: string
+  /** Who the request acts for and what they may do; absent when no authentication or authorization is configured. */
+  security?: RequestSecurity
 }
 
 /**

@@ -346,7 +346,8 @@ export class HttpListener {
     if (this.closing && e.key !== 'shuttingDown') e = new ProxyError('shuttingDown', undefined, { persisted: e.persisted, cause: e })
     if (e.key === 'internal') this.log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
     else if (e.status >= 500) this.log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
-    const headers: Record<string, string> = { ...extraHeaders }
+    // A 401 carries its WWW-Authenticate challenge (src/security/guard.ts).
+    const headers: Record<string, string> = { ...(err as { headers?: Record<string, string> }).headers, ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
     if (e.key === 'payloadTooLarge' || this.draining) headers.connection = 'close'
     if (req.httpVersionMajor === 2) delete headers.connection

@@ -326,6 +326,9 @@ const serializePartitions = serializer(CONSUMER_ROUTES.v2GetAssignments, 200)
 const serializeV1Commit = serializer(CONSUMER_ROUTES.v2CommitOffsets, 200)
 const serializeCommitted = serializer(CONSUMER_ROUTES.v2GetCommittedOffsets, 200)
 
+// The principal that created each instance (when security is on): only it reaches the instance.
+const owners = new WeakMap<ConsumerInstance, string>()
+
 export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_ROUTES> {
   const negotiate = versionedNegotiator()
   const negotiateRead = negotiator(READ_OFFERS)
@@ -341,7 +344,11 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
     const group = ctx.params.group as string
     const name = ctx.params.instance as string
     const local = manager.get(group, name)
-    if (local !== null) return await fn(local)
+    if (local !== null) {
+      // Another principal's instance is answered as if it did not exist.
+      if (ctx.security !== undefined && owners.get(local) !== ctx.security.principal.name) throw new ProxyError('consumerNotFound')
+      return await fn(local)
+    }
     const routing = deps.routing
     if (routing !== null && !routing.isForwarded(ctx)) {
       const owner = await routing.locate(group, name)
@@ -448,6 +455,7 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
       const group = groupName(ctx.params.group as string)
       const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
       const instance = await manager.create(group, request)
+      if (ctx.security !== undefined) owners.set(instance, ctx.security.principal.name)
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))
     },
 
@@ -465,11 +473,14 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
       if (hasTopics === hasPattern) throw new ProxyError('unprocessable', 'A subscription needs exactly one of topics and topic_pattern')
       if (hasPattern) {
         if (typeof pattern !== 'string' || pattern === '') throw new ProxyError('badRequest', 'topic_pattern must be a non-empty string')
+        // A pattern names topics not known yet, which no rule can be checked for.
+        if (ctx.security !== undefined && !ctx.security.allows('consume', 'topic', '*')) throw new ProxyError('forbidden', 'A topic_pattern subscription needs consume on every topic (topics = ["*"])')
         await instance.subscribe(null, pattern)
       } else {
         // A topic listed twice is one subscription, as in Java's subscribe(Collection).
         const list = [...new Set(requiredArray(body, 'topics').map((t, i) => topicName(t, `topics[${i}]`)))]
         if (list.length === 0) throw new ProxyError('unprocessable', 'topics may not be empty')
+        for (const t of list) ctx.security?.require('consume', 'topic', t)
         await subscribeTopics(instance, list)
       }
       return NO_CONTENT
@@ -483,7 +494,9 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
     }),
 
     v2Assign: (ctx) => onInstance(ctx, async (instance) => {
-      await instance.assign(topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json)))
+      const partitions = topicPartitions(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
+      for (const p of partitions) ctx.security?.require('consume', 'topic', p.topic)
+      await instance.assign(partitions)
       return NO_CONTENT
     }),
 

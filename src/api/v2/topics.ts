@@ -69,7 +69,7 @@ export function topicHandlers (metadata: ClusterMetadata, admin?: KafkaAdmin): H
     async v2ListTopics (ctx) {
       const type = accept(ctx.req.headers.accept)
       const view = await metadata.current()
-      const names = [...view.topics.keys()].filter((n) => !isInternalTopic(n)).sort()
+      const names = [...view.topics.keys()].filter((n) => !isInternalTopic(n) && ctx.security?.allows('describe', 'topic', n) !== false).sort()
       return reply(200, type, serializeNames(names))
     },
     async v2GetTopic (ctx) {

@@ -269,7 +269,7 @@ export function groupHandlers (deps: { resources: Resources, groups: ConsumerGro
     const ids = await groups.list()
     const described = await groups.describe(ids, { skipUnauthorized: true })
     const data = described
-      .filter((g): g is GroupInfo => g !== null)
+      .filter((g): g is GroupInfo => g !== null && ctx.security?.allows('describe', 'group', g.groupId) !== false)
       .sort((a, b) => compareStrings(a.groupId, b.groupId))
       .map((g) => groupData(ctx, cid, g))
     return json(200, res.list('KafkaConsumerGroupList', res.url(ctx, cid, 'consumer-groups'), data))

@@ -242,7 +242,7 @@ export function v3TopicHandlers (deps: { resources: Resources, metadata: Cluster
       boolParam(ctx.query, 'includeAuthorizedOperations')
       const view = await metadata.current()
       const data = [...view.topics.values()]
-        .filter((t) => !isInternalTopic(t.name))
+        .filter((t) => !isInternalTopic(t.name) && ctx.security?.allows('describe', 'topic', t.name) !== false)
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         .map((t) => topicData(ctx, resources, cid, t))
       return json(200, resources.list('KafkaTopicList', resources.url(ctx, cid, 'topics'), data))
@@ -251,6 +251,7 @@ export function v3TopicHandlers (deps: { resources: Resources, metadata: Cluster
       const cid = await resources.cluster(ctx)
       const req = parseCreateTopic(await resources.body(ctx))
       const name = req.topic.name
+      ctx.security?.require('create', 'topic', name)
       let created
       try {
         created = await admin.createTopic(req.topic, req.validateOnly)

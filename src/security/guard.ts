@@ -1,0 +1,266 @@
+// The request guard: authenticates every routed request (JWT, Basic, a
+// client certificate, or anonymous) and authorizes it from its route's
+// `access` list before the handler runs. Handlers whose resources are named
+// in the body or that list resources get `ctx.security` to check or filter
+// with. Built only when [auth] or [[authorization.rules]] configure
+// something; otherwise the listener has no guard (one null check).
+//
+// Kafka ACL operations of the route table map to the rule words so:
+//   Write -> produce; Read -> consume; Describe, DescribeConfigs -> describe;
+//   Create -> create; Delete -> delete; Alter, AlterConfigs -> alter, but
+//   Alter on the cluster (ACLs) -> admin; ClusterAction, IdempotentWrite -> admin.
+import { createHash } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import type { AuthConfig, AuthorizationConfig } from '../config/schema.js'
+import { ProxyError } from '../errors.js'
+import type { Ctx } from '../http/handler.js'
+import type { RequestGuard } from '../http/listener.js'
+import type { Access, BoundRoute } from '../http/route.js'
+import type { Logger } from '../logger.js'
+import { Authorizer, type Operation, type ResourceKind } from './authorize.js'
+import { JwtVerifier, TokenError } from './jwt.js'
+import { readRolesFile, readUsersFile, verifyPassword } from './passwords.js'
+import { ANONYMOUS, principal, type Principal } from './principal.js'
+import { certificateIdentity } from './tls.js'
+
+/** What a handler may ask of the request's security: who, and whether they may. */
+export interface RequestSecurity {
+  readonly principal: Principal
+  allows (op: Operation, kind: ResourceKind, name: string): boolean
+  /** Throws 403 unless allowed. */
+  require (op: Operation, kind: ResourceKind, name: string): void
+}
+
+/** Carries the principal of a relayed v2 consumer call to the owning process (trusted only on the loopback listener). */
+export const PRINCIPAL_HEADER = 'x-kafka-proxy-principal'
+
+/** A 401 with its WWW-Authenticate challenge (RFC 9110 §11.6.1, RFC 6750 §3). */
+export class Unauthenticated extends ProxyError {
+  readonly headers: Record<string, string>
+  constructor (message: string, challenge: string) {
+    super('unauthenticated', message)
+    this.headers = { 'www-authenticate': challenge }
+  }
+}
+
+export function forbidden (op: Operation, kind: ResourceKind, name: string): ProxyError {
+  return new ProxyError('forbidden', kind === 'cluster' || kind === 'route'
+    ? `Not allowed to ${op} on this ${kind}`
+    : `Not allowed to ${op} ${kind} ${name}`)
+}
+
+export function operationOf (access: Access): Operation {
+  switch (access.operation) {
+    case 'Write': return 'produce'
+    case 'Read': return 'consume'
+    case 'Describe': case 'DescribeConfigs': return 'describe'
+    case 'Create': return 'create'
+    case 'Delete': return 'delete'
+    case 'Alter': return access.resource === 'cluster' ? 'admin' : 'alter'
+    case 'AlterConfigs': return 'alter'
+    default: return 'admin'
+  }
+}
+
+interface Check {
+  op: Operation
+  kind: ResourceKind
+  /** The path parameter naming the resource; null for the cluster. */
+  param: string | null
+  /** Only for requests that may write (not a plain GET: a stream's WebSocket may produce). */
+  writes: boolean
+}
+
+function checksOf (route: BoundRoute): Check[] {
+  const out: Check[] = []
+  for (const a of route.spec.access) {
+    if (a.resource !== 'topic' && a.resource !== 'group' && a.resource !== 'cluster') continue
+    out.push({ op: operationOf(a), kind: a.resource, param: a.resource === 'topic' ? 'topic' : a.resource === 'group' ? 'group' : null, writes: a.operation === 'Write' })
+  }
+  return out
+}
+
+const BASIC_CACHE_ENTRIES = 10_000
+
+export interface GuardOptions {
+  auth: AuthConfig
+  authorization: AuthorizationConfig
+  /** Client certificates identify principals (server.tls.client_auth is not "none"). */
+  mtls: boolean
+  log: Logger
+}
+
+export class SecurityGuard {
+  private readonly jwt: JwtVerifier | null
+  private users: Map<string, string> | null = null
+  private roles = new Map<string, string[]>()
+  // sha256 of a Basic header that verified -> its principal: scrypt costs
+  // tens of ms, far too much to pay per request. Cleared on reload.
+  private readonly basicCache = new Map<string, Principal>()
+  private readonly authorizer: Authorizer | null
+  private readonly checks = new WeakMap<BoundRoute, Check[]>()
+  /** True when requests without credentials are refused. */
+  private readonly authenticates: boolean
+  private readonly challenge: string
+
+  constructor (private readonly opts: GuardOptions) {
+    const { auth } = opts
+    this.jwt = auth.jwt.jwks_url !== '' || auth.jwt.jwks_file !== '' ? new JwtVerifier(auth.jwt, opts.log) : null
+    this.authorizer = opts.authorization.rules.length > 0 ? new Authorizer(opts.authorization.rules, opts.authorization.cache_entries) : null
+    this.authenticates = (this.jwt !== null || auth.basic.users_file !== '' || opts.mtls) && !auth.anonymous
+    const realm = JSON.stringify(auth.realm)
+    this.challenge = [this.jwt !== null ? `Bearer realm=${realm}` : '', auth.basic.users_file !== '' ? `Basic realm=${realm}, charset="UTF-8"` : ''].filter((c) => c !== '').join(', ') || `Bearer realm=${realm}`
+    this.reload()
+  }
+
+  /** True when the configuration asks for a guard at all. */
+  static needed (auth: AuthConfig, authorization: AuthorizationConfig, mtls: boolean): boolean {
+    return auth.jwt.jwks_url !== '' || auth.jwt.jwks_file !== '' || auth.basic.users_file !== '' || mtls || authorization.rules.length > 0
+  }
+
+  async start (): Promise<void> {
+    await this.jwt?.start()
+  }
+
+  /** Reads the users, roles and JWKS files again (SIGHUP). */
+  reload (): void {
+    const { basic } = this.opts.auth
+    if (basic.users_file !== '') this.users = readUsersFile(basic.users_file)
+    if (basic.roles_file !== '') this.roles = readRolesFile(basic.roles_file)
+    this.basicCache.clear()
+    this.jwt?.reload()
+  }
+
+  close (): void {
+    this.jwt?.close()
+  }
+
+  /** The listener's hook. */
+  readonly guard: RequestGuard = (req, route, ctx, internal) => {
+    // Probes answer whoever asks: an orchestrator has no credentials.
+    if (ctx.path.startsWith('/health/')) return
+    return this.authenticate(req, ctx, internal).then((p) => this.admit(p, req, route, ctx, internal))
+  }
+
+  /** The principal of a request; rejects with 401. */
+  async authenticate (req: IncomingMessage, ctx: { query: string }, internal: boolean): Promise<Principal> {
+    const header = req.headers.authorization
+    if (header !== undefined && header !== '') {
+      const space = header.indexOf(' ')
+      const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase()
+      const value = space === -1 ? '' : header.slice(space + 1).trim()
+      if (scheme === 'bearer' && this.jwt !== null) return await this.bearer(value)
+      if (scheme === 'basic' && this.users !== null) return await this.basic(header, value)
+      throw new Unauthenticated(`Authentication failed: the ${scheme} scheme is not accepted here`, this.challenge)
+    }
+    if (this.jwt !== null) {
+      const token = this.tokenOutsideHeader(req, ctx.query)
+      if (token !== null) return await this.bearer(token)
+    }
+    if (internal) {
+      // A relayed call: the process that accepted it authenticated it.
+      const relayed = req.headers[PRINCIPAL_HEADER]
+      if (typeof relayed === 'string') {
+        const p = JSON.parse(relayed) as { name: string, method: Principal['method'], roles: string[] }
+        return principal(p.name, p.method, p.roles)
+      }
+    }
+    if (this.opts.mtls) {
+      const name = certificateIdentity(req.socket as TLSSocket, this.opts.auth.mtls.identity)
+      if (name !== null) return principal(name, 'mtls')
+    }
+    if (this.authenticates) throw new Unauthenticated('Authentication required', this.challenge)
+    return ANONYMOUS
+  }
+
+  /** A handler-facing view of what `p` may do. */
+  security (p: Principal): RequestSecurity {
+    const authorizer = this.authorizer
+    const allows = authorizer === null ? () => true : (op: Operation, kind: ResourceKind, name: string) => authorizer.allows(p, op, kind, name)
+    return {
+      principal: p,
+      allows,
+      require: (op, kind, name) => {
+        if (!allows(op, kind, name)) throw forbidden(op, kind, name)
+      }
+    }
+  }
+
+  private admit (p: Principal, req: IncomingMessage, route: BoundRoute, ctx: Ctx, internal: boolean): void {
+    ctx.security = this.security(p)
+    if (!internal && route.spec.path.startsWith('/consumers/')) {
+      // Overwrites anything a client sent under this name.
+      req.headers[PRINCIPAL_HEADER] = JSON.stringify({ name: p.name, method: p.method, roles: p.roles })
+    }
+    const authorizer = this.authorizer
+    if (authorizer === null) return
+    if (authorizer.gatesRoutes && !authorizer.allows(p, 'describe', 'route', route.operationId) && !authorizer.allows(p, 'describe', 'route', route.spec.path)) {
+      throw forbidden('describe', 'route', route.operationId)
+    }
+    let checks = this.checks.get(route)
+    if (checks === undefined) {
+      checks = checksOf(route)
+      this.checks.set(route, checks)
+    }
+    // A plain GET cannot write; a WebSocket upgrade on a stream route may.
+    const upgrade = req.headers.upgrade !== undefined
+    for (const c of checks) {
+      if (c.writes && req.method === 'GET' && !upgrade) continue
+      if (c.param === null) {
+        if (!authorizer.allows(p, c.op, 'cluster', '')) throw forbidden(c.op, 'cluster', '')
+        continue
+      }
+      const name = ctx.params[c.param]
+      // No name in the path (a list, a body that names them): the handler
+      // filters or checks each; here only whether any could be allowed.
+      if (name === undefined || name === '-') {
+        if (!authorizer.allowsAny(p, c.op, c.kind)) throw forbidden(c.op, c.kind, '*')
+        continue
+      }
+      if (!authorizer.allows(p, c.op, c.kind, name)) throw forbidden(c.op, c.kind, name)
+    }
+  }
+
+  private async bearer (token: string): Promise<Principal> {
+    try {
+      return await (this.jwt as JwtVerifier).verify(token)
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err
+      throw new Unauthenticated(`Authentication failed: ${err.reason}`,
+        `Bearer realm=${JSON.stringify(this.opts.auth.realm)}, error="invalid_token", error_description="${err.reason}"`)
+    }
+  }
+
+  private async basic (header: string, value: string): Promise<Principal> {
+    const key = createHash('sha256').update(header).digest('base64')
+    const cached = this.basicCache.get(key)
+    if (cached !== undefined) return cached
+    const decoded = Buffer.from(value, 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    const name = colon === -1 ? '' : decoded.slice(0, colon)
+    const hash = (this.users as Map<string, string>).get(name)
+    if (hash === undefined || !(await verifyPassword(decoded.slice(colon + 1), hash))) {
+      throw new Unauthenticated('Authentication failed: invalid_credentials', this.challenge)
+    }
+    const p = principal(name, 'basic', this.roles.get(name) ?? [])
+    if (this.basicCache.size >= BASIC_CACHE_ENTRIES) this.basicCache.clear()
+    this.basicCache.set(key, p)
+    return p
+  }
+
+  private tokenOutsideHeader (req: IncomingMessage, query: string): string | null {
+    const { query_parameter: param, cookie } = this.opts.auth.jwt
+    if (param !== '' && query !== '' && query.includes(`${param}=`)) {
+      const v = new URLSearchParams(query).get(param)
+      if (v !== null && v !== '') return v
+    }
+    if (cookie !== '' && req.headers.cookie !== undefined) {
+      for (const part of req.headers.cookie.split(';')) {
+        const eq = part.indexOf('=')
+        if (eq !== -1 && part.slice(0, eq).trim() === cookie) return decodeURIComponent(part.slice(eq + 1).trim())
+      }
+    }
+    return null
+  }
+}
