@@ -4,13 +4,14 @@
 // handlers, and orders start and shutdown. HTTP itself (listeners, dispatch,
 // drain steps) is http/listener.ts.
 import os from 'node:os'
+import { randomUUID } from 'node:crypto'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
 import { HttpListener } from './http/listener.js'
 import { bindRoutes, buildRouter, type Handlers } from './http/route.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
-import { adminProperties, producerProperties, readerProperties } from './kafka/options.js'
+import { adminProperties, consumerProperties, producerProperties, readerProperties } from './kafka/options.js'
 import { createKafkaAdmin, type KafkaAdmin } from './kafka/admin.js'
 import { TopicAutoCreate } from './kafka/auto-create.js'
 import { SubscriptionWatch } from './kafka/subscription-watch.js'
@@ -24,6 +25,7 @@ import { V3SchemaEncoder } from './produce/v3-record.js'
 import { createDirectory, type ConsumerDirectory } from './shards/directory.js'
 import { forward, isForwarded } from './shards/forward.js'
 import { OPENAPI, ROUTES } from './api/routes.js'
+import { consoleHandlers, loadConsole } from './api/console.js'
 import { healthHandlers } from './api/health.js'
 import { metricsHandlers } from './api/metrics.js'
 import { metricsSource } from './metrics/cluster.js'
@@ -52,7 +54,6 @@ import { StreamReaders } from './streams/reader.js'
 import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
 import { listenerTls, securityWarnings } from './security/setup.js'
-import { SecurityGuard } from './security/guard.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -203,6 +204,8 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         json: jsonLimits(server),
         log
       },
+      groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
+      callTimeoutMs: kafka.request_timeout_ms,
       log
     })
   }
@@ -246,6 +249,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     }),
     ...healthHandlers(metadata, () => s.http.isDraining),
     ...openapiHandlers(OPENAPI),
+    ...consoleHandlers(loadConsole(log)),
     ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
     ...clusterHandlers({ resources, admin }),
     ...aclHandlers({ resources, admin }),
@@ -291,14 +295,6 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   s.metadata.start()
   s.consumers.startExpiry()
   s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
-  // Authentication and authorization, only when configured (docs/security.md).
-  const guard = SecurityGuard.needed(config.auth, config.authorization, config.server.tls.client_auth !== 'none')
-    ? new SecurityGuard({ auth: config.auth, authorization: config.authorization, mtls: config.server.tls.client_auth !== 'none', log })
-    : null
-  if (guard !== null) {
-    await guard.start()
-    s.http.setGuard(guard.guard)
-  }
   const port = await s.http.serve(router)
   for (const warning of securityWarnings(config)) log.warn(warning)
 
@@ -308,13 +304,12 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     metadata: s.metadata,
     streams: s.streams,
     shutdown: () => {
-      shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms).finally(() => guard?.close())
+      shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms)
       return shuttingDown
     },
     reload: () => {
       const tls = listenerTls(config.server.tls)
       if (tls !== null) s.http.reloadTls(tls)
-      guard?.reload()
     }
   }
 }

@@ -3,9 +3,10 @@
 // their handlers; the server binds this table to those handlers and builds
 // its router from it, and the OpenAPI document is generated from it, so a
 // route cannot be served without being documented, nor documented without
-// being served. Only routes marked `internal` (/metrics) are served and
-// left out of the document.
+// being served. Only routes marked `internal` (the web console's files,
+// /metrics) are served and left out of the document.
 import { joinRoutes } from '../http/route.js'
+import { CONSOLE_ROUTES } from './console.js'
 import { HEALTH_ROUTES } from './health.js'
 import { METRICS_ROUTES } from './metrics.js'
 import { OPENAPI_ROUTES, openApiDocument } from './openapi.js'
@@ -28,7 +29,7 @@ import { STREAM_ROUTES } from '../streams/routes.js'
 
 export const ROUTES = joinRoutes(
   ROOT_ROUTES, TOPIC_ROUTES, PARTITION_ROUTES, PRODUCE_ROUTES, BROKER_ROUTES, CONSUMER_ROUTES,
-  HEALTH_ROUTES, OPENAPI_ROUTES, METRICS_ROUTES,
+  HEALTH_ROUTES, OPENAPI_ROUTES, CONSOLE_ROUTES, METRICS_ROUTES,
   CLUSTER_ROUTES, ACL_ROUTES, CONFIG_ROUTES, V3_BROKER_ROUTES, GROUP_ROUTES, V3_TOPIC_ROUTES, V3_PARTITION_ROUTES,
   READ_ROUTES, RECORD_ROUTES, STREAM_ROUTES
 )
