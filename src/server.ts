@@ -4,14 +4,13 @@
 // handlers, and orders start and shutdown. HTTP itself (listeners, dispatch,
 // drain steps) is http/listener.ts.
 import os from 'node:os'
-import { randomUUID } from 'node:crypto'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
 import { HttpListener } from './http/listener.js'
 import { bindRoutes, buildRouter, type Handlers } from './http/route.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
-import { adminProperties, consumerProperties, producerProperties, readerProperties } from './kafka/options.js'
+import { adminProperties, producerProperties, readerProperties } from './kafka/options.js'
 import { createKafkaAdmin, type KafkaAdmin } from './kafka/admin.js'
 import { TopicAutoCreate } from './kafka/auto-create.js'
 import { SubscriptionWatch } from './kafka/subscription-watch.js'
@@ -54,6 +53,7 @@ import { StreamReaders } from './streams/reader.js'
 import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
 import { listenerTls, securityWarnings } from './security/setup.js'
+import { SecurityGuard } from './security/guard.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -204,8 +204,6 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         json: jsonLimits(server),
         log
       },
-      groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
-      callTimeoutMs: kafka.request_timeout_ms,
       log
     })
   }
@@ -295,6 +293,14 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   s.metadata.start()
   s.consumers.startExpiry()
   s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
+  // Authentication and authorization, only when configured (docs/security.md).
+  const guard = SecurityGuard.needed(config.auth, config.authorization, config.server.tls.client_auth !== 'none')
+    ? new SecurityGuard({ auth: config.auth, authorization: config.authorization, mtls: config.server.tls.client_auth !== 'none', log })
+    : null
+  if (guard !== null) {
+    await guard.start()
+    s.http.setGuard(guard.guard)
+  }
   const port = await s.http.serve(router)
   for (const warning of securityWarnings(config)) log.warn(warning)
 
@@ -304,12 +310,13 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     metadata: s.metadata,
     streams: s.streams,
     shutdown: () => {
-      shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms)
+      shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms).finally(() => guard?.close())
       return shuttingDown
     },
     reload: () => {
       const tls = listenerTls(config.server.tls)
       if (tls !== null) s.http.reloadTls(tls)
+      guard?.reload()
     }
   }
 }
