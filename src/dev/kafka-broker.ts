@@ -25,6 +25,12 @@ export interface BrokerOptions {
   startTimeoutMs?: number
   /** Extra or overriding server properties. */
   properties?: Record<string, string>
+  /** KRaft node id; 1 unless this node is one of a cluster (./kafka-cluster.ts). */
+  nodeId?: number
+  /** controller.quorum.voters of a cluster (`id@host:port,…`); by default this node alone. */
+  quorumVoters?: string
+  /** The id storage is formatted with, shared by every node of a cluster; random by default. */
+  clusterId?: string
   log?: (msg: string, fields?: Record<string, unknown>) => void
 }
 
@@ -86,7 +92,7 @@ export async function startBroker (opts: BrokerOptions): Promise<RunningBroker> 
     const ports = await choosePorts(opts, paths)
     const host = opts.host ?? '127.0.0.1'
     writeFileSync(paths.propertiesFile, serverProperties(opts, paths, host, ports.port, ports.controllerPort))
-    await formatStorageOnce(java, classpath, paths, opts.log)
+    await formatStorageOnce(java, classpath, paths, opts.clusterId ?? randomClusterId(), opts.log)
     try {
       const broker = await launch(java, classpath, opts, paths, host, ports.port)
       writeFileSync(paths.portsFile, JSON.stringify({ port: ports.port, controllerPort: ports.controllerPort }) + '\n')
@@ -195,8 +201,8 @@ function readStoredPorts (file: string): StoredPorts {
 function serverProperties (opts: BrokerOptions, paths: Paths, host: string, port: number, controllerPort: number): string {
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+    'node.id': String(opts.nodeId ?? 1),
+    'controller.quorum.voters': opts.quorumVoters ?? `${opts.nodeId ?? 1}@${host}:${controllerPort}`,
     listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://${host}:${port}`,
     'controller.listener.names': 'CONTROLLER',
@@ -244,12 +250,12 @@ Configuration:
 `
 
 // Formatting writes meta.properties; a dir that has one keeps its cluster id and data.
-async function formatStorageOnce (java: string, classpath: string, paths: Paths, log: BrokerOptions['log']): Promise<void> {
+async function formatStorageOnce (java: string, classpath: string, paths: Paths, clusterId: string, log: BrokerOptions['log']): Promise<void> {
   if (existsSync(join(paths.logDirs, 'meta.properties'))) return
   log?.('formatting kafka storage', { dir: paths.logDirs })
   const args = [
     '-Xmx256m', `-Dlog4j2.configurationFile=${paths.log4jFile}`, '-cp', classpath,
-    'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', paths.propertiesFile
+    'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.propertiesFile
   ]
   const { code, output } = await runCaptured(java, args, paths.dataDir)
   if (code !== 0) throw new Error(`formatting Kafka storage in ${paths.logDirs} failed (exit ${code}):\n${output.trim()}`)
@@ -257,7 +263,7 @@ async function formatStorageOnce (java: string, classpath: string, paths: Paths,
 
 // Kafka's Uuid.randomUuid() also avoids a leading '-', which its command-line tools would take
 // for an option.
-function randomClusterId (): string {
+export function randomClusterId (): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
