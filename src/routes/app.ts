@@ -9,7 +9,7 @@ import type { KafkaProducer } from '../kafka/producer.js'
 import { readerProperties, type ClientProperties } from '../kafka/options.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../logger.js'
-import { parseRoutes, REPLIES_SEGMENT, type AppRoute, type RouteMethod } from './config.js'
+import { parseRoutes, REPLIES_SEGMENT, type AppRoute, type CorsPolicy, type RouteMethod } from './config.js'
 import { AppRouteMatcher, allowOf, type Resource } from './match.js'
 import { fetchHandler } from './fetch.js'
 import { produceHandler, type ProduceDeps } from './produce.js'
@@ -17,8 +17,9 @@ import { POSITION_HEADER } from './request.js'
 import { TopicView } from './view.js'
 import { ReplyTopics } from './replies.js'
 import { IdempotencyKeys } from './idempotency.js'
+import { corsPolicyOf, enabled, preflightHandler, withCors } from './cors.js'
 import { replyResourceHandler, requestReplyHandler, type RequestReplyDeps } from './request-reply.js'
-import { ProxyError } from '../errors.js'
+import { sseHandler, type SseEngine } from './sse.js'
 
 export interface AppRoutesOptions {
   readonly routes: readonly AppRoute[]
@@ -32,6 +33,8 @@ export interface AppRoutesOptions {
   readonly correlationHeader: string
   readonly replyTtlMs: number
   readonly idempotencyTtlMs: number
+  /** The [cors] table's policy; a route's own cors table replaces it. */
+  readonly cors: CorsPolicy
   readonly log: Logger
 }
 
@@ -79,6 +82,20 @@ function specOf (route: AppRoute, method: RouteMethod): RouteSpec {
     }
   }
   const topic = route.fetch?.topic ?? route.sse?.topic ?? ''
+  if (route.sse !== null) {
+    return {
+      method: method as Method,
+      path,
+      summary: `Records of ${topic} as Server-Sent Events, filtered by the route`,
+      description: `Configured route ${route.label}: streamed by the push-delivery engine (docs/streams.md); from=, format= and Last-Event-ID as on GET /v3/clusters/{cluster_id}/topics/{topic}/records.`,
+      tags: ['routes'],
+      extension: true,
+      access: [{ operation: 'Read', resource: 'topic' }],
+      produces: ['text/event-stream'],
+      responses: { 200: { description: 'The event stream', schema: { type: 'string' } } },
+      errors: [400, 404, 405, '5XX']
+    }
+  }
   return {
     method: method as Method,
     path,
@@ -93,6 +110,12 @@ function specOf (route: AppRoute, method: RouteMethod): RouteSpec {
   }
 }
 
+/** The OPTIONS route of a path with CORS: not in the document, touches no Kafka resource. */
+function preflight (policies: ReadonlyMap<string, CorsPolicy>, allow: string): BoundRoute {
+  const spec: RouteSpec = { method: 'GET', path: '/', summary: 'CORS preflight', tags: ['routes'], internal: true, access: [], produces: [], responses: { 204: { description: 'Preflight answer' } } }
+  return Object.freeze({ operationId: 'routeCorsPreflight', spec, handler: preflightHandler(policies, allow), writes: false, streams: false })
+}
+
 export class AppRoutes {
   readonly views = new Map<string, TopicView>()
   readonly matcher: AppRouteMatcher<BoundRoute>
@@ -100,6 +123,7 @@ export class AppRoutes {
   readonly table: RouteTable
 
   readonly keys: IdempotencyKeys
+  private engine: SseEngine | null = null
   /** Every process reads every reply topic; null when no route has one. */
   readonly replies: ReplyTopics | null
 
@@ -121,15 +145,20 @@ export class AppRoutes {
       })
     const replyDeps: RequestReplyDeps | null = this.replies === null ? null : { ...deps, replies: this.replies, header }
     const table: Record<string, RouteSpec> = {}
-    const byPath = new Map<string, { segments: AppRoute['segments'], handlers: Map<string, BoundRoute> }>()
+    const byPath = new Map<string, { segments: AppRoute['segments'], handlers: Map<string, BoundRoute>, cors: Map<string, CorsPolicy> }>()
     for (const route of opts.routes) {
       const shape = route.segments.map((s) => s.kind === 'static' ? s.value : s.kind === 'param' ? '{}' : '*').join('/')
       let res = byPath.get(shape)
       if (res === undefined) {
-        res = { segments: route.segments, handlers: new Map() }
+        res = { segments: route.segments, handlers: new Map(), cors: new Map() }
         byPath.set(shape, res)
       }
-      const handler = this.handlerOf(route, deps, replyDeps, `routes[${route.index}]`)
+      let handler = this.handlerOf(route, deps, replyDeps, `routes[${route.index}]`)
+      const policy = route.cors ?? opts.cors
+      if (enabled(policy)) {
+        handler = withCors(handler, policy, header)
+        for (const method of route.methods) res.cors.set(method, policy)
+      }
       for (const method of route.methods) {
         const operationId = operationIdOf(route, method)
         const spec = specOf(route, method)
@@ -153,16 +182,15 @@ export class AppRoutes {
       table.routeReply = spec
       byPath.set(`${REPLIES_SEGMENT}/{}`, {
         segments: [{ kind: 'static', value: REPLIES_SEGMENT }, { kind: 'param', name: 'id' }],
-        handlers: new Map([['GET', Object.freeze({ operationId: 'routeReply', spec, handler: replyResourceHandler(this.replies, header), writes: false, streams: false })]])
+        handlers: new Map([['GET', Object.freeze({ operationId: 'routeReply', spec, handler: enabled(opts.cors) ? withCors(replyResourceHandler(this.replies, header), opts.cors, header) : replyResourceHandler(this.replies, header), writes: false, streams: false })]]),
+        cors: enabled(opts.cors) ? new Map([['GET', opts.cors]]) : new Map()
       })
     }
     this.table = table
-    const resources: Array<Resource<BoundRoute>> = [...byPath.values()].map((r) => ({
-      segments: r.segments,
-      handlers: r.handlers,
-      allow: allowOf(r.handlers.keys()),
-      options: null
-    }))
+    const resources: Array<Resource<BoundRoute>> = [...byPath.values()].map((r) => {
+      const allow = allowOf(r.handlers.keys())
+      return { segments: r.segments, handlers: r.handlers, allow, options: r.cors.size === 0 ? null : preflight(r.cors, allow) }
+    })
     this.matcher = new AppRouteMatcher(resources)
   }
 
@@ -170,7 +198,7 @@ export class AppRoutes {
     if (route.produce !== null && route.produce.replyTopic !== null && replyDeps !== null) return requestReplyHandler(route, route.produce, replyDeps, this.keys, scope)
     if (route.produce !== null) return produceHandler(route, route.produce, deps, this.keys, scope)
     if (route.fetch !== null) return fetchHandler(route.fetch, this.view(route.fetch.topic))
-    return () => { throw new ProxyError('notFound', 'SSE routes are not served yet') }
+    return sseHandler(route.sse as NonNullable<AppRoute['sse']>, () => this.engine)
   }
 
   private view (topic: string): TopicView {
@@ -187,6 +215,11 @@ export class AppRoutes {
       this.views.set(topic, v)
     }
     return v
+  }
+
+  /** The push-delivery engine that sse routes stream through. */
+  useStreams (engine: SseEngine): void {
+    this.engine = engine
   }
 
   /** Starts reading every view; resolves once each caught up with its topic (or failed), at most `ms` later. */
@@ -220,6 +253,7 @@ export function appRoutesOf (config: Config, producer: KafkaProducer, log: Logge
     correlationHeader: settings.correlation_header,
     replyTtlMs: settings.reply_ttl_ms,
     idempotencyTtlMs: settings.idempotency_ttl_ms,
+    cors: corsPolicyOf(config.cors),
     log
   })
 }
