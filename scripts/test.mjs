@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { constants, tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureBrowser, ensurePythonTools, reportFailure, setup } from './setup.mjs'
 
@@ -125,7 +125,8 @@ function walk (dir) {
 async function checks () {
   const results = await Promise.all([
     runQuiet('lint', [join(ROOT, 'node_modules/eslint/bin/eslint.js'), '.']),
-    runQuiet('typecheck', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'])
+    runQuiet('typecheck', [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']),
+    audit()
   ])
   let failed = 0
   for (const { name, code, output } of results) {
@@ -137,6 +138,26 @@ async function checks () {
     }
   }
   return failed
+}
+
+// `npm audit --audit-level=high`: a high or critical advisory for an installed package fails the
+// run. A registry without the audit endpoint (a mirror) cannot tell; that is said, not failed.
+async function audit () {
+  const npm = process.env.npm_execpath ?? join(dirname(process.execPath), '../lib/node_modules/npm/bin/npm-cli.js')
+  const r = await runQuiet('npm audit', [npm, 'audit', '--audit-level=high', '--json'])
+  let report
+  try {
+    report = JSON.parse(r.output.slice(r.output.indexOf('{'), r.output.lastIndexOf('}') + 1))
+  } catch {
+    return { ...r, code: r.code === 0 ? 0 : 1 }
+  }
+  const v = report.metadata?.vulnerabilities
+  if (v === undefined) {
+    process.stderr.write(`npm audit: no report from this registry (${report.error?.summary || report.message || 'no vulnerability metadata in its answer'}); skipped\n`)
+    return { ...r, code: 0, output: '' }
+  }
+  const bad = (v.high ?? 0) + (v.critical ?? 0)
+  return { ...r, code: bad > 0 ? 1 : 0, output: bad > 0 ? r.output : '' }
 }
 
 function runQuiet (name, argv) {

@@ -11,7 +11,6 @@
 //
 // test/unit/openapi.test.ts checks that route table, router and document
 // agree; test/integration/openapi.test.ts validates real responses against it.
-import { reply } from '../http/handler.js'
 import { openApiPaths } from '../http/openapi.js'
 import { defineRoutes, type Handlers, type JsonObject, type RouteTable } from '../http/route.js'
 import { errorResponse, EXTENSION_TAGS, JSON_MEDIA, PARAMETERS, pathParameter, RESPONSES, SCHEMAS } from './components.js'
@@ -69,5 +68,7 @@ export function openApiDocument (routes: RouteTable): JsonObject {
 /** GET /openapi.json: `document`, serialized once. */
 export function openapiHandlers (document: JsonObject): Handlers<typeof OPENAPI_ROUTES> {
   const body = JSON.stringify(document)
-  return { openapi: () => reply(200, 'application/json', body) }
+  // A JSON document, never a page: nothing in it may run or be framed.
+  const headers = { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'", 'cache-control': 'no-cache' }
+  return { openapi: () => ({ status: 200, type: 'application/json', body, headers }) }
 }
