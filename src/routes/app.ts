@@ -77,7 +77,7 @@ function specOf (route: AppRoute, method: RouteMethod): RouteSpec {
         : method === 'POST'
           ? { 202: { description: 'Kafka acknowledged the record', headers: position } }
           : { 204: { description: 'Kafka acknowledged the record', headers: position } },
-      errors: p.replyTopic !== null ? [400, 404, 405, 413, 422, 504, '5XX'] : [400, 404, 405, 413, 422, '5XX'],
+      errors: [400, 404, 405, 413, 422, '5XX'],
       writes: true
     }
   }

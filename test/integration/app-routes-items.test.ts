@@ -146,6 +146,16 @@ test('items routes: produce, fetch from every process, ETag, wait, tombstones', 
     assert.equal((await fetch(`${a}/nothing/here`)).status, 404)
   })
 
+  await t.test('the OpenAPI document lists the configured routes next to the Confluent API', async () => {
+    const doc = await (await fetch(`${a}/openapi.json`)).json() as { paths: Record<string, Record<string, { operationId: string, tags: string[], responses: Record<string, unknown> }>> }
+    assert.deepEqual(Object.keys(doc.paths['/items/{id}'] ?? {}).filter((k) => k !== 'parameters').sort(), ['delete', 'get', 'post', 'put'])
+    assert.deepEqual(Object.keys(doc.paths['/items'] ?? {}), ['get'])
+    assert.deepEqual(doc.paths['/items/{id}']?.put?.tags, ['routes'])
+    assert.ok('204' in (doc.paths['/items/{id}']?.put?.responses ?? {}))
+    assert.ok('304' in (doc.paths['/items/{id}']?.get?.responses ?? {}))
+    assert.ok(doc.paths['/topics/{topic_name}'] !== undefined || doc.paths['/topics'] !== undefined)
+  })
+
   await t.test('Kafka\'s console consumer sees the records, keys and headers the routes wrote', async () => {
     const lib = process.env.TEST_KAFKA_LIB_DIR
     assert.ok(lib !== undefined && lib !== '', 'TEST_KAFKA_LIB_DIR names the Kafka distribution\'s libs')
