@@ -2,7 +2,9 @@
 // src/console/, which need no build step, served from memory
 // (http/static-files.ts). The console talks to the proxy through its public
 // API only, as any client does, so these routes touch no Kafka resource and
-// are not part of the API: they are left out of the OpenAPI document.
+// are not part of the API: they are left out of the OpenAPI document, and
+// with auth on they are served without credentials (they hold no data; the
+// page asks for a token and sends it with every API call).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ProxyError } from '../errors.js'
@@ -24,6 +26,7 @@ export const CONSOLE_ROUTES = defineRoutes({
     description: '`/console` redirects to `/console/`, which is the console\'s page, so the page\'s relative links work behind a path prefix.',
     tags: [],
     internal: true,
+    anonymous: true,
     access: [],
     produces: PAGE_TYPES,
     responses: { 200: { description: 'index.html' }, 301: { description: 'To `console/`.' } }
@@ -34,6 +37,7 @@ export const CONSOLE_ROUTES = defineRoutes({
     summary: 'A file of the web console',
     tags: [],
     internal: true,
+    anonymous: true,
     access: [],
     produces: ASSET_TYPES,
     responses: { 200: { description: 'The file.' }, 304: { description: 'Not modified (If-None-Match).' } }

@@ -63,6 +63,12 @@ export interface RouteSpec {
   readonly extension?: boolean
   /** Not part of the HTTP API (the web console's files): routed like any route, left out of the document. */
   readonly internal?: boolean
+  /**
+   * Answered without authentication even when auth is on: the route holds no
+   * data (the web console's files, which a browser loads before its user can
+   * sign in; every API call the console then makes carries the token).
+   */
+  readonly anonymous?: boolean
   /** Everything the route needs of Kafka's authorizer; empty when it touches no Kafka resource. */
   readonly access: readonly Access[]
   /** Query parameters (parameter objects or $refs); path parameters come from the template. */

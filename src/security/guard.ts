@@ -138,8 +138,9 @@ export class SecurityGuard {
 
   /** The listener's hook. */
   readonly guard: RequestGuard = (req, route, ctx, internal) => {
-    // Probes answer whoever asks: an orchestrator has no credentials.
-    if (ctx.path.startsWith('/health/')) return
+    // Probes answer whoever asks: an orchestrator has no credentials. Nor
+    // does a browser opening the web console, whose files hold no data.
+    if (ctx.path.startsWith('/health/') || route.spec.anonymous === true) return
     return this.authenticate(req, ctx, internal).then((p) => this.admit(p, req, route, ctx, internal))
   }
 

@@ -8,10 +8,13 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { ROUTES } from '../../src/api/routes.js'
+import { defaultConfig } from '../../src/config/schema.js'
 import { eventually, readAll, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
 
@@ -345,4 +348,38 @@ test('web console', async (t) => {
     await eventually(async () => (await fetch(`${C}/topics/${topic}`)).status === 404 ? true : undefined, { what: 'the topic gone' })
     assert.deepEqual(problems, [])
   })
+})
+
+test('web console with authentication on: the page loads without credentials and works once a token is given', async (t) => {
+  // An RS256 key pair, its public half in a JWKS file: tokens the test signs itself.
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+  const dir = mkdtempSync(join(tmpdir(), 'console-auth-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const jwksFile = join(dir, 'jwks.json')
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }))
+  const base = defaultConfig().auth
+  const { url } = await startProxy(t, {
+    auth: { ...base, anonymous: false, jwt: { ...base.jwt, jwks_file: jwksFile, issuer: 'console-test', audience: 'kafka-proxy', algorithms: ['RS256'] } }
+  })
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('console-user')
+    .setIssuer('console-test').setAudience('kafka-proxy').setIssuedAt().setExpirationTime('10m').sign(privateKey)
+  assert.equal((await fetch(`${url}/v3/clusters`)).status, 401, 'the API asks for credentials')
+  assert.equal((await fetch(`${url}/console/app.js`)).status, 200, 'the console\'s files do not')
+
+  const browser = await launch(t)
+  const problems: string[] = []
+  const page = await openPage(browser, problems)
+  await page.goto(`${url}/console/`)
+  await page.getByText('The proxy asks for a token: sign in with a bearer token.').waitFor()
+  await page.fill('[name=token]', 'not-a-token')
+  await page.click('[data-testid=login] button[type=submit]')
+  await page.getByText('The proxy refused this token: sign in with another one.').waitFor()
+  await page.click('[data-testid=login] button[type=button]')
+  await page.fill('[name=token]', token)
+  await page.click('[data-testid=login] button[type=submit]')
+  const clusters = await (await fetch(`${url}/v3/clusters`, { headers: { authorization: `Bearer ${token}` } })).json() as { data: Array<{ cluster_id: string }> }
+  const cid = clusters.data[0]?.cluster_id as string
+  await page.getByTestId('cluster-id').getByText(cid).waitFor()
+  assert.equal(await page.locator('#banner .notice').count(), 0)
+  assert.deepEqual(problems, [])
 })
