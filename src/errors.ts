@@ -90,7 +90,10 @@ export const ERRORS = {
   undecodableRecord: { status: 500, errorCode: 50002, retriable: false, message: 'Record could not be deserialized' },
   // Push delivery (src/streams/): an event id or cursor that is not a position, and the per-process stream cap.
   invalidEventId: { status: 400, errorCode: 400, retriable: false, message: 'Invalid event id' },
-  tooManyStreams: { status: 503, errorCode: 50307, retriable: true, message: 'This proxy process serves as many streams as it may; retry, another process or instance may take it' }
+  tooManyStreams: { status: 503, errorCode: 50307, retriable: true, message: 'This proxy process serves as many streams as it may; retry, another process or instance may take it' },
+  // Webhook subscriptions (src/webhooks/): an unknown subscription, and a callback URL the safety rules refuse.
+  subscriptionNotFound: { status: 404, errorCode: 40404, retriable: false, message: 'Subscription not found.' },
+  callbackRefused: { status: 422, errorCode: 42210, retriable: false, message: 'The callback URL is not allowed' }
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorKey = keyof typeof ERRORS

@@ -33,8 +33,9 @@ export function workerCount (configured: number): number {
 }
 
 // Libuv threads per worker: consumer fetches run there next to DNS and file
-// I/O, so the pool gets one thread per allowed concurrent fetch plus four,
-// set before the worker first uses it.
+// I/O, so the pool gets one thread per allowed concurrent fetch, the webhook
+// consumers' budget (webhooks.threads) and four more, set before the worker
+// first uses it.
 const SPARE_UV_THREADS = 4
 const MAX_RESTART_DELAY_MS = 30_000
 // A worker that lived this long counts as healthy; its crash restarts quickly.
@@ -112,7 +113,7 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   const env = {
     [WORKER_CONFIG_ENV]: JSON.stringify(effective),
     [WORKER_COUNT_ENV]: String(count),
-    UV_THREADPOOL_SIZE: String(config.consumer.threads + SPARE_UV_THREADS)
+    UV_THREADPOOL_SIZE: String(config.consumer.threads + config.webhooks.threads + SPARE_UV_THREADS)
   }
   let shuttingDown = false
   let announced = false

@@ -49,6 +49,8 @@ import { v3PartitionHandlers } from './api/v3/partitions.js'
 import { READER_IDLE_MS, READERS_PER_PROCESS, readHandlers } from './api/v3/read.js'
 import { recordHandlers } from './api/v3/records.js'
 import { ProduceRateLimiter } from './api/v3/rate-limit.js'
+import { Webhooks } from './webhooks/service.js'
+import { subscriptionHandlers } from './webhooks/routes.js'
 import { StreamReaders } from './streams/reader.js'
 import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
@@ -99,6 +101,8 @@ interface Subsystems {
   /** Push delivery: the stream readers and the streams of this process. */
   streamReaders: StreamReaders
   streams: Streams
+  /** Webhook subscriptions: their store, and their deliveries in this process. */
+  webhooks: Webhooks
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -169,7 +173,20 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     callTimeoutMs: kafka.request_timeout_ms,
     log
   })
+  const groups = new ConsumerGroups({ properties: adminProperties(kafka), timeoutMs: kafka.request_timeout_ms })
+  const webhooks = new Webhooks({
+    kafka,
+    webhooks: config.webhooks,
+    encodeIds: config.streams.encode_ids,
+    admin,
+    groups,
+    producer,
+    metadata,
+    registry,
+    log
+  })
   return {
+    webhooks,
     http,
     producer,
     metadata,
@@ -179,7 +196,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     consumers,
     admin,
     watch: new SubscriptionWatch(metadata, kafka.metadata_refresh_ms, log),
-    groups: new ConsumerGroups({ properties: adminProperties(kafka), timeoutMs: kafka.request_timeout_ms }),
+    groups,
     readers: new ReaderPool({
       properties: readerProperties(kafka, config.consumer),
       maxReaders: Math.min(READERS_PER_PROCESS, config.consumer.threads),
@@ -250,6 +267,18 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     ...consoleHandlers(loadConsole(log)),
     ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
     ...clusterHandlers({ resources, admin }),
+    ...subscriptionHandlers({
+      resources,
+      metadata,
+      store: s.webhooks.store,
+      groups: s.groups,
+      rules: s.webhooks.rules,
+      clientId: kafka.client_id,
+      defaultMaxAttempts: config.webhooks.max_attempts,
+      requestTimeoutMs: kafka.request_timeout_ms,
+      forgetGroup: (group) => s.webhooks.forgetGroup(group),
+      log
+    }),
     ...aclHandlers({ resources, admin }),
     ...configHandlers({ resources, admin, metadata }),
     ...v3BrokerHandlers({ resources, admin, metadata }),
@@ -292,6 +321,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   if (s.producer.connected) await s.metadata.refresh().catch(() => {})
   s.metadata.start()
   s.consumers.startExpiry()
+  s.webhooks.start()
   s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
   // Authentication and authorization, only when configured (docs/security.md).
   const guard = SecurityGuard.needed(config.auth, config.authorization, config.server.tls.client_auth !== 'none')
@@ -347,6 +377,7 @@ async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {
   const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p, new Promise((resolve) => setTimeout(resolve, remaining).unref())])
   await Promise.all([
     bounded(s.consumers.close()),
+    bounded(s.webhooks.close()),
     bounded(Promise.allSettled([s.groups.close(), s.readers.close(), s.streamReaders.close()]).then(() => s.admin.close())),
     s.producer.close(remaining)
   ])

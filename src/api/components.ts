@@ -602,6 +602,7 @@ export const PARAMETERS: JsonObject = {
   ConfigName: pathParam('name', 'The configuration parameter name.', STRING),
   ConsumerGroupId: pathParam('group', 'The consumer group ID.', STRING),
   ConsumerId: pathParam('consumer', 'The consumer (member) ID.', STRING),
+  SubscriptionId: pathParam('subscription_id', 'The webhook subscription ID.', STRING),
   V2Group: pathParam('group', 'The consumer group.', GROUP_NAME),
   V2Instance: pathParam('instance', 'The consumer instance name (`instance_id`).', INSTANCE_NAME),
   AclResourceType: queryParam('resource_type', 'The ACL resource type (default ANY).', ref('AclResourceTypeFilter')),
@@ -626,7 +627,8 @@ const V3_PATH_PARAMETERS: Record<string, string> = {
   broker_id: 'BrokerId',
   name: 'ConfigName',
   group: 'ConsumerGroupId',
-  consumer: 'ConsumerId'
+  consumer: 'ConsumerId',
+  subscription_id: 'SubscriptionId'
 }
 const V2_PATH_PARAMETERS: Record<string, string> = {
   topic: 'TopicName',

@@ -14,6 +14,7 @@ import { CONFIG_PATH_ENV, readEnv } from './env.js'
 import { compileRules } from '../security/authorize.js'
 import { configKeys, configSchema, formatPath, isPassthrough } from './schema.js'
 import type { Config, ConfigIssue } from './schema.js'
+import { allowedHostProblem, parseNetwork } from '../webhooks/safety.js'
 
 export class ConfigError extends Error {
   readonly errors: ConfigIssue[]
@@ -237,6 +238,29 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         ? []
         : [{ path: 'kafka.bootstrap_servers', message: `${bad.map(s => JSON.stringify(s)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not host:port; expected a comma-separated list like "broker1:9092,broker2:9092"` }]
     }
+  },
+  {
+    reads: ['webhooks.denied_networks', 'webhooks.allowed_hosts'],
+    run: c => [
+      ...c.webhooks.denied_networks.flatMap((n, i) => {
+        try {
+          parseNetwork(n)
+          return []
+        } catch (err) {
+          return [{ path: 'webhooks.denied_networks', message: `entry ${i + 1}: ${(err as Error).message}` }]
+        }
+      }),
+      ...c.webhooks.allowed_hosts.flatMap((h, i) => {
+        const problem = allowedHostProblem(h)
+        return problem === null ? [] : [{ path: 'webhooks.allowed_hosts', message: `entry ${i + 1}: ${problem}` }]
+      })
+    ]
+  },
+  {
+    reads: ['webhooks.backoff_initial_ms', 'webhooks.backoff_max_ms'],
+    run: c => c.webhooks.backoff_initial_ms > c.webhooks.backoff_max_ms
+      ? [{ path: 'webhooks.backoff_initial_ms', message: `must not exceed webhooks.backoff_max_ms (${c.webhooks.backoff_max_ms})` }]
+      : []
   },
   {
     reads: ['server.advertised_url'],

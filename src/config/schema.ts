@@ -621,6 +621,133 @@ export const configSchema = {
         }
       }
     },
+    webhooks: {
+      type: 'object',
+      description: 'Webhook subscriptions: records of a topic POSTed to an HTTP callback, signed, retried and committed per QoS (POST /v3/clusters/{cluster_id}/topics/{topic}/subscriptions; docs/webhooks.md).',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          type: 'boolean',
+          description: 'Whether this process delivers subscriptions (each one a member of the subscription\'s consumer group). The API that manages them is served either way.',
+          default: true
+        },
+        store_topic: {
+          type: 'string',
+          description: 'The compacted topic holding the subscriptions (callback secrets included: restrict it with ACLs) and their delivery statistics; created with one partition on first use. Every process reads it, so a subscription made through any process or instance is served by all.',
+          default: '_kafka-http-proxy-webhooks',
+          minLength: 1
+        },
+        store_replication_factor: {
+          type: 'integer',
+          description: 'Replication factor the store topic is created with; -1 uses the brokers\' default.replication.factor.',
+          default: -1,
+          minimum: -1,
+          maximum: 32767
+        },
+        allowed_hosts: {
+          type: 'array',
+          description: 'Callback hosts allowed whatever address they resolve to: exact host names or IP addresses, or `*.example.com` for every name under a domain. Hosts not listed are allowed only when every address they resolve to is outside denied_networks (unless only_allowed_hosts).',
+          default: [],
+          items: { type: 'string' },
+          examples: [['hooks.example.com', '*.internal.example.com', '127.0.0.1']]
+        },
+        only_allowed_hosts: {
+          type: 'boolean',
+          description: 'Refuse every callback host not in allowed_hosts.',
+          default: false
+        },
+        denied_networks: {
+          type: 'array',
+          description: 'Networks (CIDR) no callback may reach unless its host is in allowed_hosts: checked when a subscription is made or changed, and again against the resolved address of every connection (DNS rebinding). The default refuses this host, link-local (cloud metadata), private, shared, multicast and reserved ranges of IPv4 and IPv6.',
+          default: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4', '::/128', '::1/128', '64:ff9b::/96', 'fc00::/7', 'fe80::/10', 'ff00::/8'],
+          items: { type: 'string' },
+          examples: [['127.0.0.0/8', '169.254.0.0/16', '::1/128']]
+        },
+        connect_timeout_ms: {
+          type: 'integer',
+          description: 'Time allowed to open a connection to a callback (TCP and TLS); a delivery that cannot connect in time is retried.',
+          default: 5000,
+          minimum: 1
+        },
+        response_timeout_ms: {
+          type: 'integer',
+          description: 'Time allowed from sending a delivery to the end of the callback\'s response; a slower callback counts as failed and the delivery is retried.',
+          default: 10000,
+          minimum: 1
+        },
+        max_response_bytes: {
+          type: 'integer',
+          description: 'Most bytes of a callback\'s response body that are read; the connection of a larger one is closed (only the status counts).',
+          default: 4096,
+          minimum: 0
+        },
+        max_attempts: {
+          type: 'integer',
+          description: 'Attempts per delivery of a subscription that does not give max_attempts; after the last one the records go to its dead_letter_topic, or it stops in state failed.',
+          default: 10,
+          minimum: 1,
+          maximum: 1000
+        },
+        backoff_initial_ms: {
+          type: 'integer',
+          description: 'Delay before the second attempt of a delivery; each further one doubles it (with jitter: a random 50-100 % of it), up to backoff_max_ms. A Retry-After the callback sends is honoured up to backoff_max_ms.',
+          default: 1000,
+          minimum: 1
+        },
+        backoff_max_ms: {
+          type: 'integer',
+          description: 'Longest delay between two attempts of a delivery.',
+          default: 300000,
+          minimum: 1
+        },
+        auto_commit_interval_ms: {
+          type: 'integer',
+          description: 'How often a subscription with qos auto commits the positions of the records it took (librdkafka auto.commit.interval.ms).',
+          default: 5000,
+          minimum: 1
+        },
+        session_timeout_ms: {
+          type: 'integer',
+          description: 'A process that stops heartbeating (killed, hung) loses its partitions of a subscription after this long, and another process takes them over (librdkafka session.timeout.ms; the brokers bound it by group.min.session.timeout.ms, 6000 by default).',
+          default: 10000,
+          minimum: 1,
+          maximum: 3600000
+        },
+        poll_interval_ms: {
+          type: 'integer',
+          description: 'Longest wait between two polls of an idle subscription\'s consumer: the added latency of a record arriving on an idle topic. Polls never block a thread.',
+          default: 100,
+          minimum: 1,
+          maximum: 10000
+        },
+        max_buffered_records: {
+          type: 'integer',
+          description: 'Records one process holds per subscription partition, waiting for delivery; beyond it fetching that partition pauses, so a slow callback never grows memory.',
+          default: 500,
+          minimum: 1
+        },
+        threads: {
+          type: 'integer',
+          description: 'libuv threads the webhook consumers of one process may hold at once (polls, connects, offset lookups), added to the pool the primary sizes for each worker.',
+          default: 4,
+          minimum: 1,
+          maximum: 64
+        },
+        max_connections_per_origin: {
+          type: 'integer',
+          description: 'Keep-alive connections one process opens to one callback origin (scheme, host and port).',
+          default: 32,
+          minimum: 1
+        },
+        status_interval_ms: {
+          type: 'integer',
+          description: 'How often a process writes the delivery statistics (last status, attempts, dead-lettered) of the partitions it delivers to the store topic.',
+          default: 2000,
+          minimum: 100
+        }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -1017,6 +1144,28 @@ export interface StreamsConfig {
   client_buffer_bytes: number
 }
 
+export interface WebhooksConfig {
+  enabled: boolean
+  store_topic: string
+  store_replication_factor: number
+  allowed_hosts: string[]
+  only_allowed_hosts: boolean
+  denied_networks: string[]
+  connect_timeout_ms: number
+  response_timeout_ms: number
+  max_response_bytes: number
+  max_attempts: number
+  backoff_initial_ms: number
+  backoff_max_ms: number
+  auto_commit_interval_ms: number
+  session_timeout_ms: number
+  poll_interval_ms: number
+  max_buffered_records: number
+  threads: number
+  max_connections_per_origin: number
+  status_interval_ms: number
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -1101,6 +1250,7 @@ export interface Config {
   schema_registry: SchemaRegistryConfig
   v3: V3Config
   streams: StreamsConfig
+  webhooks: WebhooksConfig
   log: LogConfig
   metrics: MetricsConfig
   dev: DevConfig

@@ -5,6 +5,7 @@
 // kafka/errors.ts `adminError` maps.
 import { createRequire } from 'node:module'
 import type {
+  DeleteGroupsResult,
   GroupDescription,
   GroupOverview,
   GroupResults,
@@ -13,7 +14,7 @@ import type {
   OffsetSpec
 } from '@confluentinc/kafka-javascript'
 import { AdminClient } from './binding.js'
-import { KAFKA } from './errors.js'
+import { KAFKA, RD } from './errors.js'
 import type { ClientProperties } from './options.js'
 
 // The binding's enum objects (name -> number) exist at runtime only; its type
@@ -21,7 +22,7 @@ import type { ClientProperties } from './options.js'
 const binding = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as {
   ConsumerGroupStates: Readonly<Record<string, number>>
   ConsumerGroupTypes: Readonly<Record<string, number>>
-  OffsetSpec: { LATEST: OffsetSpec }
+  OffsetSpec: { LATEST: OffsetSpec, EARLIEST: OffsetSpec, new (timestamp: number): OffsetSpec }
   IsolationLevel: { READ_COMMITTED: number }
 }
 
@@ -166,19 +167,64 @@ export class ConsumerGroups {
   async logEndOffsets (partitions: TopicPartitionRef[]): Promise<Map<string, number>> {
     const out = new Map<string, number>()
     if (partitions.length === 0) return out
-    const result = await new Promise<ListOffsetsResult[]>((resolve, reject) => {
-      this.admin().listOffsets(
-        partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: binding.OffsetSpec.LATEST })),
-        { timeout: this.opts.timeoutMs, isolationLevel: binding.IsolationLevel.READ_COMMITTED },
-        (err, r) => {
-          if (err !== null && err !== undefined) reject(err)
-          else resolve(r)
-        })
-    })
+    const result = await this.listOffsets(partitions, binding.OffsetSpec.LATEST, binding.IsolationLevel.READ_COMMITTED)
     for (const r of result) {
       if ((r.error === undefined || r.error === null) && r.offset >= 0) out.set(partitionKey(r.topic, r.partition), r.offset)
     }
     return out
+  }
+
+  /**
+   * The offset of each partition at its start, its end (the high watermark),
+   * or the first record at or after a timestamp (the end where there is
+   * none), as ListOffsets answers; keyed as logEndOffsets.
+   */
+  async offsetsAt (partitions: TopicPartitionRef[], at: 'earliest' | 'latest' | { timestamp: number }): Promise<Map<string, number>> {
+    const out = new Map<string, number>()
+    if (partitions.length === 0) return out
+    const spec = at === 'earliest' ? binding.OffsetSpec.EARLIEST : at === 'latest' ? binding.OffsetSpec.LATEST : new binding.OffsetSpec(at.timestamp)
+    const result = await this.listOffsets(partitions, spec)
+    for (const r of result) {
+      if (r.error !== undefined && r.error !== null) throw r.error
+      out.set(partitionKey(r.topic, r.partition), r.offset)
+    }
+    return out
+  }
+
+  /**
+   * ListOffsets. librdkafka finds the partitions' leaders in the admin
+   * client's metadata cache, which learns of partitions added since it was
+   * filled only when asked: a partition it does not know answers
+   * UNKNOWN_PARTITION, so the topics are described (which refreshes the
+   * cache) and the call made once more.
+   */
+  private async listOffsets (partitions: TopicPartitionRef[], spec: OffsetSpec, isolationLevel?: number): Promise<ListOffsetsResult[]> {
+    const call = (): Promise<ListOffsetsResult[]> => new Promise((resolve, reject) => {
+      const options = isolationLevel === undefined ? { timeout: this.opts.timeoutMs } : { timeout: this.opts.timeoutMs, isolationLevel }
+      this.admin().listOffsets(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec })), options, (err, r) => {
+        if (err !== null && err !== undefined) reject(err)
+        else resolve(r)
+      })
+    })
+    const first = await call()
+    const stale = [...new Set(first.filter((r) => r.error?.code === RD.UNKNOWN_PARTITION).map((r) => r.topic))]
+    if (stale.length === 0) return first
+    await new Promise<void>((resolve) => {
+      this.admin().describeTopics(stale, { timeout: this.opts.timeoutMs }, () => resolve())
+    })
+    return await call()
+  }
+
+  /** Deletes a group without members (DeleteGroups); rejects with the group's error (NON_EMPTY_GROUP while it has members). */
+  async deleteGroup (groupId: string): Promise<void> {
+    const reports = await new Promise<DeleteGroupsResult[]>((resolve, reject) => {
+      this.admin().deleteGroups([groupId], { timeout: this.opts.timeoutMs }, (err, r) => {
+        if (err !== null && err !== undefined) reject(err)
+        else resolve(r)
+      })
+    })
+    const report = reports.find((r) => r.groupId === groupId)
+    if (report?.error !== undefined && report.error !== null) throw report.error
   }
 
   async close (): Promise<void> {

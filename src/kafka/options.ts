@@ -147,6 +147,75 @@ export function readerProperties (kafka: KafkaConfig, consumer: ConsumerConfig):
   }
 }
 
+/**
+ * The reader of the webhook subscription store (src/webhooks/store.ts): like
+ * the stateless reader it only assigns (its one partition, from the start)
+ * and never commits.
+ */
+export function webhookStoreProperties (kafka: KafkaConfig): { global: ClientProperties, topic: ClientProperties } {
+  return {
+    global: {
+      ...common(kafka, 'webhook-store'),
+      'allow.auto.create.topics': false,
+      'fetch.wait.max.ms': 100,
+      ...kafka.consumer,
+      'group.id': `${kafka.client_id}-webhook-store-reader`,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false
+    },
+    topic: { 'auto.offset.reset': 'earliest' }
+  }
+}
+
+/** What a webhook subscription's consumer is made of (src/webhooks/member.ts). */
+export interface WebhookConsumerChoices {
+  group: string
+  /** Commits by librdkafka's auto-commit of the positions consumed (qos auto) instead of by the deliverer. */
+  autoCommit: boolean
+  autoCommitIntervalMs: number
+  sessionTimeoutMs: number
+  /** Bound of librdkafka's prefetch queue. */
+  queueBytes: number
+}
+
+/**
+ * A webhook subscription's consumer: one member per process in the group of
+ * the subscription, so the group coordinator gives each partition to exactly
+ * one deliverer across processes and instances. cooperative-sticky
+ * (KIP-429) moves only the partitions that change owner, so the others keep
+ * delivering through a rebalance; the deliverer's rebalance_cb (a function,
+ * so it is added where the client is made) holds a revoked partition until
+ * its delivery in flight has ended, so its next owner never sends while this
+ * one still does. Heartbeats at a sixth of the session
+ * timeout (librdkafka's default is a third, capped at 3 s) shorten the
+ * rebalance a member joining or leaving causes.
+ */
+export function webhookConsumerProperties (kafka: KafkaConfig, choices: WebhookConsumerChoices): { global: ClientProperties, topic: ClientProperties } {
+  return {
+    global: {
+      ...common(kafka, 'webhook'),
+      'allow.auto.create.topics': false,
+      'queued.max.messages.kbytes': Math.max(1, Math.ceil(choices.queueBytes / 1024)),
+      'fetch.max.bytes': Math.max(MIN_FETCH_MAX_BYTES, choices.queueBytes),
+      'fetch.queue.backoff.ms': PREFETCH_BACKOFF_MS,
+      'fetch.wait.max.ms': 100,
+      'session.timeout.ms': choices.sessionTimeoutMs,
+      'heartbeat.interval.ms': Math.max(100, Math.min(3000, Math.floor(choices.sessionTimeoutMs / 6))),
+      ...kafka.consumer,
+      'group.id': choices.group,
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'enable.auto.commit': choices.autoCommit,
+      'auto.commit.interval.ms': choices.autoCommitIntervalMs,
+      // With auto-commit, the positions of records handed to delivery (Kafka's
+      // auto-commit semantics); otherwise the deliverer commits explicitly.
+      'enable.auto.offset.store': choices.autoCommit
+    },
+    // A partition without a committed offset that the subscription's start
+    // does not name (added to the topic later) starts at its log start.
+    topic: { 'auto.offset.reset': 'earliest' }
+  }
+}
+
 /** A broker address from a bootstrap.servers list. */
 export interface BrokerAddress {
   host: string

@@ -92,7 +92,7 @@ function refusedAsMalformed (res: HttpResult): boolean {
 }
 
 test('requests generated from the served OpenAPI document agree with the server', async (t) => {
-  const { url } = await startProxy(t, { consumer: { request_timeout_ms: 300 } })
+  const { url } = await startProxy(t, { consumer: { request_timeout_ms: 300 }, webhooks: { allowed_hosts: ['127.0.0.1'], store_topic: uniqueName('gen-webhooks') } })
   const served = await request('GET', `${url}/openapi.json`)
   assert.equal(served.status, 200, show(served))
   const checker = await ContractChecker.create(served.body)
@@ -142,6 +142,22 @@ test('requests generated from the served OpenAPI document agree with the server'
     const set = await request('PUT', `${url}/v3/clusters/${cid}/${path}`, { headers: { 'content-type': 'application/json' }, body: { value: '1099511627776' } })
     assert.equal(set.status, 204, `${path}: ${show(set)}`)
   }
+  // Webhook subscriptions stay paused: their callback (the discard port) is never called.
+  const deadLetters = uniqueName('gen-dlq')
+  await createTopic(deadLetters, 1)
+  const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
+  const newSubscription = async (): Promise<string> => {
+    const res = await request('POST', `${url}/v3/clusters/${cid}/topics/${topic}/subscriptions`, { headers: { 'content-type': 'application/json' }, body: { callback_url: 'http://127.0.0.1:9/hook', state: 'paused' } })
+    assert.equal(res.status, 201, show(res))
+    return res.body.subscription_id as string
+  }
+  const subscriptionId = await newSubscription()
+  const subscriptionBody: Overrides = {
+    'body.callback_url': fc.constant('http://127.0.0.1:9/hook'),
+    'body.secret': fc.constantFrom(secret, null),
+    'body.dead_letter_topic': fc.constantFrom(deadLetters, null),
+    'body.state': fc.constant('paused')
+  }
   const created: string[] = []
   // Not a t.after hook: those run after the proxy has stopped.
   const cleanup = async (): Promise<void> => {
@@ -177,7 +193,8 @@ test('requests generated from the served OpenAPI document agree with the server'
     group: [group, uniqueName('gen-nogroup')],
     consumer: [consumerId, 'nobody'],
     instance: [subscribed, 'nobody'],
-    name: ['retention.ms', UNKNOWN_CONFIG]
+    name: ['retention.ms', UNKNOWN_CONFIG],
+    subscription_id: [subscriptionId, 'no-such-subscription']
   }
   const brokerName = { name: [HARMLESS_BROKER_CONFIG, UNKNOWN_CONFIG] }
   const produceOverrides: Overrides = { 'body.records[].partition': fc.constantFrom(0, 1, 99, null) }
@@ -263,6 +280,9 @@ test('requests generated from the served OpenAPI document agree with the server'
     readKafkaV3Records: { overrides: readQuery },
     produceRecord: { overrides: { 'body.partition_id': fc.constantFrom(0, 1, 99, null) } },
     produceRecordsBatch: { overrides: { 'body.entries[].partition_id': fc.constantFrom(0, 1, 99, null) } },
+    createKafkaV3TopicSubscription: { overrides: { ...subscriptionBody, 'body.secret': fc.constant(secret) } },
+    updateKafkaV3TopicSubscription: { overrides: subscriptionBody },
+    deleteKafkaV3TopicSubscription: { prepare: async () => ({ subscription_id: await newSubscription() }) },
     // Cursor pages only (an event stream never ends); positions of the fixture topic; BINARY renders any bytes.
     streamKafkaV3Records: {
       accept: ['application/json'],

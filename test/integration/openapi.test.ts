@@ -63,7 +63,7 @@ const G = `${C}/consumer-groups/{group}`
 const I = '/consumers/{group}/instances/{instance}'
 
 test('responses conform to the OpenAPI document; every documented operation is exercised', async (t) => {
-  const { url } = await startProxy(t)
+  const { url } = await startProxy(t, { webhooks: { allowed_hosts: ['127.0.0.1'], store_topic: uniqueName('openapi-webhooks') } })
   const s = new Session(url, await ContractChecker.create())
   const topic = uniqueName('openapi')
   await createTopic(topic, 2)
@@ -273,6 +273,25 @@ test('responses conform to the OpenAPI document; every documented operation is e
     await s.call('GET', `${C}/topics/{topic}/records`, v3, { expect: 200, query: { cursor: page.body.next_cursor, timeout: 0 } })
     await s.call('GET', `${C}/topics/{topic}/records`, v3, { expect: 400, query: { cursor: 'not-a-position' } })
     await s.call('GET', `${C}/topics/{topic}/records`, { ...v3, topic: uniqueName('missing') }, { expect: 404 })
+    s.flush()
+  })
+
+  await t.test('webhook subscriptions: create, list, get, change, delete', async () => {
+    const S = `${C}/topics/{topic}/subscriptions`
+    // Paused: the callback (the discard port) is never called.
+    const created = await s.call('POST', S, v3, {
+      expect: 201,
+      body: { callback_url: 'http://127.0.0.1:9/hook', state: 'paused', secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`, format: 'json', batch: { max_records: 10 }, headers: { h: 'x' } }
+    })
+    const one: Params = { ...v3, subscription_id: created.body?.subscription_id as string }
+    await s.call('GET', S, v3, { expect: 200 })
+    await s.call('GET', `${C}/topics/-/subscriptions`, v3, { expect: 200 })
+    await s.call('GET', `${S}/{subscription_id}`, one, { expect: 200 })
+    await s.call('PATCH', `${S}/{subscription_id}`, one, { expect: 200, body: { max_attempts: 3, secret: null } })
+    await s.call('POST', S, v3, { expect: 422, body: { callback_url: 'http://10.0.0.1/hook' } })
+    await s.call('POST', S, v3, { expect: 400, body: { callback_url: 'http://127.0.0.1:9/hook', qos: 'sometimes' } })
+    await s.call('GET', `${S}/{subscription_id}`, { ...v3, subscription_id: 'no-such-subscription' }, { expect: 404 })
+    await s.call('DELETE', `${S}/{subscription_id}`, one, { expect: 204 })
     s.flush()
   })
 
