@@ -6,9 +6,10 @@
 /**
  * What a failed produce did to Kafka. Clients need it to retry without loss
  * or duplicates: `no` means nothing was written and a retry is safe; `unknown`
- * means the record may be in Kafka (e.g. a timeout after it was sent).
+ * means the record may be in Kafka (e.g. a timeout after it was sent); `yes`
+ * means it is, and what failed came after it (a reply that did not arrive).
  */
-export type Persisted = 'no' | 'unknown'
+export type Persisted = 'no' | 'unknown' | 'yes'
 
 interface ErrorSpec {
   readonly status: number
@@ -93,7 +94,11 @@ export const ERRORS = {
   tooManyStreams: { status: 503, errorCode: 50307, retriable: true, message: 'This proxy process serves as many streams as it may; retry, another process or instance may take it' },
   // Webhook subscriptions (src/webhooks/): an unknown subscription, and a callback URL the safety rules refuse.
   subscriptionNotFound: { status: 404, errorCode: 40404, retriable: false, message: 'Subscription not found.' },
-  callbackRefused: { status: 422, errorCode: 42210, retriable: false, message: 'The callback URL is not allowed' }
+  callbackRefused: { status: 422, errorCode: 42210, retriable: false, message: 'The callback URL is not allowed' },
+  // Application routes (src/routes/): a view that cannot answer, a reply not in time, an Idempotency-Key reused for another request.
+  viewUnavailable: { status: 503, errorCode: 50308, retriable: true, message: 'The view of this route\'s topic is not available' },
+  replyTimeout: { status: 504, errorCode: 50401, retriable: true, message: 'No reply arrived in time' },
+  idempotencyKeyReused: { status: 422, errorCode: 42211, retriable: false, message: 'The Idempotency-Key was used for a different request' }
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorKey = keyof typeof ERRORS

@@ -447,8 +447,8 @@ const ERROR_SCHEMAS: JsonObject = {
     error_code: { ...INT32, description: 'The HTTP status, or a Confluent sub-code (HTTP status × 100 + n).' },
     message: { type: 'string', nullable: true },
     retriable: extension(BOOL, 'Whether repeating the same request can succeed (a transient failure).'),
-    persisted: extension({ type: 'string', enum: ['no', 'unknown'] },
-      'Produce failures only: `no` = nothing was written, a retry is safe; `unknown` = the record may have been written, a retry may duplicate it.')
+    persisted: extension({ type: 'string', enum: ['no', 'unknown', 'yes'] },
+      'Produce failures only: `no` = nothing was written, a retry is safe; `unknown` = the record may have been written, a retry may duplicate it; `yes` = the record was written, what failed came after (a request/reply route\'s reply timing out).')
   }, ['error_code', 'message', 'retriable'])
 }
 
