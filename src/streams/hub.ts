@@ -30,6 +30,7 @@ import { Delivery } from './delivery.js'
 import { PositionTracker } from './tracker.js'
 import type { ClientProperties } from '../kafka/options.js'
 import { checkResume, topicOf } from './open.js'
+import { gained, openPatternStream, parsePattern } from './pattern.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -104,11 +105,11 @@ export class Streams {
     return { tailRecords: this.tails.fetched, receivedBytes: this.opts.readers.receivedBytes }
   }
 
-  /** GET /v3/clusters/{cluster_id}/topics/{topic}/records */
+  /** GET /v3/clusters/{cluster_id}/topics/{topic}/records, and topics/-/records?topic_pattern= (no {topic}) */
   async records (ctx: Ctx): Promise<Reply> {
     const type = acceptable(negotiate(ctx.req.headers.accept))
     const params = parseStreamParams(ctx.query, ctx.req, this.limits)
-    const topic = ctx.params.topic as string
+    const topic = (ctx.params.topic as string | undefined) ?? '-'
     if (type === MEDIA.json && params.group !== null) throw new ProxyError('badRequest', 'Bad Request: cursor reads do not join consumer groups (each page would join and leave the group); use SSE or a WebSocket for group=, or a cursor.')
     const opened = await this.open(ctx.params.cluster_id as string, topic, params, type === MEDIA.json ? 'cursor' : 'sse')
     if (type === MEDIA.json) {
@@ -157,7 +158,7 @@ export class Streams {
         return
       }
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic, clusterId, this.opts.produce)
+        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce)
         this.serve(opened, params, sink)
       })
     }, refuse)
@@ -171,17 +172,25 @@ export class Streams {
     if (this.closed) throw new ProxyError('shuttingDown')
     if (this.active >= this.opts.config.max_per_process) throw new ProxyError('tooManyStreams')
     this.active++
+    if (topic === '-') {
+      if (params.group !== null) throw new ProxyError('badRequest', 'Bad Request: a topic pattern stream cannot join a consumer group.')
+      parsePattern(params.pattern)
+    } else if (params.pattern !== null) {
+      throw new ProxyError('badRequest', 'Bad Request: topic_pattern is for /v3/clusters/{cluster_id}/topics/-/records.')
+    }
     let opened: OpenedStream
     try {
-      opened = params.group !== null
-        ? await this.openGroup(topic, params)
-        : await openTopicStream({
-          metadata: this.opts.metadata,
-          readers: this.opts.readers,
-          registry: this.opts.registry,
-          encodeIds: this.opts.config.encode_ids,
-          tails: this.tails
-        }, topic, params)
+      opened = topic === '-'
+        ? await openPatternStream({ metadata: this.opts.metadata, readers: this.opts.readers, registry: this.opts.registry, encodeIds: this.opts.config.encode_ids }, parsePattern(params.pattern), params)
+        : params.group !== null
+          ? await this.openGroup(topic, params)
+          : await openTopicStream({
+            metadata: this.opts.metadata,
+            readers: this.opts.readers,
+            registry: this.opts.registry,
+            encodeIds: this.opts.config.encode_ids,
+            tails: this.tails
+          }, topic, params)
     } catch (err) {
       this.active--
       throw err
@@ -238,6 +247,11 @@ export class Streams {
    * stream waits for it.
    */
   private watcher (opened: OpenedStream, params: StreamParams): () => Promise<StreamPosition> {
+    const pattern = opened.pattern
+    if (pattern !== undefined) {
+      const known = new Map([...opened.delivery.tracker.position()].map(([t, offsets]) => [t, new Set(offsets.keys())]))
+      return async () => gained(this.opts.metadata.cached(), pattern, known)
+    }
     const topic = opened.topic
     const known = new Set(opened.partitions)
     return async () => {

@@ -28,6 +28,8 @@ export interface OpenedStream {
   partitions: number[]
   /** Resumed offsets that could not be honoured (deleted by retention, past the end). */
   resets: Reset[]
+  /** A stream of the topics matching this pattern (topic '-'). */
+  pattern?: RegExp
 }
 
 /** A stream's records from a reader of its own. */

@@ -20,6 +20,8 @@ export interface StreamParams {
   partitions: number[] | null
   render: StreamRenderOptions
   filter: RecordFilter
+  /** topics/-/records: the pattern of topic names to stream; null elsewhere. */
+  pattern: string | null
   /** The consumer group the stream joins; null: none (QoS none). */
   group: string | null
   qos: Qos
@@ -37,7 +39,7 @@ export interface ParamLimits {
 }
 
 const KNOWN = new Set(['from', 'partitions', 'last_event_id', 'cursor', 'key', 'format', 'key_format', 'value_format',
-  'undecodable', 'timeout', 'max_records', 'max_bytes', 'group', 'qos'])
+  'undecodable', 'timeout', 'max_records', 'max_bytes', 'group', 'qos', 'topic_pattern'])
 const HEADER_PREFIX = 'header.'
 const DIGITS = /^(?:0|[1-9]\d{0,15})$/
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
@@ -121,10 +123,13 @@ export function parseStreamParams (query: string, req: IncomingMessage, limits: 
   const lastEventHeader = header(req, 'last-event-id')
   const cursor = q.get('cursor')
   const lastEventId = q.get('last_event_id')
+  // An empty cursor is the position of a pattern stream that matched no
+  // topic yet: it names no partition, so every partition starts at its first
+  // record. (An empty Last-Event-ID is what an EventSource sends for none.)
   let resume: StreamPosition | null = null
   if (lastEventHeader !== null && lastEventHeader !== '') resume = parsePosition(lastEventHeader, 'Last-Event-ID')
-  else if (cursor !== null) resume = parsePosition(cursor, 'cursor')
-  else if (lastEventId !== null) resume = parsePosition(lastEventId, 'last_event_id')
+  else if (cursor !== null) resume = cursor === '' ? new Map() : parsePosition(cursor, 'cursor')
+  else if (lastEventId !== null) resume = lastEventId === '' ? new Map() : parsePosition(lastEventId, 'last_event_id')
   const timeout = uint(q, 'timeout', 0)
   const group = q.get('group')
   // eslint-disable-next-line no-control-regex -- control characters are what the check refuses
@@ -139,6 +144,7 @@ export function parseStreamParams (query: string, req: IncomingMessage, limits: 
   if (group !== null && q.has('partitions')) throw bad('partitions cannot be chosen for a consumer group stream: the group assigns them.')
   return {
     from,
+    pattern: q.get('topic_pattern'),
     group,
     qos,
     resume,

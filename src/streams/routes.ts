@@ -12,8 +12,8 @@ const FORMAT = { type: 'string', enum: ['BINARY', 'STRING', 'JSON', 'AVRO', 'JSO
 // Gravitee's notation, plain or base64url (RFC 4648 §5); see src/streams/position.ts.
 const POSITION: JsonObject = {
   type: 'string',
-  description: 'A stream position: `<topic>@<partition>#<offset>,<partition>#<offset>` (topics joined by `;`), base64url-encoded or plain.',
-  pattern: '^(?:[A-Za-z0-9_-]+|[A-Za-z0-9._-]+@(?:0|[1-9][0-9]{0,8})#(?:0|[1-9][0-9]{0,14}))$'
+  description: 'A stream position: `<topic>@<partition>#<offset>,<partition>#<offset>` (topics joined by `;`), base64url-encoded or plain; empty for a pattern stream that matched no topic yet (every partition from its first record).',
+  pattern: '^(?:[A-Za-z0-9_-]*|[A-Za-z0-9._-]+@(?:0|[1-9][0-9]{0,8})#(?:0|[1-9][0-9]{0,14}))$'
 }
 
 const SIDE: JsonObject = {
@@ -90,9 +90,37 @@ export const STREAM_ROUTES = defineRoutes({
     errors: V3_READ_ERRORS,
     // A HEAD would open a stream to send nothing.
     head: false
+  },
+  streamKafkaV3PatternRecords: {
+    method: 'GET',
+    path: '/v3/clusters/{cluster_id}/topics/-/records',
+    summary: 'Stream every topic whose name matches a pattern',
+    description: 'As the stream of one topic (SSE, cursor pages, or a WebSocket that only receives), over every topic whose whole name matches `topic_pattern` (Kafka\'s internal topics never do), including topics created after the stream started, from their first record. Positions name every topic (`;`-joined). No consumer group.',
+    tags: EXTENSION_TAGS,
+    extension: true,
+    access: [{ operation: 'Describe', resource: 'topic' }, { operation: 'Read', resource: 'topic' }],
+    query: [
+      queryParam('topic_pattern', 'A JavaScript regular expression matched against whole topic names, at most 256 characters, without backreferences or quantified groups that hold quantifiers.', { type: 'string', pattern: '^[A-Za-z0-9._-]{1,40}(?:\\.\\*)?$' }, true),
+      ...STREAM_QUERY.filter((q) => q.name !== 'partitions')
+    ],
+    produces: [MEDIA.json, SSE_MEDIA],
+    responses: {
+      200: {
+        description: 'A cursor page (application/json) or an event stream (text/event-stream).',
+        content: {
+          [MEDIA.json]: CURSOR_PAGE,
+          [SSE_MEDIA]: { type: 'string', description: 'An event stream, as for one topic.' }
+        }
+      }
+    },
+    errors: V3_READ_ERRORS,
+    head: false
   }
 })
 
 export function streamHandlers (streams: Streams): Handlers<typeof STREAM_ROUTES> {
-  return { streamKafkaV3Records: (ctx) => streams.records(ctx) }
+  return {
+    streamKafkaV3Records: (ctx) => streams.records(ctx),
+    streamKafkaV3PatternRecords: (ctx) => streams.records(ctx)
+  }
 }

@@ -70,9 +70,10 @@ export class WsSink implements Sink {
   private pending = 0
   private readonly successPrefix: string
 
+  /** `topic`: where records the client sends go; null for a pattern stream, which takes none. */
   constructor (private readonly ws: WebSocket, private readonly maxFrameBytes: number,
-    private readonly topic: string, clusterId: string, private readonly produce: WsProduceDeps) {
-    this.successPrefix = successPrefix(clusterId, topic)
+    private readonly topic: string | null, clusterId: string, private readonly produce: WsProduceDeps) {
+    this.successPrefix = successPrefix(clusterId, topic ?? '')
     ws.on('message', (data, isBinary) => this.message(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
     ws.on('close', () => this.wake())
     // ws reports protocol violations here after closing with their code; nothing to add.
@@ -199,7 +200,7 @@ export class WsSink implements Sink {
       this.error(err as ProxyError)
       return
     }
-    if (position.size !== 1 || !position.has(this.topic)) {
+    if (this.topic !== null && (position.size !== 1 || !position.has(this.topic))) {
       this.error(new ProxyError('invalidEventId', `Invalid ack: it must name topic ${this.topic} alone.`))
       return
     }
@@ -228,20 +229,22 @@ export class WsSink implements Sink {
 
   /** Produces one record frame; the result's fields without the opening brace. */
   private async write (frame: unknown): Promise<string> {
+    const topic = this.topic
+    if (topic === null) throw new ProxyError('badRequest', 'Bad Request: a topic pattern stream has no topic to produce to; open a stream of one topic.', { persisted: 'no' })
     let rec: V3Record
     try {
       rec = parseV3Record(frame, Date.now(), 'correlation')
       // -1: no partition_id, the partitioner chooses.
       const partition = rec.record.partition
       if (partition >= 0) {
-        const info = await this.produce.metadata.topic(this.topic)
-        if (info?.partitions[partition] === undefined) throw new ProxyError('partitionNotFound', `Partition ${partition} of topic ${this.topic} not found.`)
+        const info = await this.produce.metadata.topic(topic)
+        if (info?.partitions[partition] === undefined) throw new ProxyError('partitionNotFound', `Partition ${partition} of topic ${topic} not found.`)
       }
-      await this.produce.schemas.encode(rec, this.topic)
+      await this.produce.schemas.encode(rec, topic)
     } catch (err) {
       throw err instanceof ProxyError ? new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause }) : err
     }
-    const [result] = await this.produce.producer.produce(this.topic, [rec.record])
+    const [result] = await this.produce.producer.produce(topic, [rec.record])
     if (result === undefined) throw new ProxyError('internal')
     if (result.error !== null) throw result.error
     return successLine(this.successPrefix, rec, result.partition as number, result.offset as number).slice(1, -2)

@@ -295,6 +295,18 @@ test('requests generated from the served OpenAPI document agree with the server'
         'query.key_format': fc.constantFrom('BINARY', 'binary'),
         'query.value_format': fc.constantFrom('BINARY', 'binary')
       }
+    },
+    streamKafkaV3PatternRecords: {
+      accept: ['application/json'],
+      overrides: {
+        'query.timeout': small(300),
+        'query.topic_pattern': fc.constantFrom(topic.replace(/[.-]/g, '\\$&'), 'no-such-topic-.*'),
+        'query.cursor': fc.constantFrom(`${topic}@0#0`, Buffer.from(`${topic}@0#0,1#0`).toString('base64url'), ''),
+        'query.last_event_id': fc.constantFrom(`${topic}@1#0`, ''),
+        'query.format': fc.constantFrom('BINARY', 'binary'),
+        'query.key_format': fc.constantFrom('BINARY', 'binary'),
+        'query.value_format': fc.constantFrom('BINARY', 'binary')
+      }
     }
   }
 
@@ -420,7 +432,7 @@ test('requests generated from the served OpenAPI document agree with the server'
       const documented = METHODS.filter((m) => item[m] !== undefined).map((m) => m.toUpperCase())
       // A consumer read moves the consumer's position: HEAD would drop what it read, so it is a 405 there;
       // so is a topic's stream, which would never end.
-      const effectfulRead = /\/instances\/\{instance\}\/(records|topics\/\{topic\})$|^\/v3\/clusters\/\{cluster_id\}\/topics\/\{topic\}\/records$/.test(template)
+      const effectfulRead = /\/instances\/\{instance\}\/(records|topics\/\{topic\})$|^\/v3\/clusters\/\{cluster_id\}\/topics\/(\{topic\}|-)\/records$/.test(template)
       const expected = new Set([...documented, ...(documented.includes('GET') && !effectfulRead ? ['HEAD'] : []), 'OPTIONS'])
       const path = template.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(defaults[n]?.[0] ?? 'x'))
       const allowOf = (res: HttpResult): Set<string> => new Set(String(res.headers.allow ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))

@@ -18,6 +18,7 @@ import { deleteRecordsBefore, produceMany } from '../helpers/streams.js'
 function params (overrides: Partial<StreamParams> = {}): StreamParams {
   return {
     from: { kind: 'latest' },
+    pattern: null,
     group: null,
     qos: 'none',
     resume: null,
