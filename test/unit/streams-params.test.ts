@@ -55,6 +55,8 @@ test('Last-Event-ID (header) wins over the query, which an EventSource repeats o
   assert.deepEqual([...(parse('cursor=t@0%235&last_event_id=t@0%231').resume?.get('t') ?? [])], [[0, 5]], 'cursor wins over last_event_id')
   rejects(() => parse('', { 'last-event-id': 't@0#01' }), 'invalidEventId', /^Invalid Last-Event-ID/)
   rejects(() => parse('cursor=bogus'), 'invalidEventId', /^Invalid cursor/)
+  assert.equal(parse('cursor=').resume?.size, 0, 'an empty cursor names no partition: all start at their first record')
+  assert.equal(parse('', { 'last-event-id': '' }).resume, null, 'an empty Last-Event-ID is none')
 })
 
 test('unknown and repeated parameters are refused, so a typo is not a different stream', () => {
