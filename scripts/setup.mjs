@@ -298,6 +298,27 @@ export async function ensureBrowser ({ log = defaultLog } = {}) {
   return BROWSER_PATH
 }
 
+// The load balancer of the multi-instance test (test/integration/instances.test.ts): Debian's
+// haproxy, run by the test in the foreground on loopback ports of its own.
+export const BALANCER_PACKAGE = 'haproxy'
+export const BALANCER_PATH = '/usr/sbin/haproxy'
+
+/** Debian's haproxy at BALANCER_PATH, installed with apt when missing and running as root; returns its path. */
+export async function ensureBalancer ({ log = defaultLog } = {}) {
+  if (isExecutable(BALANCER_PATH)) return BALANCER_PATH
+  const manual = `apt-get update && apt-get install -y --no-install-recommends ${BALANCER_PACKAGE}`
+  if (!findExecutable('apt-get') || process.getuid?.() !== 0) {
+    throw new SetupError(`the multi-instance test needs the ${BALANCER_PACKAGE} package (${BALANCER_PATH}); install it, then run the tests again:\n  sudo ${manual}`)
+  }
+  log(`installing the ${BALANCER_PACKAGE} package for the multi-instance test`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const hint = `Install it by hand: ${manual}`
+  await run('apt-get', ['update'], { env, what: 'apt-get update', hint })
+  await run('apt-get', ['install', '-y', '--no-install-recommends', BALANCER_PACKAGE], { env, what: `apt-get install ${BALANCER_PACKAGE}`, hint })
+  if (!isExecutable(BALANCER_PATH)) throw new SetupError(`the ${BALANCER_PACKAGE} package installed but ${BALANCER_PATH} is missing. ${hint}`)
+  return BALANCER_PATH
+}
+
 function isExecutable (file) {
   try {
     accessSync(file, constants.X_OK)

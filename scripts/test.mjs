@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { constants, tmpdir } from 'node:os'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureBrowser, ensurePythonTools, reportFailure, setup } from './setup.mjs'
+import { ensureBalancer, ensureBrowser, ensurePythonTools, reportFailure, setup } from './setup.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const args = process.argv.slice(2)
@@ -44,6 +44,8 @@ async function main () {
     if (!unitOnly) python = await ensurePythonTools()
     // Only the console's browser test uses Chromium.
     if (!unitOnly) await ensureBrowser()
+    // Only the multi-instance test uses HAProxy.
+    if (!unitOnly) await ensureBalancer()
   } catch (err) {
     return reportFailure(err)
   }

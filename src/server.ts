@@ -23,6 +23,8 @@ import { SchemaRegistryClient } from './registry/client.js'
 import { V3SchemaEncoder } from './produce/v3-record.js'
 import { createDirectory, type ConsumerDirectory } from './shards/directory.js'
 import { forward, isForwarded } from './shards/forward.js'
+import { PEER_HEADER, PeerDirectory } from './shards/peers.js'
+import { peerHandlers } from './api/peers.js'
 import { OPENAPI, ROUTES } from './api/routes.js'
 import { consoleHandlers, loadConsole } from './api/console.js'
 import { healthHandlers } from './api/health.js'
@@ -230,6 +232,10 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
 function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: number): Handlers<typeof ROUTES> {
   const { server, kafka, consumer, v3, schema_registry: sr } = config
   const { producer, metadata, admin, resources, registry, directory } = s
+  const instances = config.instances
+  const peers = instances.peers.length === 0
+    ? null
+    : new PeerDirectory({ selfUrl: instances.self_url, peers: instances.peers, secret: instances.secret, timeoutMs: instances.locate_timeout_ms })
   const json = jsonLimits(server)
   const strategies = { key: sr.key_subject_strategy, value: sr.value_subject_strategy }
   return {
@@ -259,13 +265,24 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
         locate: (group, name) => directory.locate(group, name),
         selfUrl: directory.selfUrl,
         isForwarded: (ctx) => isForwarded(ctx.req),
-        forward: (ctx, owner) => forward(ctx.req, ctx.res, owner)
+        forward: (ctx, owner) => forward(ctx.req, ctx.res, owner),
+        peers: peers === null
+          ? undefined
+          : {
+              locate: (group, name, fresh) => peers.locate(group, name, fresh),
+              isRelayed: (ctx) => peers.verify(ctx.req),
+              relay: (ctx, instance) => forward(ctx.req, ctx.res, instance, undefined, { header: PEER_HEADER, value: peers.sign(ctx.req.method ?? 'GET', ctx.req.url ?? '/') })
+            }
       }
     }),
     ...healthHandlers(metadata, () => s.http.isDraining),
     ...openapiHandlers(OPENAPI),
     ...consoleHandlers(loadConsole(log)),
     ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
+    ...peerHandlers({
+      peers,
+      holds: async (group, name) => s.consumers.get(group, name) !== null || await directory.locate(group, name) !== null
+    }),
     ...clusterHandlers({ resources, admin }),
     ...subscriptionHandlers({
       resources,

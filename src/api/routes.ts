@@ -9,6 +9,7 @@ import { joinRoutes } from '../http/route.js'
 import { CONSOLE_ROUTES } from './console.js'
 import { HEALTH_ROUTES } from './health.js'
 import { METRICS_ROUTES } from './metrics.js'
+import { PEER_ROUTES } from './peers.js'
 import { OPENAPI_ROUTES, openApiDocument } from './openapi.js'
 import { ROOT_ROUTES } from './v2/root.js'
 import { TOPIC_ROUTES } from './v2/topics.js'
@@ -30,7 +31,7 @@ import { SUBSCRIPTION_ROUTES } from '../webhooks/routes.js'
 
 export const ROUTES = joinRoutes(
   ROOT_ROUTES, TOPIC_ROUTES, PARTITION_ROUTES, PRODUCE_ROUTES, BROKER_ROUTES, CONSUMER_ROUTES,
-  HEALTH_ROUTES, OPENAPI_ROUTES, CONSOLE_ROUTES, METRICS_ROUTES,
+  HEALTH_ROUTES, OPENAPI_ROUTES, CONSOLE_ROUTES, METRICS_ROUTES, PEER_ROUTES,
   CLUSTER_ROUTES, ACL_ROUTES, CONFIG_ROUTES, V3_BROKER_ROUTES, GROUP_ROUTES, V3_TOPIC_ROUTES, V3_PARTITION_ROUTES,
   READ_ROUTES, RECORD_ROUTES, STREAM_ROUTES, SUBSCRIPTION_ROUTES
 )

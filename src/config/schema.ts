@@ -789,6 +789,38 @@ export const configSchema = {
         }
       }
     },
+    instances: {
+      type: 'object',
+      description: 'Several proxy instances behind one load balancer (docs/deployment.md): a v2 consumer instance lives in the proxy instance that created it, and the others relay its calls there, so plain round-robin balancing works. Leave peers empty for a single instance.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        self_url: {
+          type: 'string',
+          description: 'This instance\'s base URL as the other instances reach it (http://host:port of its listener, not the load balancer\'s).',
+          default: '',
+          examples: ['http://10.0.0.11:8082']
+        },
+        peers: {
+          type: 'array',
+          description: 'Base URLs of the other instances (this one may be listed too; it is left out). The proxy only ever connects to these, never to a host a request names.',
+          default: [],
+          items: { type: 'string' },
+          examples: [['http://10.0.0.11:8082', 'http://10.0.0.12:8082']]
+        },
+        secret: {
+          type: 'string',
+          description: 'Shared secret of the instances: the key of the HMAC-SHA256 that proves a call between instances (a client cannot pass a call off as relayed). Required with peers; the same on every instance.',
+          default: ''
+        },
+        locate_timeout_ms: {
+          type: 'integer',
+          description: 'How long an instance waits for the others to say whether they hold a consumer instance; one that does not answer in time counts as not holding it.',
+          default: 1000,
+          minimum: 1
+        }
+      }
+    },
     auth: {
       type: 'object',
       description: 'Authentication of API clients (docs/security.md). Off until a method is configured: [auth.jwt], [auth.basic], or client certificates (server.tls.client_auth). Several methods may be on at once; /health/* never asks for credentials.',
@@ -1170,6 +1202,13 @@ export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 
+export interface InstancesConfig {
+  self_url: string
+  peers: string[]
+  secret: string
+  locate_timeout_ms: number
+}
+
 export interface MetricsConfig {
   enabled: boolean
   max_topic_labels: number
@@ -1253,6 +1292,7 @@ export interface Config {
   webhooks: WebhooksConfig
   log: LogConfig
   metrics: MetricsConfig
+  instances: InstancesConfig
   dev: DevConfig
 }
 

@@ -1,6 +1,6 @@
 // Relays a v2 consumer call to the worker process that owns the instance
-// (see directory.ts), over that worker's loopback listener, and streams the
-// owner's answer back. The client sees one response whichever process
+// (see directory.ts), over that worker's loopback listener, or to the proxy
+// instance that holds it (see peers.ts), and streams the owner's answer back. The client sees one response whichever process
 // accepted its connection, so no sticky load balancing is needed.
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
@@ -75,6 +75,12 @@ function answerNotFound (req: IncomingMessage, res: ServerResponse): void {
   sendError(req, res, NOT_FOUND, req.complete ? undefined : { connection: 'close' })
 }
 
+/** A relay to another proxy instance: the header that proves it, instead of FORWARDED_HEADER. */
+export interface PeerHop {
+  header: string
+  value: string
+}
+
 /**
  * Sends the request (method, path + query, headers, the body already read or
  * still streaming) to `ownerUrl` and streams the owner's response back
@@ -85,7 +91,7 @@ function answerNotFound (req: IncomingMessage, res: ServerResponse): void {
  * Resolves once the response is written or the client went away; never
  * rejects. The caller must not write to `res` afterwards.
  */
-export function forward (req: IncomingMessage, res: ServerResponse, ownerUrl: string, body?: Buffer): Promise<void> {
+export function forward (req: IncomingMessage, res: ServerResponse, ownerUrl: string, body?: Buffer, hop?: PeerHop): Promise<void> {
   if (isForwarded(req)) {
     answerNotFound(req, res)
     return Promise.resolve()
@@ -95,7 +101,10 @@ export function forward (req: IncomingMessage, res: ServerResponse, ownerUrl: st
   // Host stays the client's, as an end-to-end header; links the owner builds
   // never come from it (see listenerBase in src/http/handler.ts).
   const headers = endToEnd(req.headers)
-  headers[FORWARDED_HEADER] = '1'
+  // A relay to another instance is not the last hop: that instance relays it
+  // on to its owning process.
+  if (hop === undefined) headers[FORWARDED_HEADER] = '1'
+  else headers[hop.header] = hop.value
   const streamed = body === undefined && hasBody(req)
   if (body !== undefined) {
     headers['content-length'] = body.length

@@ -48,7 +48,7 @@ test('route table, router and document agree: every served route but the interna
     assert.equal(doc.paths[r.path][r.method.toLowerCase()].operationId, id, `${r.method} ${r.path}`)
   }
   const internal = Object.entries(TABLE).filter(([, r]) => r.internal === true).map(([id]) => id).sort()
-  assert.deepEqual(internal, ['consoleAsset', 'consolePage', 'metrics'], 'only the web console\'s files and /metrics are internal')
+  assert.deepEqual(internal, ['consoleAsset', 'consolePage', 'metrics', 'peerLocateConsumer'], 'only the web console\'s files, /metrics and the route between instances are internal')
 })
 
 test('the router finds each route at its own template, with its parameters, and HEAD where it may', () => {
@@ -72,7 +72,7 @@ test('the router finds each route at its own template, with its parameters, and 
 
 test('every route says what it needs of Kafka\'s authorizer; only health, the document, the v2 ping, the console\'s files and /metrics need nothing', () => {
   const open = Object.entries(TABLE).filter(([, r]) => r.access.length === 0).map(([id]) => id).sort()
-  assert.deepEqual(open, ['consoleAsset', 'consolePage', 'healthLive', 'healthReady', 'metrics', 'openapi', 'v2Root', 'v2RootPost'])
+  assert.deepEqual(open, ['consoleAsset', 'consolePage', 'healthLive', 'healthReady', 'metrics', 'openapi', 'peerLocateConsumer', 'v2Root', 'v2RootPost'])
   const produce = Object.values(TABLE).filter((r) => r.writes === true)
   assert.ok(produce.length >= 4 && produce.every((r) => r.access.some((a) => a.operation === 'Write' && a.resource === 'topic')), 'produce needs Write on the topic')
 })

@@ -28,6 +28,17 @@ export interface InstanceRouting {
   /** True when the request was already forwarded once (it must not travel again). */
   isForwarded (ctx: Ctx): boolean
   forward (ctx: Ctx, ownerUrl: string): Promise<void>
+  /** The other proxy instances (src/shards/peers.ts); absent with a single instance. */
+  peers?: PeerRouting
+}
+
+/** Finds and reaches an instance another proxy instance holds. */
+export interface PeerRouting {
+  /** The base URL of the proxy instance that holds it, or null; `fresh` skips cached answers. */
+  locate (group: string, name: string, fresh?: boolean): Promise<string | null>
+  /** True when another instance relayed the request (it must not travel on to a third). */
+  isRelayed (ctx: Ctx): boolean
+  relay (ctx: Ctx, instanceUrl: string): Promise<void>
 }
 
 export interface ConsumerDeps {
@@ -356,6 +367,14 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
         await routing.forward(ctx, owner)
         return HANDLED
       }
+      const peers = routing.peers
+      if (peers !== undefined && !peers.isRelayed(ctx)) {
+        const instance = await peers.locate(group, name)
+        if (instance !== null) {
+          await peers.relay(ctx, instance)
+          return HANDLED
+        }
+      }
     }
     throw new ProxyError('consumerNotFound')
   }
@@ -454,6 +473,9 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
       const type = accept(ctx)
       const group = groupName(ctx.params.group as string)
       const request = parseCreate(await jsonBody(ctx, deps.maxBodyBytes, deps.json))
+      // A name is one instance across every proxy instance, as within one.
+      const peers = deps.routing?.peers
+      if (request.name !== null && peers !== undefined && await peers.locate(group, request.name, true) !== null) throw new ProxyError('consumerExists')
       const instance = await manager.create(group, request)
       if (ctx.security !== undefined) owners.set(instance, ctx.security.principal.name)
       return reply(200, type, serializeCreated({ instance_id: instance.name, base_uri: baseUri(ctx, group, instance.name) }))
