@@ -33,7 +33,7 @@ test('Idempotency-Key: retries write once and get the first answer; another body
       assert.equal(retried[i]?.headers.get('kafka-position'), first[i]?.headers.get('kafka-position'))
       assert.equal(retried[i]?.headers.get('idempotent-replayed'), 'true')
     }
-    const records = await readAll(orders, 2, 200, { timeoutMs: 4000 })
+    const records = await readAll(orders, 2, 200, { timeoutMs: 2000 })
     assert.equal(records.length, 100)
   })
 
@@ -42,7 +42,7 @@ test('Idempotency-Key: retries write once and get the first answer; another body
     const positions = new Set(same.map((r) => r.headers.get('kafka-position')))
     assert.equal(positions.size, 1)
     assert.ok(same.every((r) => r.status === 202))
-    const records = await readAll(orders, 2, 200, { timeoutMs: 3000 })
+    const records = await readAll(orders, 2, 200, { timeoutMs: 1500 })
     assert.equal(records.filter((r) => r.key?.toString() === '500').length, 1)
   })
 
@@ -59,7 +59,7 @@ test('Idempotency-Key: retries write once and get the first answer; another body
     assert.equal(a.status, 202)
     assert.equal(b.status, 202)
     assert.equal(b.headers.get('location'), a.headers.get('location'))
-    const records = await readAll(requests, 1, 10, { timeoutMs: 3000 })
+    const records = await readAll(requests, 1, 10, { timeoutMs: 1500 })
     assert.equal(records.length, 1)
   })
 })
