@@ -49,6 +49,12 @@ const ASSIGN_PARTITIONS = -175
 const REVOKE_PARTITIONS = -174
 // How long a stopping member waits for its partitions' deliveries before it closes anyway.
 const STOP_GRACE_MS = 2000
+// At most one commit per this interval: librdkafka's commit is asynchronous
+// (the binding's callback fires once it is queued), so committing after
+// every delivery would queue commits faster than the coordinator answers,
+// on the connection the group's heartbeats share, until the session times
+// out. Positions accepted meanwhile go in the next commit.
+const COMMIT_INTERVAL_MS = 100
 
 export interface MemberDeps {
   kafka: KafkaConfig
@@ -146,6 +152,8 @@ export class Member {
   private rebalancing: Promise<void> = Promise.resolve()
   private readonly pendingCommits = new Map<number, number>()
   private committing: Promise<void> | null = null
+  private commitTimer: NodeJS.Timeout | null = null
+  private lastCommit = 0
   private statusTimer: NodeJS.Timeout | null = null
   private started: Promise<void> | null = null
   /** Aborts requests in flight; only when a stop outlasts its grace. */
@@ -455,14 +463,31 @@ export class Member {
     lane.next = offset
     if (this.sub.qos === 'auto') return
     this.pendingCommits.set(lane.partition, offset)
-    this.flushCommits()
+    this.scheduleCommit()
   }
 
-  private flushCommits (): Promise<void> {
+  private scheduleCommit (): void {
+    if (this.commitTimer !== null || this.committing !== null) return
+    const wait = Math.max(0, this.lastCommit + COMMIT_INTERVAL_MS - Date.now())
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null
+      this.flushCommits().catch(() => {})
+    }, wait)
+  }
+
+  /** Commits every pending position now (a revocation, a stop), after a commit in flight. */
+  private async flushCommits (): Promise<void> {
+    if (this.commitTimer !== null) {
+      clearTimeout(this.commitTimer)
+      this.commitTimer = null
+    }
+    await this.committing
+    if (this.pendingCommits.size === 0) return
     this.committing ??= (async () => {
-      while (this.pendingCommits.size > 0 && this.client !== null) {
+      if (this.pendingCommits.size > 0 && this.client !== null) {
         const list = [...this.pendingCommits].map(([partition, offset]) => ({ topic: this.sub.topic, partition, offset }))
         this.pendingCommits.clear()
+        this.lastCommit = Date.now()
         try {
           await this.commit(list)
           for (const c of list) {
@@ -474,7 +499,10 @@ export class Member {
           this.log.debug({ err }, 'webhook subscription commit failed')
         }
       }
-    })().finally(() => { this.committing = null })
+    })().finally(() => {
+      this.committing = null
+      if (this.pendingCommits.size > 0) this.scheduleCommit()
+    })
     return this.committing
   }
 
@@ -639,6 +667,7 @@ export class Member {
     this.pollTimer = null
     await this.polling
     if (this.statusTimer !== null) clearInterval(this.statusTimer)
+    if (this.commitTimer !== null) clearTimeout(this.commitTimer)
     this.writeStatuses()
     this.client = null
     await new Promise<void>((resolve) => client.disconnect(() => resolve()))
