@@ -4,13 +4,14 @@
 // handlers, and orders start and shutdown. HTTP itself (listeners, dispatch,
 // drain steps) is http/listener.ts.
 import os from 'node:os'
+import { randomUUID } from 'node:crypto'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
 import { HttpListener } from './http/listener.js'
 import { bindRoutes, buildRouter, type Handlers } from './http/route.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
-import { adminProperties, producerProperties, readerProperties } from './kafka/options.js'
+import { adminProperties, consumerProperties, producerProperties, readerProperties } from './kafka/options.js'
 import { createKafkaAdmin, type KafkaAdmin } from './kafka/admin.js'
 import { TopicAutoCreate } from './kafka/auto-create.js'
 import { SubscriptionWatch } from './kafka/subscription-watch.js'
@@ -223,6 +224,8 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         json: jsonLimits(server),
         log
       },
+      groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
+      callTimeoutMs: kafka.request_timeout_ms,
       log
     })
   }
