@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { CONFIG_PATH_ENV, ENV_PREFIX, listEnvKeys } from '../src/config/env.js'
-import { configTables, formatPath, isPassthrough, isTableArray } from '../src/config/schema.js'
+import { configTables, formatPath, isPassthrough, isTableArray, topLevelKeys } from '../src/config/schema.js'
 import type { ConfigKey, LeafSchema } from '../src/config/schema.js'
 
 const WIDTH = 78
@@ -53,6 +53,12 @@ export function renderConfigToml (): string {
     '#',
     ...wrap(`The file is found via --config <path>, then ${CONFIG_PATH_ENV}, then ./config.toml. ${ENV_RULE}`, '# ')
   ]
+  // TOML puts keys outside every table first. An array of tables written as
+  // [[name]] replaces its line here.
+  for (const key of topLevelKeys()) {
+    const schema = key.schema as LeafSchema
+    out.push('', ...wrap(`${schema.description} Written as [[${formatPath(key.path)}]] tables, which replace this line.`, '# '), `${formatPath(key.path)} = ${tomlValue(schema.default)}`)
+  }
   for (const table of configTables()) {
     out.push('', ...wrap(table.schema.description, '# '), `[${formatPath(table.path)}]`)
     if (isPassthrough(table.schema)) {
@@ -144,6 +150,13 @@ export function renderConfigDocs (): string {
     `unchanged. An unparsable value, or a \`${ENV_PREFIX}\` variable that names no key (other than`,
     `\`${CONFIG_PATH_ENV}\`), is a configuration error.`
   ]
+  const top = topLevelKeys()
+  if (top.length > 0) {
+    out.push('', '## Top-level keys', '', 'Keys outside every table, written before the first one.', '',
+      '| Key | Environment variable | Default | Description |',
+      '| --- | --- | --- | --- |')
+    for (const key of top) out.push(row(key, envByKey.get(formatPath(key.path)) as string).replace(/ \|$/, ' From the environment: a JSON array of tables. |'))
+  }
   for (const table of configTables()) {
     if (isPassthrough(table.schema)) continue
     out.push('', `## [${formatPath(table.path)}]`, '', table.schema.description, '',

@@ -83,7 +83,7 @@ export function parseLeaf (schema: LeafSchema, raw: string): { ok: true, value: 
   if (schema.type !== 'array') return parseScalar(schema.type, raw)
   // An array of tables ([[authorization.rules]]) is JSON text in the
   // environment: a list of objects, checked by the schema like the file's.
-  if (isTableArray(schema)) {
+  if (isTableArray(schema) || schema.items?.type === 'object') {
     try {
       const value: unknown = JSON.parse(raw)
       return Array.isArray(value) ? { ok: true, value } : { ok: false }

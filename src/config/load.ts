@@ -15,6 +15,7 @@ import { compileRules } from '../security/authorize.js'
 import { configKeys, configSchema, formatPath, isPassthrough } from './schema.js'
 import type { Config, ConfigIssue } from './schema.js'
 import { allowedHostProblem, parseNetwork } from '../webhooks/safety.js'
+import { parseRoutes } from '../routes/config.js'
 
 export class ConfigError extends Error {
   readonly errors: ConfigIssue[]
@@ -261,6 +262,10 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
     run: c => c.webhooks.backoff_initial_ms > c.webhooks.backoff_max_ms
       ? [{ path: 'webhooks.backoff_initial_ms', message: `must not exceed webhooks.backoff_max_ms (${c.webhooks.backoff_max_ms})` }]
       : []
+  },
+  {
+    reads: ['routes', 'route_settings.max_body_bytes', 'route_settings.timeout_ms'],
+    run: c => parseRoutes(c.routes, { maxBodyBytes: c.route_settings.max_body_bytes, timeoutMs: c.route_settings.timeout_ms }).issues
   },
   {
     reads: ['server.advertised_url'],

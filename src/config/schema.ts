@@ -21,7 +21,7 @@ export interface LeafSchema extends Documented {
   readonly maximum?: number
   readonly minLength?: number
   /** Strings, or tables (an array of tables such as [[authorization.rules]]; every key has a default). */
-  readonly items?: { readonly type: 'string' } | TableItems
+  readonly items?: { readonly type: 'string' } | TableItems | OwnedTableItems
   readonly examples?: readonly unknown[]
 }
 
@@ -30,6 +30,14 @@ export interface TableItems {
   readonly type: 'object'
   readonly additionalProperties: false
   readonly properties: Readonly<Record<string, LeafSchema>>
+}
+
+/**
+ * Tables whose shape a module checks itself ([[routes]], src/routes/config.ts):
+ * their nested capability tables are beyond what this schema's walker describes.
+ */
+export interface OwnedTableItems {
+  readonly type: 'object'
 }
 
 /** True for an array of tables ([[name]] in TOML). */
@@ -748,6 +756,73 @@ export const configSchema = {
         }
       }
     },
+    routes: {
+      type: 'array',
+      // eslint-disable-next-line no-template-curly-in-string
+      description: 'Application routes, as [[routes]] tables: methods, path (a template with {param} segments and a trailing * or {name*}), and one capability: produce, fetch or sse, each a table whose values may hold ${params.x}, ${headers.x}, ${query.x} and ${identity.x} expressions; optional max_body_bytes and cors. Checked at start, each problem naming the route and field (docs/routes.md).',
+      default: [],
+      items: { type: 'object' },
+      // eslint-disable-next-line no-template-curly-in-string
+      examples: [[{ methods: ['GET'], path: '/items/{id}', fetch: { topic: 'items', key: '${params.id}' } }]]
+    },
+    route_settings: {
+      type: 'object',
+      description: 'Settings shared by every [[routes]] route (docs/routes.md). A table of its own because TOML cannot make `routes` both the array of routes and a table.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        view_max_bytes: {
+          type: 'integer',
+          description: 'Memory one process may give the latest-per-key view of one topic that fetch routes read (keys, values, content types and a measured per-key overhead); a view over it stops, logs an error and its routes answer 503 (50308).',
+          default: 268435456,
+          minimum: 1
+        },
+        max_body_bytes: {
+          type: 'integer',
+          description: 'Request body limit of a produce route without its own max_body_bytes; larger bodies are answered 413.',
+          default: 1048576,
+          minimum: 0
+        },
+        timeout_ms: {
+          type: 'integer',
+          description: 'How long a request/reply route (produce.reply_topic) waits for the reply without its own timeout_ms before answering 504.',
+          default: 30000,
+          minimum: 1
+        },
+        reply_ttl_ms: {
+          type: 'integer',
+          description: 'How long every process keeps a reply read from a reply topic, for the async reply resource (Location) and Idempotency-Key retries of request/reply routes.',
+          default: 300000,
+          minimum: 1000
+        },
+        correlation_header: {
+          type: 'string',
+          description: 'Record header that carries the proxy-generated correlation id of a request/reply route; the service answers with the same header.',
+          default: 'correlation-id',
+          minLength: 1
+        },
+        idempotency_ttl_ms: {
+          type: 'integer',
+          description: 'How long an Idempotency-Key of a produce route is remembered: a retry with the same key, route and body within it writes no second record and gets the first answer; the same key with another body is a 422.',
+          default: 86400000,
+          minimum: 1000
+        }
+      }
+    },
+    cors: {
+      type: 'object',
+      description: 'CORS of the [[routes]] routes (a route\'s own `cors` table replaces it); preflight OPTIONS is answered without Kafka. No allowed_origins: no CORS headers.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        allowed_origins: { type: 'array', description: 'Origins allowed (scheme://host[:port]), or "*".', default: [], items: { type: 'string' }, examples: [['https://app.example.com']] },
+        allowed_methods: { type: 'array', description: 'Methods a preflight allows; empty: the route\'s methods.', default: [], items: { type: 'string' } },
+        allowed_headers: { type: 'array', description: 'Request headers a preflight allows; empty: the headers the preflight asks for.', default: [], items: { type: 'string' } },
+        exposed_headers: { type: 'array', description: 'Response headers scripts may read (Access-Control-Expose-Headers); ETag, Location and Kafka-Position are always exposed.', default: [], items: { type: 'string' } },
+        credentials: { type: 'boolean', description: 'Access-Control-Allow-Credentials: true (needs explicit origins, not "*").', default: false },
+        max_age_s: { type: 'integer', description: 'How long a browser may cache a preflight answer (Access-Control-Max-Age).', default: 600, minimum: 0 }
+      }
+    },
     log: {
       type: 'object',
       description: 'Logging.',
@@ -1198,6 +1273,24 @@ export interface WebhooksConfig {
   status_interval_ms: number
 }
 
+export interface RouteSettingsConfig {
+  view_max_bytes: number
+  max_body_bytes: number
+  timeout_ms: number
+  reply_ttl_ms: number
+  correlation_header: string
+  idempotency_ttl_ms: number
+}
+
+export interface CorsConfig {
+  allowed_origins: string[]
+  allowed_methods: string[]
+  allowed_headers: string[]
+  exposed_headers: string[]
+  credentials: boolean
+  max_age_s: number
+}
+
 export interface LogConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
@@ -1290,6 +1383,10 @@ export interface Config {
   v3: V3Config
   streams: StreamsConfig
   webhooks: WebhooksConfig
+  /** [[routes]] tables as written; src/routes/config.ts checks and compiles them. */
+  routes: unknown[]
+  route_settings: RouteSettingsConfig
+  cors: CorsConfig
   log: LogConfig
   metrics: MetricsConfig
   instances: InstancesConfig
@@ -1304,9 +1401,10 @@ type FromSchema<S> =
       : S extends { readonly enum: ReadonlyArray<infer E> } ? E
         : S extends { readonly type: readonly ScalarType[] } ? ScalarOf<S['type'][number]>
           : S extends { readonly type: 'array', readonly items: { readonly properties: infer P } } ? Array<{ -readonly [K in keyof P]: FromSchema<P[K]> }>
-            : S extends { readonly type: 'array' } ? string[]
-              : S extends { readonly type: infer T extends ScalarType } ? ScalarOf<T>
-                : never
+            : S extends { readonly type: 'array', readonly items: { readonly type: 'object' } } ? unknown[]
+              : S extends { readonly type: 'array' } ? string[]
+                : S extends { readonly type: infer T extends ScalarType } ? ScalarOf<T>
+                  : never
 type ScalarOf<T extends ScalarType> = T extends 'string' ? string : T extends 'boolean' ? boolean : number
 type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 type Assert<T extends true> = T
@@ -1348,20 +1446,28 @@ function walk (table: TableSchema, path: readonly string[], out: ConfigTable[]):
 }
 
 const root = configSchema as unknown as TableSchema
-const tables: readonly ConfigTable[] = (() => {
+const walked: readonly ConfigTable[] = (() => {
   const out: ConfigTable[] = []
   walk(root, [], out)
-  return out.filter(t => t.path.length > 0)
+  return out
 })()
+const tables: readonly ConfigTable[] = walked.filter(t => t.path.length > 0)
+// Keys outside every table ([[routes]]): written before the first table in TOML.
+const rootKeys: readonly ConfigKey[] = walked.find(t => t.path.length === 0)?.keys ?? []
 
 /** Every table in TOML order: a table's own keys come before its sub-tables. */
 export function configTables (): readonly ConfigTable[] {
   return tables
 }
 
+/** The keys at the top level, outside every table. */
+export function topLevelKeys (): readonly ConfigKey[] {
+  return rootKeys
+}
+
 /** Every configurable key, pass-through tables counted as one key each. */
 export function configKeys (): readonly ConfigKey[] {
-  return tables.flatMap(t => t.keys)
+  return [...rootKeys, ...tables.flatMap(t => t.keys)]
 }
 
 function defaultsOf (node: NodeSchema): unknown {

@@ -15,7 +15,7 @@ import type { Ctx, Reply } from './handler.js'
 import { rawErrorResponse, sendError } from './error-response.js'
 import type { BoundRoute } from './route.js'
 import type { TlsServerOptions } from '../security/tls.js'
-import { Router } from './router.js'
+import { Router, type RouteMatch } from './router.js'
 
 export interface ListenerOptions {
   host: string
@@ -140,8 +140,10 @@ export class HttpListener {
   private readonly h2: boolean
   private readonly internal: http.Server
   private closed: Promise<void> | null = null
-  private observer: RequestObserver | null = null
   private upgrades: UpgradeHandler | null = null
+  // The [[routes]] of the config (src/routes/), consulted before the router; null when none are configured.
+  private appRoutes: ((method: string, path: string) => RouteMatch<BoundRoute> | null) | null = null
+  private observer: RequestObserver | null = null
 
   constructor (private readonly opts: ListenerOptions, private readonly log: Logger) {
     // Forwarded consumer calls arrive on a loopback port of this process alone.
@@ -230,6 +232,11 @@ export class HttpListener {
   reloadTls (tls: TlsServerOptions): void {
     if (!('setSecureContext' in this.server)) throw new Error('the listener does not use TLS')
     this.server.setSecureContext(tls)
+  }
+
+  /** Matches requests against `match` first; a null match goes on to the router. */
+  setAppRoutes (match: ((method: string, path: string) => RouteMatch<BoundRoute> | null) | null): void {
+    this.appRoutes = match
   }
 
   /** Hands WebSocket upgrade requests to `handler` (the streams of src/streams/). */
@@ -379,7 +386,8 @@ export class HttpListener {
       this.answered(req, res, null, startedAt)
       return
     }
-    const match = this.router.match(req.method ?? 'GET', path)
+    const method = req.method ?? 'GET'
+    const match = (this.appRoutes === null ? null : this.appRoutes(method, path)) ?? this.router.match(method, path)
     // A draining process answers its probes and, until its consumers close,
     // calls relayed to the instances it still owns; everything else is told
     // to go elsewhere, with nothing done.
