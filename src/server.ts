@@ -59,6 +59,8 @@ import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
 import { listenerTls, securityWarnings } from './security/setup.js'
 import { SecurityGuard } from './security/guard.js'
+import { appRoutesOf, type AppRoutes } from './routes/app.js'
+import { withAppRoutes } from './routes/openapi.js'
 
 export interface ProxyServer {
   readonly port: number
@@ -106,6 +108,8 @@ interface Subsystems {
   streams: Streams
   /** Webhook subscriptions: their store, and their deliveries in this process. */
   webhooks: Webhooks
+  /** The [[routes]] of the config; null when there are none. */
+  appRoutes: AppRoutes | null
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -190,6 +194,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
   })
   return {
     webhooks,
+    appRoutes: appRoutesOf(config, producer, log),
     http,
     producer,
     metadata,
@@ -279,7 +284,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       }
     }),
     ...healthHandlers(metadata, () => s.http.isDraining),
-    ...openapiHandlers(OPENAPI),
+    ...openapiHandlers(s.appRoutes === null ? OPENAPI : withAppRoutes(OPENAPI, s.appRoutes.table)),
     ...consoleHandlers(loadConsole(log)),
     ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
     ...peerHandlers({
@@ -343,6 +348,16 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   s.consumers.startExpiry()
   s.webhooks.start()
   s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
+  const app = s.appRoutes
+  if (app !== null) {
+    s.http.setAppRoutes((method, path) => app.matcher.match(method, path))
+    app.useStreams({ records: (ctx) => s.streams.records(ctx), clusterId: async () => (await s.resources.describe()).clusterId })
+    // A reply topic that does not exist is a start-up error; what was built so far is closed first.
+    await app.start(config.kafka.request_timeout_ms).catch(async (err: unknown) => {
+      await shutdown(s, 1000)
+      throw err
+    })
+  }
   // Authentication and authorization, only when configured (docs/security.md).
   const guard = SecurityGuard.needed(config.auth, config.authorization, config.server.tls.client_auth !== 'none')
     ? new SecurityGuard({ auth: config.auth, authorization: config.authorization, mtls: config.server.tls.client_auth !== 'none', log })
@@ -398,6 +413,7 @@ async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {
   await Promise.all([
     bounded(s.consumers.close()),
     bounded(s.webhooks.close()),
+    bounded(s.appRoutes?.close() ?? Promise.resolve()),
     bounded(Promise.allSettled([s.groups.close(), s.readers.close(), s.streamReaders.close()]).then(() => s.admin.close())),
     s.producer.close(remaining)
   ])
