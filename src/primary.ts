@@ -174,7 +174,7 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
       // A terminal's Ctrl-C already reached the workers; a signal sent to the
       // primary alone must be passed on.
       w.process.kill('SIGTERM')
-      setTimeout(() => { if (!w.isDead()) w.process.kill('SIGKILL') }, config.server.shutdown_timeout_ms + 5000).unref()
+      setTimeout(() => { if (!w.isDead()) w.process.kill('SIGKILL') }, config.server.drain_grace_ms + config.server.shutdown_timeout_ms + 5000).unref()
     })))
     // The registry keeps its schemas outside Kafka, so the two stop independently.
     const stopping: Array<Promise<void>> = []

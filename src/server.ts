@@ -7,7 +7,7 @@ import os from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config/schema.js'
 import type { Logger } from './logger.js'
-import { HttpListener } from './http/listener.js'
+import { HttpListener, type RequestObserver } from './http/listener.js'
 import { bindRoutes, buildRouter, type Handlers } from './http/route.js'
 import { KafkaProducer } from './kafka/producer.js'
 import { ClusterMetadata } from './kafka/metadata.js'
@@ -33,7 +33,8 @@ import { metricsHandlers } from './api/metrics.js'
 import { metricsSource } from './metrics/cluster.js'
 import { producerStatistics } from './metrics/kafka-stats.js'
 import { configureMetrics, registerGauge } from './metrics/registry.js'
-import { RequestMetrics } from './metrics/requests.js'
+import { observers, RequestMetrics } from './metrics/requests.js'
+import { accessLog } from './http/access-log.js'
 import { openapiHandlers } from './api/openapi.js'
 import { rootHandlers } from './api/v2/root.js'
 import { topicHandlers } from './api/v2/topics.js'
@@ -89,6 +90,8 @@ export function poolThreads (configured: number, workers: number): number {
 
 /** Every subsystem of one process, each built once. */
 interface Subsystems {
+  /** Set at SIGTERM, before the drain: readiness answers 503 while everything is still served. */
+  readiness: { leaving: boolean }
   http: HttpListener
   producer: KafkaProducer
   metadata: ClusterMetadata
@@ -193,6 +196,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     log
   })
   return {
+    readiness: { leaving: false },
     webhooks,
     appRoutes: appRoutesOf(config, producer, log),
     http,
@@ -283,7 +287,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
             }
       }
     }),
-    ...healthHandlers(metadata, () => s.http.isDraining),
+    ...healthHandlers(metadata, () => s.readiness.leaving || s.http.isDraining),
     ...openapiHandlers(s.appRoutes === null ? OPENAPI : withAppRoutes(OPENAPI, s.appRoutes.table)),
     ...consoleHandlers(loadConsole(log)),
     ...metricsHandlers(config.metrics.enabled ? metricsSource() : null),
@@ -334,10 +338,12 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   const s = await buildSubsystems(config, log, opts.workers)
   const routes = bindRoutes(ROUTES, routeHandlers(s, config, log, opts.workers))
   const router = buildRouter(routes)
-  if (config.metrics.enabled) {
-    s.http.observeRequests(new RequestMetrics(routes))
-    registerSubsystemGauges(s)
-  }
+  if (config.metrics.enabled) registerSubsystemGauges(s)
+  const watchers = [
+    config.metrics.enabled ? new RequestMetrics(routes) : null,
+    accessLog({ mode: config.access_log.mode, sampleRate: config.access_log.sample_rate }, log)
+  ].filter((o): o is RequestObserver => o !== null)
+  if (watchers.length > 0) s.http.observeRequests(observers(...watchers))
 
   await s.producer.start()
   // Listen only after the first metadata answer (bounded by the request
@@ -375,7 +381,9 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
     metadata: s.metadata,
     streams: s.streams,
     shutdown: () => {
-      shuttingDown ??= shutdown(s, config.server.shutdown_timeout_ms).finally(() => guard?.close())
+      shuttingDown ??= leave(s, config.server.drain_grace_ms, log)
+        .then(() => shutdown(s, config.server.shutdown_timeout_ms))
+        .finally(() => guard?.close())
       return shuttingDown
     },
     reload: () => {
@@ -394,6 +402,18 @@ function registerSubsystemGauges (s: Subsystems): void {
   registerGauge({ name: 'pool_queue_depth', help: 'Worker-pool tasks waiting for a thread.', read: () => s.pool.queueSize })
   registerGauge({ name: 'pool_threads', help: 'Worker-pool threads.', read: () => s.pool.threads })
   registerGauge({ name: 'pool_utilization', help: 'Share of the worker pool\'s capacity spent running tasks since the process started (0 to 1), per process.', perProcess: true, read: () => s.pool.utilization })
+}
+
+/**
+ * The first step of a rolling restart: readiness turns 503 while requests
+ * are still served as usual, for `graceMs`, so a load balancer's health
+ * checks take the process out before it stops accepting connections.
+ */
+async function leave (s: Subsystems, graceMs: number, log: Logger): Promise<void> {
+  s.readiness.leaving = true
+  if (graceMs <= 0) return
+  log.info({ grace_ms: graceMs }, 'readiness answers 503; draining after the grace period')
+  await new Promise((resolve) => setTimeout(resolve, graceMs))
 }
 
 async function shutdown (s: Subsystems, deadlineMs: number): Promise<void> {

@@ -129,6 +129,12 @@ export const configSchema = {
           default: 15000,
           minimum: 0
         },
+        drain_grace_ms: {
+          type: 'integer',
+          description: 'On SIGTERM, how long readiness (/health/ready) answers 503 while the process still serves everything as usual, before it stops accepting and drains: set it above the load balancer\'s health-check interval times its failure threshold, so the balancer stops sending before connections are refused. 0 drains at once.',
+          default: 0,
+          minimum: 0
+        },
         keep_alive_timeout_ms: {
           type: 'integer',
           description: 'Idle time before a keep-alive connection is closed (node:http keepAliveTimeout); keep it above the idle timeout of any load balancer in front.',
@@ -837,6 +843,28 @@ export const configSchema = {
         }
       }
     },
+    access_log: {
+      type: 'object',
+      description: 'Access log: one JSON line per request on stdout (msg "request": method, path without the query, route template, status, duration_ms, bytes in and out, remote address, HTTP version, principal when authentication is on). Never a body, a header value or a query string.',
+      default: {},
+      additionalProperties: false,
+      properties: {
+        mode: {
+          type: 'string',
+          description: '"off"; "errors" (status 400 and up); "sampled" (every error, other requests at sample_rate); "all".',
+          default: 'off',
+          enum: ['off', 'errors', 'sampled', 'all']
+        },
+        sample_rate: {
+          type: 'number',
+          description: 'With mode = "sampled": the share of requests without an error that are logged (0 to 1).',
+          default: 0.01,
+          minimum: 0,
+          maximum: 1,
+          examples: [0.1]
+        }
+      }
+    },
     metrics: {
       type: 'object',
       description: 'Prometheus metrics at GET /metrics: every process of the instance in one scrape (docs/metrics.md).',
@@ -1148,6 +1176,7 @@ export interface ServerConfig {
   max_json_depth: number
   max_json_string_bytes: number
   shutdown_timeout_ms: number
+  drain_grace_ms: number
   keep_alive_timeout_ms: number
   headers_timeout_ms: number
   request_timeout_ms: number
@@ -1302,6 +1331,11 @@ export interface InstancesConfig {
   locate_timeout_ms: number
 }
 
+export interface AccessLogConfig {
+  mode: 'off' | 'errors' | 'sampled' | 'all'
+  sample_rate: number
+}
+
 export interface MetricsConfig {
   enabled: boolean
   max_topic_labels: number
@@ -1388,6 +1422,7 @@ export interface Config {
   route_settings: RouteSettingsConfig
   cors: CorsConfig
   log: LogConfig
+  access_log: AccessLogConfig
   metrics: MetricsConfig
   instances: InstancesConfig
   dev: DevConfig
