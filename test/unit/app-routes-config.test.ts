@@ -13,7 +13,9 @@ import { ConfigError, loadConfig } from '../../src/config/load.js'
 import { parseRoutes } from '../../src/routes/config.js'
 import { compileExpression, evaluate } from '../../src/routes/expression.js'
 import { AppRouteMatcher, allowOf } from '../../src/routes/match.js'
-import { preferences, positions } from '../../src/routes/request.js'
+import { preferences, positions, RequestValues } from '../../src/routes/request.js'
+import { principal } from '../../src/security/principal.js'
+import type { Ctx } from '../../src/http/handler.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/app-routes.toml', import.meta.url))
 const DEFAULTS = { maxBodyBytes: 1024, timeoutMs: 5000 }
@@ -134,4 +136,22 @@ test('Prefer and Kafka-Position headers', () => {
   assert.deepEqual(preferences(undefined), { waitMs: 0, respondAsync: false })
   assert.deepEqual(positions('0:12, 3:4'), [[0, 12], [3, 4]])
   assert.throws(() => positions('zero'), /partition:offset/)
+})
+
+test('${identity.…} reads the authenticated principal: sub, method, roles and claims', () => {
+  const ctx = {
+    req: { headers: {} },
+    params: {},
+    path: '/x',
+    query: '',
+    security: { principal: principal('alice', 'jwt', ['admin', 'ops'], { tenant: 'acme', level: 3 }) }
+  } as unknown as Ctx
+  const values = new RequestValues(ctx)
+  assert.equal(values.need(compileExpression('${identity.sub}'), 'k'), 'alice')
+  assert.equal(values.need(compileExpression('${identity.method}'), 'k'), 'jwt')
+  assert.equal(values.need(compileExpression('${identity.roles}'), 'k'), 'admin,ops')
+  assert.equal(values.need(compileExpression('t-${identity.claims.tenant}-${identity.claims.level}'), 'k'), 't-acme-3')
+  assert.throws(() => values.need(compileExpression('${identity.claims.none}'), 'produce.key'), /produce\.key "\$\{identity\.claims\.none\}" resolves to nothing/)
+  const anonymous = new RequestValues({ ...ctx, security: undefined } as unknown as Ctx)
+  assert.throws(() => anonymous.need(compileExpression('${identity.sub}'), 'produce.key'), /resolves to nothing/)
 })
