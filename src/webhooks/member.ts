@@ -31,6 +31,7 @@ import type { KafkaProducer, OutgoingRecord } from '../kafka/producer.js'
 import type { KafkaConfig, WebhooksConfig } from '../config/schema.js'
 import type { SchemaRegistryClient } from '../registry/client.js'
 import type { Logger } from '../logger.js'
+import { countConsumed } from '../metrics/registry.js'
 import { hasFilter, matches, type RecordFilter } from '../streams/filter.js'
 import { encodePosition } from '../streams/position.js'
 import { renderBatch } from '../streams/render.js'
@@ -377,6 +378,9 @@ export class Member {
         lane.status.delivered_records += messages.length
         lane.status.last_delivered_at = Date.now()
         this.note(lane, { status: outcome.status, error: null })
+        let bytes = 0
+        for (const m of messages) bytes += (m.value?.length ?? 0) + (m.key === null || m.key === undefined ? 0 : m.key.length)
+        countConsumed('webhook', sub.topic, messages.length, bytes)
         return 'ok'
       }
       if (outcome.kind === 'gone') {
