@@ -270,6 +270,53 @@ async function main (): Promise<void> {
     await produceScenario('v2-binary-10x10KB', '10 records of 10 KB per request, 32 connections', 10, 10240, 'binary')
     await produceScenario('v2-json-100x100B', '100 JSON values of about 100 B per request, 32 connections', 100, 100, 'json')
 
+    if (want('metrics-scrape-100x100B')) {
+      // The cost of /metrics: the same produce against this proxy scraped once
+      // a second, and against a second proxy with metrics.enabled = false and
+      // no scraper (booted for this scenario only, idle while the other runs).
+      const name = 'metrics-scrape-100x100B'
+      const topic = `bench-${name}`
+      await createTopic(bootstrap, topic, 3)
+      const off = await bootProxy(bootstrap, { ...settingsEnv(flags.set ?? []), KAFKA_PROXY_METRICS__ENABLED: 'false' }, profileArgs)
+      try {
+        await sleep(500)
+        const body = produceBody(100, 100, 'binary')
+        const opts = { path: `/topics/${topic}`, body, contentType: 'application/vnd.kafka.binary.v2+json', records: 100, valueBytes: 100 }
+        await cannon(p.url, { ...opts, durationS: 2 })
+        await cannon(off.url, { ...opts, durationS: 2 })
+        let scrapes = 0
+        let scrapeBytes = 0
+        const scraped = async (): Promise<Measure> => {
+          const timer = setInterval(() => {
+            fetch(`${p.url}/metrics`).then(async (r) => { scrapeBytes += (await r.text()).length; if (r.ok) scrapes++ }, () => {})
+          }, 1000)
+          try {
+            return await withRss(p, () => cannon(p.url, { ...opts, durationS: DURATION_S }))
+          } finally {
+            clearInterval(timer)
+          }
+        }
+        const runs = await interleave(ROUNDS, () => withRss(off, () => cannon(off.url, { ...opts, durationS: DURATION_S })), scraped)
+        const on = summarize(runs.proxy)
+        const base = summarize(runs.native)
+        const ratio = on.recordsPerSec / base.recordsPerSec
+        results.push({
+          name,
+          description: '100 records of 100 B per request, 32 connections, /metrics scraped every second',
+          baseline: 'the same proxy with metrics.enabled = false and no scraper',
+          proxy: on,
+          native: base,
+          ratio,
+          target: '>= 0.99x metrics off',
+          met: ratio >= 0.99,
+          runs,
+          extra: { scrapes, scrapeBytesAvg: scrapes === 0 ? 0 : Math.round(scrapeBytes / scrapes) }
+        })
+      } finally {
+        await off.stop()
+      }
+    }
+
     if (want('v2-avro-100x100B')) {
       // Avro records of about 100 B by schema id (registered once, as clients
       // do after their first request). The baseline produces the same encoded
@@ -458,6 +505,40 @@ async function main (): Promise<void> {
           autocannonProxyP99Ms: closedLoop.proxyP99,
           autocannonNoopP99Ms: closedLoop.noopP99
         }
+      })
+    }
+
+    if (want('sse-consume-1-client')) {
+      const name = 'sse-consume-1-client'
+      const topic = 'bench-sse-consume'
+      const total = quick ? 300_000 : 1_000_000
+      await createTopic(bootstrap, topic, 6)
+      await sleep(500)
+      await fill(bootstrap, topic, total)
+      let round = 0
+      let nativeSettings: Record<string, unknown> | undefined
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const r = await runJson<{ records: number, seconds: number, cpuMicrosPerRecord: number, settings: Record<string, unknown> }>('native-consume.ts', [bootstrap, topic, `native-${name}-${round++}`, '1', String(total), String(NATIVE_CONSUME_BATCH)])
+          nativeSettings = r.settings
+          const rps = r.records / r.seconds
+          return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord: r.cpuMicrosPerRecord }
+        },
+        () => withRss(p, () => sseConsume(p.url, topic, total, p.pids)))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+      results.push({
+        name,
+        description: `${total} records of 100 B from 6 partitions over one Server-Sent Events stream (from=earliest, BINARY values, no group), timed from the first record`,
+        baseline: `1 native librdkafka consumer from Node at its own best: consume(${NATIVE_CONSUME_BATCH}) in a loop, librdkafka's queue and fetch defaults, timed from the first record`,
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio,
+        target: '>= 0.90x native',
+        met: ratio >= 0.9,
+        runs,
+        ...(nativeSettings === undefined ? {} : { baselineSettings: nativeSettings })
       })
     }
 
@@ -793,6 +874,55 @@ async function proxyConsume (url: string, topic: string, group: string, instance
   for (const conn of conns) conn.close()
   const rps = (consumed - untimed) / seconds
   return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors, cpuUsPerRecord }
+}
+
+/**
+ * Reads `total` records over one SSE stream of the whole topic from its
+ * start, counting events by their `data:` lines (one per record) without
+ * parsing them; timed from the first record, as the v2 consume is.
+ */
+async function sseConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
+  const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
+  const cluster = clusters.data[0]?.cluster_id ?? ''
+  return await new Promise<Measure>((resolve, reject) => {
+    let consumed = 0
+    let untimed = 0
+    let started = 0
+    let cpuAtStart = 0
+    let tail = ''
+    const req = http.get(`${url}/v3/clusters/${cluster}/topics/${topic}/records?from=earliest`, { headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`sse: ${res.statusCode ?? 0}`))
+        res.resume()
+        return
+      }
+      res.setEncoding('latin1')
+      res.on('data', (chunk: string) => {
+        const text = tail + chunk
+        let n = 0
+        for (let j = text.indexOf('\ndata:'); j !== -1; j = text.indexOf('\ndata:', j + 6)) n++
+        // A "data:" split across chunks is counted once, in the next chunk.
+        const keep = text.lastIndexOf('\n')
+        tail = keep === -1 ? text : text.slice(keep)
+        if (tail.startsWith('\ndata:')) n--
+        if (n > 0 && started === 0) {
+          started = performance.now()
+          cpuAtStart = cpuSeconds(pids())
+          untimed = n
+        }
+        consumed += n
+        if (consumed >= total) {
+          const seconds = (performance.now() - started) / 1000
+          const cpuUsPerRecord = (cpuSeconds(pids()) - cpuAtStart) / (consumed - untimed) * 1e6
+          req.destroy()
+          const rps = (consumed - untimed) / seconds
+          resolve({ recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord })
+        }
+      })
+      res.on('error', () => {})
+    })
+    req.on('error', (err) => { if (consumed < total) reject(err) })
+  })
 }
 
 interface Connection {
