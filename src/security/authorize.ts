@@ -13,6 +13,9 @@ export type ResourceKind = 'topic' | 'group' | 'route' | 'cluster'
 
 type NameMatch = (name: string) => boolean
 
+const OP_INDEX: Readonly<Record<Operation, number>> = { produce: 0, consume: 1, describe: 2, create: 3, delete: 4, alter: 5, admin: 6 }
+const KIND_INDEX: Readonly<Record<ResourceKind, number>> = { topic: 0, group: 1, route: 2, cluster: 3 }
+
 interface CompiledRule {
   allow: boolean
   principals: ReadonlySet<string>
@@ -96,7 +99,12 @@ function resourceMatches (rule: CompiledRule, kind: ResourceKind, name: string):
 export class Authorizer {
   private readonly deny: CompiledRule[]
   private readonly allow: CompiledRule[]
-  private readonly cache = new Map<string, boolean>()
+  // Principal object -> one Map of resource name -> decision per operation
+  // and kind: no key is built per request (a concatenated key cost 1.8 µs a
+  // lookup, bench/micro/guard.ts). Principals come from the guard's
+  // credential caches, so the same object recurs.
+  private cache = new WeakMap<Principal, Array<Map<string, boolean> | undefined>>()
+  private entries = 0
   /** True once a rule names routes: every route is then allowed only by such a rule. */
   readonly gatesRoutes: boolean
 
@@ -108,12 +116,25 @@ export class Authorizer {
   }
 
   allows (p: Principal, op: Operation, kind: ResourceKind, name: string): boolean {
-    const key = `${p.key}\u0001${op}\u0001${kind}\u0001${name}`
-    const cached = this.cache.get(key)
+    let slots = this.cache.get(p)
+    if (slots === undefined) {
+      slots = []
+      this.cache.set(p, slots)
+    }
+    const slot = OP_INDEX[op] * 4 + KIND_INDEX[kind]
+    let decisions = slots[slot]
+    if (decisions === undefined) {
+      decisions = new Map()
+      slots[slot] = decisions
+    }
+    const cached = decisions.get(name)
     if (cached !== undefined) return cached
     const decision = this.decide(p, op, kind, name)
-    if (this.cache.size >= this.maxEntries) this.cache.clear()
-    this.cache.set(key, decision)
+    if (++this.entries > this.maxEntries) {
+      this.cache = new WeakMap()
+      this.entries = 0
+    }
+    decisions.set(name, decision)
     return decision
   }
 

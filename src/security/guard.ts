@@ -9,7 +9,6 @@
 //   Write -> produce; Read -> consume; Describe, DescribeConfigs -> describe;
 //   Create -> create; Delete -> delete; Alter, AlterConfigs -> alter, but
 //   Alter on the cluster (ACLs) -> admin; ClusterAction, IdempotentWrite -> admin.
-import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { AuthConfig, AuthorizationConfig } from '../config/schema.js'
@@ -82,6 +81,7 @@ function checksOf (route: BoundRoute): Check[] {
 }
 
 const BASIC_CACHE_ENTRIES = 10_000
+const TOKEN_CACHE_ENTRIES = 10_000
 
 export interface GuardOptions {
   auth: AuthConfig
@@ -95,11 +95,19 @@ export class SecurityGuard {
   private readonly jwt: JwtVerifier | null
   private users: Map<string, string> | null = null
   private roles = new Map<string, string[]>()
-  // sha256 of a Basic header that verified -> its principal: scrypt costs
-  // tens of ms, far too much to pay per request. Cleared on reload.
+  // A Basic header that verified -> its principal: scrypt costs tens of ms,
+  // far too much to pay per request. In memory only (the header is in each
+  // request's memory anyway); cleared on reload.
   private readonly basicCache = new Map<string, Principal>()
+  // A token that verified -> its principal, until the token's exp: a
+  // signature check (RS256 about 50 µs) is paid once per token, not per
+  // request. Cleared on reload, so a key removed from the JWKS file stops
+  // its tokens at once.
+  private readonly tokenCache = new Map<string, Principal>()
   private readonly authorizer: Authorizer | null
   private readonly checks = new WeakMap<BoundRoute, Check[]>()
+  private readonly views = new WeakMap<Principal, RequestSecurity>()
+  private readonly certPrincipals = new Map<string, Principal>()
   /** True when requests without credentials are refused. */
   private readonly authenticates: boolean
   private readonly challenge: string
@@ -129,6 +137,7 @@ export class SecurityGuard {
     if (basic.users_file !== '') this.users = readUsersFile(basic.users_file)
     if (basic.roles_file !== '') this.roles = readRolesFile(basic.roles_file)
     this.basicCache.clear()
+    this.tokenCache.clear()
     this.jwt?.reload()
   }
 
@@ -136,12 +145,31 @@ export class SecurityGuard {
     this.jwt?.close()
   }
 
-  /** The listener's hook. */
+  /**
+   * The listener's hook. A credential verified before (a cached token or
+   * Basic header) is judged without a promise, so the usual request pays a
+   * few Map lookups (bench/micro/guard.ts).
+   */
   readonly guard: RequestGuard = (req, route, ctx, internal) => {
     // Probes answer whoever asks: an orchestrator has no credentials. Nor
     // does a browser opening the web console, whose files hold no data.
     if (ctx.path.startsWith('/health/') || route.spec.anonymous === true) return
+    const known = this.known(req)
+    if (known !== null) {
+      this.admit(known, req, route, ctx, internal)
+      return
+    }
     return this.authenticate(req, ctx, internal).then((p) => this.admit(p, req, route, ctx, internal))
+  }
+
+  /** The principal of an Authorization header verified before; null otherwise. */
+  private known (req: IncomingMessage): Principal | null {
+    const header = req.headers.authorization
+    if (header === undefined) return null
+    const basic = this.basicCache.get(header)
+    if (basic !== undefined) return basic
+    const p = this.tokenCache.get(header)
+    return p !== undefined && (p.expiresAt === null || p.expiresAt > Date.now()) ? p : null
   }
 
   /** The principal of a request; rejects with 401. */
@@ -169,14 +197,32 @@ export class SecurityGuard {
     }
     if (this.opts.mtls) {
       const name = certificateIdentity(req.socket as TLSSocket, this.opts.auth.mtls.identity)
-      if (name !== null) return principal(name, 'mtls')
+      if (name !== null) {
+        // One object per certificate identity, so the authorizer's decisions for it are found again.
+        let p = this.certPrincipals.get(name)
+        if (p === undefined) {
+          if (this.certPrincipals.size >= BASIC_CACHE_ENTRIES) this.certPrincipals.clear()
+          p = principal(name, 'mtls')
+          this.certPrincipals.set(name, p)
+        }
+        return p
+      }
     }
     if (this.authenticates) throw new Unauthenticated('Authentication required', this.challenge)
     return ANONYMOUS
   }
 
-  /** A handler-facing view of what `p` may do. */
+  /** A handler-facing view of what `p` may do; one per principal object. */
   security (p: Principal): RequestSecurity {
+    let view = this.views.get(p)
+    if (view === undefined) {
+      view = this.view(p)
+      this.views.set(p, view)
+    }
+    return view
+  }
+
+  private view (p: Principal): RequestSecurity {
     const authorizer = this.authorizer
     const allows = authorizer === null ? () => true : (op: Operation, kind: ResourceKind, name: string) => authorizer.allows(p, op, kind, name)
     return {
@@ -223,9 +269,18 @@ export class SecurityGuard {
     }
   }
 
+  /** Keyed by the header form, `Bearer <token>`, so known() finds header tokens with one lookup. */
   private async bearer (token: string): Promise<Principal> {
+    const key = `Bearer ${token}`
+    const cached = this.tokenCache.get(key)
+    // The clock skew allowed at verification is not extended here: a cached token ends at its exp.
+    if (cached !== undefined && (cached.expiresAt === null || cached.expiresAt > Date.now())) return cached
+    if (cached !== undefined) this.tokenCache.delete(key)
     try {
-      return await (this.jwt as JwtVerifier).verify(token)
+      const p = await (this.jwt as JwtVerifier).verify(token)
+      if (this.tokenCache.size >= TOKEN_CACHE_ENTRIES) this.tokenCache.clear()
+      this.tokenCache.set(key, p)
+      return p
     } catch (err) {
       if (!(err instanceof TokenError)) throw err
       throw new Unauthenticated(`Authentication failed: ${err.reason}`,
@@ -234,7 +289,7 @@ export class SecurityGuard {
   }
 
   private async basic (header: string, value: string): Promise<Principal> {
-    const key = createHash('sha256').update(header).digest('base64')
+    const key = header
     const cached = this.basicCache.get(key)
     if (cached !== undefined) return cached
     const decoded = Buffer.from(value, 'base64').toString('utf8')
