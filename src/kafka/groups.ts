@@ -117,9 +117,13 @@ export class ConsumerGroups {
    * describe (a listing leaves them out, as Confluent's does).
    */
   async describe (ids: string[], opts: { skipUnauthorized?: boolean } = {}): Promise<Array<GroupInfo | null>> {
-    if (ids.length === 0) return []
+    // librdkafka takes group ids as C strings: the binding's DescribeGroups
+    // crashes the process (SIGSEGV) on "" (which "\0…" also becomes), and
+    // "a\0b" would describe group "a". No such id names a group here.
+    const asked = ids.filter((id) => id !== '' && !id.includes('\0'))
+    if (asked.length === 0) return ids.map(() => null)
     const result = await new Promise<{ groups: GroupDescription[] }>((resolve, reject) => {
-      this.admin().describeGroups(ids, { timeout: this.opts.timeoutMs }, (err, r) => {
+      this.admin().describeGroups(asked, { timeout: this.opts.timeoutMs }, (err, r) => {
         if (err !== null && err !== undefined) reject(err)
         else resolve(r)
       })

@@ -4,7 +4,7 @@
 // is not in Kafka, a "not written" record that is, a record nobody sent).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bootstrap, createTopic, produceNative, uniqueName } from '../helpers/kafka.js'
+import { bootstrap, createTopic, eventually, produceNative, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
 import { Ledger, SOUND, formatReport, readTopic, soundness } from '../helpers/ledger.js'
 
@@ -14,7 +14,8 @@ test('without a fault every record of every client is acknowledged and read back
   await createTopic(topic, 3)
   const ledger = new Ledger()
   const load = ledger.start({ url, topic, clients: { 'v2-binary': 2, 'v2-json': 2, 'v3-stream': 2 }, ratePerClient: 50, recordsPerRequest: 2, streamRecords: 100 })
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  // A count, not a duration: the machine may be busy.
+  await eventually(() => ledger.acknowledged() >= 600 ? true : undefined, { timeoutMs: 60_000, what: '600 acknowledgements' })
   await load.stop()
   const report = ledger.report(await readTopic(bootstrap(), topic))
   t.diagnostic(formatReport('no fault', report))
