@@ -152,6 +152,7 @@ test(`fuzz every endpoint with ${RUNS} requests per operation and the hostile co
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next < list.length) {
         const g = list[next++] as Generated
+        if (process.env.FUZZ_TRACE !== undefined) process.stderr.write(`> ${g.method} ${g.path.slice(0, 160)} [${g.headers.accept ?? ''}] [${g.headers['content-type'] ?? ''}]\n`)
         const r = await send(agent, proxy.url, g)
         sent++
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1)
