@@ -943,7 +943,7 @@ export const configSchema = {
         },
         challenge_ahead_s: {
           type: 'integer',
-          description: 'Streams (SSE, WebSocket) authenticated by a JWT get a challenge this many seconds before the token expires; one renewed in time goes on, one not renewed ends at expiry with the id to resume from.',
+          description: 'Streams (SSE, WebSocket) authenticated by a JWT are to get a challenge this many seconds before the token expires. Not enforced yet (docs/security.md): a stream runs past its token\'s expiry.',
           default: 30,
           minimum: 1
         },
@@ -1108,7 +1108,7 @@ export const configSchema = {
     },
     quotas: {
       type: 'object',
-      description: 'Limits per principal, shared by the worker processes of one proxy instance (each instance counts on its own). Over a limit: 429 with Retry-After (a 429 result per record in v3 produce streams). 0: no limit.',
+      description: 'Limits per principal, to be shared by the worker processes of one proxy instance (each instance counting on its own), answered 429 with Retry-After. Not enforced yet (docs/security.md): the keys are accepted so configurations can be written ahead. 0: no limit.',
       default: {},
       additionalProperties: false,
       properties: {
@@ -1120,7 +1120,7 @@ export const configSchema = {
     },
     identity: {
       type: 'object',
-      description: 'Writes the principal into the records it produces (opt-in): headers that clients cannot forge (a request that sends one of these header names itself is refused with 400).',
+      description: 'Writes the principal into the records it produces (opt-in): headers that clients cannot forge. Not applied yet by the Confluent API (docs/security.md); the keys are accepted so configurations can be written ahead.',
       default: {},
       additionalProperties: false,
       properties: {
