@@ -398,6 +398,8 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
 function registerSubsystemGauges (s: Subsystems): void {
   registerGauge({ name: 'v2_consumer_instances', help: 'v2 consumer instances alive.', read: () => s.consumers.size })
   registerGauge({ name: 'streams_active', help: 'Push-delivery streams (SSE, WebSocket, cursor reads) in progress.', read: () => s.streams.size })
+  // Every delivering process is a member of each subscription's group: the largest count is the instance's.
+  registerGauge({ name: 'webhook_subscriptions_delivering', help: 'Webhook subscriptions this instance delivers (the most of any process).', aggregator: 'max', read: () => s.webhooks.delivering })
   registerGauge({ name: 'kafka_reachable', help: '1 while the Kafka cluster answers metadata requests, else 0 (the worst process).', aggregator: 'min', read: () => s.metadata.reachable() ? 1 : 0 })
   registerGauge({ name: 'pool_queue_depth', help: 'Worker-pool tasks waiting for a thread.', read: () => s.pool.queueSize })
   registerGauge({ name: 'pool_threads', help: 'Worker-pool threads.', read: () => s.pool.threads })
