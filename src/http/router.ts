@@ -116,7 +116,8 @@ function splitPath (path: string): string[] {
   return path.split('/').filter((s) => s !== '')
 }
 
-function decodeSegment (raw: string): string | null {
+/** A path segment percent-decoded, or null when it is not valid UTF-8 percent-encoding. */
+export function decodeSegment (raw: string): string | null {
   if (!raw.includes('%')) return raw
   try {
     return decodeURIComponent(raw)

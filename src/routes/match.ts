@@ -6,7 +6,7 @@
 // Where two templates match one path the more specific wins, segment by
 // segment: a static segment over a parameter over the wildcard, so
 // `/items/special` beats `/items/{id}` whatever their order in the config.
-import type { RouteMatch } from '../http/router.js'
+import { decodeSegment, type RouteMatch } from '../http/router.js'
 import { RESERVED_SEGMENTS, type Segment } from './config.js'
 
 export interface Resource<H> {
@@ -69,20 +69,11 @@ function paramsOf (segments: readonly Segment[], parts: readonly string[]): Reco
     const s = segments[i] as Segment
     if (s.kind === 'static') continue
     const raw = s.kind === 'rest' ? parts.slice(i).join('/') : parts[i] as string
-    const value = decode(raw)
+    const value = decodeSegment(raw)
     if (value === null) return null
     params[s.name] = value
   }
   return params
-}
-
-function decode (raw: string): string | null {
-  if (!raw.includes('%')) return raw
-  try {
-    return decodeURIComponent(raw)
-  } catch {
-    return null
-  }
 }
 
 /** `Allow` of a path served for `methods` (HEAD wherever GET is, OPTIONS always: RFC 9110 §9.3). */

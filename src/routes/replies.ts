@@ -10,6 +10,7 @@
 import { KafkaConsumer, type ConsumerClient, type ConsumerMessage } from '../kafka/binding.js'
 import type { ClientProperties } from '../kafka/options.js'
 import type { Logger } from '../logger.js'
+import { KeyedWaiters } from './waiters.js'
 
 const STEP_MS = 100
 
@@ -35,7 +36,7 @@ export interface ReplyTopicsOptions {
 
 export class ReplyTopics {
   private readonly replies = new Map<string, RouteReply>()
-  private readonly waiters = new Map<string, Set<() => void>>()
+  private readonly waiters = new KeyedWaiters()
   private client: ConsumerClient | null = null
   private loop: Promise<void> = Promise.resolve()
   private closed = false
@@ -84,28 +85,13 @@ export class ReplyTopics {
   wait (id: string, ms: number): Promise<RouteReply | undefined> {
     const ready = this.replies.get(id)
     if (ready !== undefined || ms <= 0) return Promise.resolve(ready)
-    return new Promise((resolve) => {
-      let set = this.waiters.get(id)
-      if (set === undefined) {
-        set = new Set()
-        this.waiters.set(id, set)
-      }
-      const done = (): void => {
-        clearTimeout(timer)
-        const s = this.waiters.get(id)
-        s?.delete(done)
-        if (s?.size === 0) this.waiters.delete(id)
-        resolve(this.replies.get(id))
-      }
-      const timer = setTimeout(done, ms)
-      set.add(done)
-    })
+    return this.waiters.wait(id, ms).then(() => this.replies.get(id))
   }
 
   async close (): Promise<void> {
     this.closed = true
     clearInterval(this.sweeper)
-    for (const set of [...this.waiters.values()]) for (const w of [...set]) w()
+    this.waiters.wakeAll()
     await this.loop
     const client = this.client
     this.client = null
@@ -144,8 +130,7 @@ export class ReplyTopics {
     // The first reply to a request is its answer; a service that answers twice does not change it.
     if (this.replies.has(id)) return
     this.replies.set(id, { status, type, body: m.value ?? Buffer.alloc(0), at: Date.now() })
-    const set = this.waiters.get(id)
-    if (set !== undefined) for (const w of [...set]) w()
+    this.waiters.wake(id)
   }
 
   private sweep (): void {

@@ -20,6 +20,7 @@ import type { ClientProperties } from '../kafka/options.js'
 import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isJson } from '../json/validate.js'
+import { KeyedWaiters } from './waiters.js'
 
 /**
  * Bytes of one entry beyond its key and value bytes: the Map slot, the entry
@@ -67,7 +68,7 @@ export class TopicView {
   private state: 'starting' | 'live' | 'over' | 'failed' | 'closed' = 'starting'
   private client: ConsumerClient | null = null
   private loop: Promise<void> = Promise.resolve()
-  private readonly keyWaiters = new Map<string, Set<Waiter>>()
+  private readonly keyWaiters = new KeyedWaiters()
   private readonly anyWaiters = new Set<Waiter>()
   // XOR of every live entry's digest: the array's ETag, independent of order.
   private readonly setDigest = Buffer.alloc(16)
@@ -156,22 +157,7 @@ export class TopicView {
   /** Resolves after the entry of `key` stops having `etag` (null: absent), or after `ms`. */
   waitKey (key: string, etag: string | null, ms: number): Promise<void> {
     if ((this.entries.get(key)?.etag ?? null) !== etag) return Promise.resolve()
-    return new Promise((resolve) => {
-      let set = this.keyWaiters.get(key)
-      if (set === undefined) {
-        set = new Set()
-        this.keyWaiters.set(key, set)
-      }
-      const done = (): void => {
-        clearTimeout(timer)
-        const s = this.keyWaiters.get(key)
-        s?.delete(done)
-        if (s?.size === 0) this.keyWaiters.delete(key)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      set.add(done)
-    })
+    return this.keyWaiters.wait(key, ms)
   }
 
   /** Resolves after any change of the view (or a batch applied), or after `ms`. */
@@ -305,8 +291,7 @@ export class TopicView {
 
   private changed (key: string): void {
     this.arrayCache = null
-    const set = this.keyWaiters.get(key)
-    if (set !== undefined) for (const w of [...set]) w()
+    this.keyWaiters.wake(key)
   }
 
   private wakeAny (): void {
@@ -315,7 +300,7 @@ export class TopicView {
 
   private wakeAll (): void {
     this.wakeAny()
-    for (const set of [...this.keyWaiters.values()]) for (const w of [...set]) w()
+    this.keyWaiters.wakeAll()
   }
 
   private connect (): Promise<ConsumerClient> {
