@@ -3,27 +3,11 @@
 // changed in place when it is patched, stopped when it is paused, stops or
 // is deleted. Every process runs one for each subscription; the consumer
 // groups decide which process delivers which partition.
-import type { KafkaConfig, WebhooksConfig } from '../config/schema.js'
-import type { KafkaProducer } from '../kafka/producer.js'
-import type { Logger } from '../logger.js'
-import type { SchemaRegistryClient } from '../registry/client.js'
-import type { ThreadBudget } from './budget.js'
-import { Member } from './member.js'
-import type { Sender } from './sender.js'
-import type { SubscriptionStore } from './store.js'
+import { Member, type MemberDeps } from './member.js'
 import type { Subscription } from './subscription.js'
 
-export interface EngineOptions {
-  kafka: KafkaConfig
-  webhooks: WebhooksConfig
-  encodeIds: boolean
-  budget: ThreadBudget
-  sender: Sender
-  store: SubscriptionStore
-  producer: KafkaProducer
-  registry: SchemaRegistryClient
-  log: Logger
-}
+/** What every member gets; the engine supplies `stopWith` itself. */
+export type EngineOptions = Omit<MemberDeps, 'stopWith'>
 
 export class WebhookEngine {
   private readonly members = new Map<string, Member>()
