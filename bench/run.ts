@@ -516,11 +516,13 @@ async function main (): Promise<void> {
       await sleep(500)
       await fill(bootstrap, topic, total)
       let round = 0
+      const java = javaConsumeReference()
       let nativeSettings: Record<string, unknown> | undefined
       const runs = await interleave(ROUNDS,
         async () => {
           const r = await runJson<{ records: number, seconds: number, cpuMicrosPerRecord: number, settings: Record<string, unknown> }>('native-consume.ts', [bootstrap, topic, `native-${name}-${round++}`, '1', String(total), String(NATIVE_CONSUME_BATCH)])
           nativeSettings = r.settings
+          await java.run(bootstrap, topic, `java-${name}-${round}`, total)
           const rps = r.records / r.seconds
           return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord: r.cpuMicrosPerRecord }
         },
@@ -538,7 +540,8 @@ async function main (): Promise<void> {
         target: '>= 0.90x native',
         met: ratio >= 0.9,
         runs,
-        ...(nativeSettings === undefined ? {} : { baselineSettings: nativeSettings })
+        ...(nativeSettings === undefined ? {} : { baselineSettings: nativeSettings }),
+        reference: java.summary()
       })
     }
 

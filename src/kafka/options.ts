@@ -132,6 +132,11 @@ export function readerProperties (kafka: KafkaConfig, consumer: ConsumerConfig):
     global: {
       ...common(kafka, 'reader'),
       'queued.max.messages.kbytes': Math.ceil(consumer.prefetch_max_bytes / 1024),
+      // The same prefetch bound as a v2 instance's, so the same short
+      // backoff: with librdkafka's 1000 ms a stream reading from the
+      // start of a topic drained its 1 MiB and then waited out the second.
+      'fetch.queue.backoff.ms': PREFETCH_BACKOFF_MS,
+      'fetch.max.bytes': Math.max(MIN_FETCH_MAX_BYTES, consumer.prefetch_max_bytes),
       'allow.auto.create.topics': false,
       // Re-assigning a reader waits for the fetch it has in flight, which a
       // broker holds up to this long at the end of a partition (librdkafka's

@@ -51,6 +51,8 @@ test('reader properties: a fixed group that never commits, whatever the operator
   assert.equal(global['security.protocol'], 'sasl_ssl', 'security settings pass through')
   assert.equal(global['fetch.wait.max.ms'], 50, 'tuning settings pass through')
   assert.equal(global['queued.max.messages.kbytes'], 977)
+  assert.equal(global['fetch.queue.backoff.ms'], 20, 'a drained prefetch queue is refilled at once, not after librdkafka\'s 1 s')
+  assert.equal(global['fetch.max.bytes'], 1_048_576)
   assert.equal(global['allow.auto.create.topics'], false)
   assert.equal(global['auto.offset.reset'], undefined, 'auto.offset.reset is topic-level')
   assert.deepEqual(topic, { 'auto.offset.reset': 'earliest' })
