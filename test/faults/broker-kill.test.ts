@@ -1,5 +1,5 @@
-// Fault 1: the only broker is SIGKILLed while v2 binary, v2 json and v3
-// stream clients produce, and started again on the same data dir and port.
+// Fault 1: the only broker is SIGKILLed while v2 binary, v2 json, v3
+// stream and application-route clients produce, and started again on the same data dir and port.
 // The proxy is not restarted. Every acknowledged record must be in Kafka at
 // its offset; every failure must be retriable and say whether it was written.
 import { test } from 'node:test'
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createTopic, eventually, uniqueName } from '../helpers/kafka.js'
 import { startOwnBroker } from '../helpers/broker.js'
 import { startProxy } from '../helpers/proxy.js'
-import { Ledger, SOUND, formatReport, readTopic, soundness } from '../helpers/ledger.js'
+import { Ledger, SOUND, formatReport, ledgerRoute, readTopic, soundness } from '../helpers/ledger.js'
 import { SCALE, sleep } from './scale.js'
 
 test('broker SIGKILL and restart mid-produce: 0 acknowledged records lost, every failure retriable', async (t) => {
@@ -15,9 +15,9 @@ test('broker SIGKILL and restart mid-produce: 0 acknowledged records lost, every
   const servers = broker.current.bootstrapServers
   const topic = uniqueName('fault-kill')
   await createTopic(topic, 3, servers)
-  const { url } = await startProxy(t, { kafka: { bootstrap_servers: servers, metadata_refresh_ms: 1000 } })
+  const { url } = await startProxy(t, { kafka: { bootstrap_servers: servers, metadata_refresh_ms: 1000 }, routes: [ledgerRoute(topic)] })
   const ledger = new Ledger()
-  const load = ledger.start({ url, topic, clients: { 'v2-binary': 3, 'v2-json': 2, 'v3-stream': 2 }, ratePerClient: 40 })
+  const load = ledger.start({ url, topic, clients: { 'v2-binary': 3, 'v2-json': 2, 'v3-stream': 2, route: 1 }, routePath: '/ledger', ratePerClient: 40 })
   try {
     await eventually(() => ledger.acknowledged() >= 300 * SCALE ? true : undefined, { timeoutMs: 30_000 * SCALE, what: 'acknowledgements before the kill' })
     ledger.mark('kill')

@@ -1,4 +1,4 @@
-// The ledger itself, without a fault: every record the three clients send is
+// The ledger itself, without a fault: every record the four clients send is
 // acknowledged and found exactly once by the independent reader, and the
 // report does count what it is there to catch (an acknowledgement whose record
 // is not in Kafka, a "not written" record that is, a record nobody sent).
@@ -6,14 +6,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { bootstrap, createTopic, eventually, produceNative, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
-import { Ledger, SOUND, formatReport, readTopic, soundness } from '../helpers/ledger.js'
+import { Ledger, SOUND, formatReport, ledgerRoute, readTopic, soundness } from '../helpers/ledger.js'
 
 test('without a fault every record of every client is acknowledged and read back once', async (t) => {
-  const { url } = await startProxy(t)
   const topic = uniqueName('ledger')
   await createTopic(topic, 3)
+  const { url } = await startProxy(t, { routes: [ledgerRoute(topic)] })
   const ledger = new Ledger()
-  const load = ledger.start({ url, topic, clients: { 'v2-binary': 2, 'v2-json': 2, 'v3-stream': 2 }, ratePerClient: 50, recordsPerRequest: 2, streamRecords: 100 })
+  const load = ledger.start({ url, topic, clients: { 'v2-binary': 2, 'v2-json': 2, 'v3-stream': 2, route: 2 }, routePath: '/ledger', ratePerClient: 50, recordsPerRequest: 2, streamRecords: 100 })
   // A count, not a duration: the machine may be busy.
   await eventually(() => ledger.acknowledged() >= 600 ? true : undefined, { timeoutMs: 60_000, what: '600 acknowledgements' })
   await load.stop()
@@ -24,7 +24,7 @@ test('without a fault every record of every client is acknowledged and read back
   assert.equal(report.acknowledged, report.sent)
   assert.equal(report.duplicated, 0)
   assert.equal(report.records, report.sent)
-  for (const via of ['v2-binary', 'v2-json', 'v3-stream']) assert.ok((report.byVia[via]?.acknowledged ?? 0) > 0, via)
+  for (const via of ['v2-binary', 'v2-json', 'v3-stream', 'route']) assert.ok((report.byVia[via]?.acknowledged ?? 0) > 0, via)
 })
 
 test('the report catches a lost acknowledgement, a "not written" record in Kafka and a foreign record', async (t) => {

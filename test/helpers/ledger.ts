@@ -18,7 +18,7 @@ import rdkafka from '@confluentinc/kafka-javascript'
 
 const { KafkaConsumer } = rdkafka
 
-export type Via = 'v2-binary' | 'v2-json' | 'v3-stream'
+export type Via = 'v2-binary' | 'v2-json' | 'v3-stream' | 'route'
 
 export type Outcome =
   | { kind: 'acked', at: number, partition: number, offset: number }
@@ -41,8 +41,15 @@ export interface LoadOptions {
   /** The proxy's base URL. */
   url: string
   topic: string
-  /** Concurrent clients of each kind (default: 2 v2-binary, 1 v2-json, 1 v3-stream). */
+  /** Concurrent clients of each kind (default: 2 v2-binary, 1 v2-json, 1 v3-stream, and 1 route when `routePath` is given). */
   clients?: Partial<Record<Via, number>>
+  /**
+   * The path prefix of an application route (docs/routes.md) that produces to
+   * `topic`: `POST <routePath>/<id>` with the id as the body, answered 202
+   * with `Kafka-Position` once Kafka acknowledged it. The proxy must be
+   * started with that route (ledgerRoute()).
+   */
+  routePath?: string
   /** Requests (v2) or records (v3) per second of each client. */
   ratePerClient?: number
   /** Records in one v2 request (default 1). */
@@ -146,14 +153,16 @@ export class Ledger {
 
   /** Starts the clients; they run until `stop()`. */
   start (opts: LoadOptions): Load {
-    const clients = { 'v2-binary': 2, 'v2-json': 1, 'v3-stream': 1, ...opts.clients }
+    const clients = { 'v2-binary': 2, 'v2-json': 1, 'v3-stream': 1, route: opts.routePath === undefined ? 0 : 1, ...opts.clients }
+    if (clients.route > 0 && opts.routePath === undefined) throw new Error('route clients need opts.routePath')
     const state = { stopped: false }
-    const agent = new http.Agent({ keepAlive: opts.closeConnections !== true, maxSockets: clients['v2-binary'] + clients['v2-json'] + 1 })
+    const agent = new http.Agent({ keepAlive: opts.closeConnections !== true, maxSockets: clients['v2-binary'] + clients['v2-json'] + clients.route + 1 })
     const loops: Array<Promise<void>> = []
     let n = 0
     for (let i = 0; i < clients['v2-binary']; i++) loops.push(v2Client(this, opts, agent, 'v2-binary', ++n, state))
     for (let i = 0; i < clients['v2-json']; i++) loops.push(v2Client(this, opts, agent, 'v2-json', ++n, state))
     for (let i = 0; i < clients['v3-stream']; i++) loops.push(v3Client(this, opts, ++n, state))
+    for (let i = 0; i < clients.route; i++) loops.push(routeClient(this, opts, agent, ++n, state))
     return {
       stop: async () => {
         state.stopped = true
@@ -303,6 +312,7 @@ function pacer (ratePerSecond: number): () => Promise<void> {
 interface Answer {
   status: number
   body: any
+  headers: http.IncomingHttpHeaders
 }
 
 class NoAnswer extends Error {
@@ -328,7 +338,7 @@ function post (agent: http.Agent, url: string, contentType: string, body: string
         } catch {
           parsed = undefined
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed ?? { error_code: -1, message: `not JSON: ${text.slice(0, 200)}` } })
+        resolve({ status: res.statusCode ?? 0, body: parsed ?? { error_code: -1, message: `not JSON: ${text.slice(0, 200)}` }, headers: res.headers })
       })
     })
     req.on('timeout', () => req.destroy(new Error('no answer in time')))
@@ -486,6 +496,35 @@ function oneStream (ledger: Ledger, opts: LoadOptions, url: string, client: numb
       req.destroy(err)
     })
   })
+}
+
+/**
+ * The [[routes]] entry a proxy needs for route clients: `POST <path>/{id}`
+ * producing the body to `topic`, keyed by the id.
+ */
+export function ledgerRoute (topic: string, path = '/ledger'): { methods: string[], path: string, produce: { topic: string, key: string } } {
+  return { methods: ['POST'], path: `${path}/{id}`, produce: { topic, key: '${params.id}' } }
+}
+
+async function routeClient (ledger: Ledger, opts: LoadOptions, agent: http.Agent, client: number, state: { stopped: boolean }): Promise<void> {
+  const wait = pacer(opts.ratePerClient ?? 20)
+  while (!state.stopped) {
+    await wait()
+    if (state.stopped) break
+    const a = ledger.record('route', client)
+    try {
+      const res = await post(agent, `${opts.url}${opts.routePath as string}/${encodeURIComponent(a.id)}`, 'text/plain', a.id, opts.answerTimeoutMs ?? 60_000, opts.closeConnections === true)
+      const at = Date.now()
+      // One record, so one position: "partition:offset".
+      const position = /^(\d+):(\d+)$/.exec(String(res.headers['kafka-position'] ?? ''))
+      if (res.status === 202 && position !== null) a.outcome = { kind: 'acked', at, partition: Number(position[1]), offset: Number(position[2]) }
+      else a.outcome = failure(res.status, res.body, at)
+    } catch (err) {
+      const refused = err instanceof NoAnswer && err.refused
+      a.outcome = { kind: refused ? 'refused' : 'no-answer', at: Date.now(), error: (err as Error).message }
+      await sleep(50)
+    }
+  }
 }
 
 /** What a record's value says its id is (the three clients encode it differently). */

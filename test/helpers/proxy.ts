@@ -17,7 +17,8 @@ export function testConfig (overrides: DeepPartial<Config> = {}): Config {
   const base = defaultConfig()
   const config = { ...base } as Record<string, unknown>
   for (const [table, values] of Object.entries(overrides)) {
-    config[table] = { ...(base as unknown as Record<string, object>)[table], ...values }
+    // An array of tables ([[routes]]) replaces the default; a table is merged into it.
+    config[table] = Array.isArray(values) ? values : { ...(base as unknown as Record<string, object>)[table], ...values }
   }
   const c = config as unknown as Config
   return {

@@ -1,7 +1,7 @@
 // The soak run (`npm run soak -- --minutes N`, not part of npm test or CI):
 // the real entry point (primary + 2 workers) against a broker of its own for
 // N minutes of mixed traffic: the delivery ledger's produce clients (v2
-// binary, v2 json, v3 stream), a v2 consumer group reading what they write,
+// binary, v2 json, v3 stream, an application route), a v2 consumer group reading what they write,
 // and v3 admin calls (create, list, delete topics), with the broker SIGKILLed
 // and restarted every --restart-every minutes. test/soak/probe.mjs samples
 // every process every 10 s (RSS, heap, event-loop delay, active handles, open
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { kafkaLibDir, projectRoot, startBroker, type RunningBroker } from '../../src/dev/kafka-broker.js'
 import { createTopic } from '../helpers/kafka.js'
-import { Ledger, SOUND, formatReport, readTopic, soundness } from '../helpers/ledger.js'
+import { Ledger, SOUND, formatReport, ledgerRoute, readTopic, soundness } from '../helpers/ledger.js'
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +47,7 @@ async function main (): Promise<number> {
   let broker: RunningBroker = await startBroker({ libDir: kafkaLibDir(ROOT), dataDir, properties: { 'auto.create.topics.enable': 'false' } })
   const servers = broker.bootstrapServers
   log(`broker at ${servers}`)
+  const topic = `soak-${Date.now()}`
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', PROBE, MAIN], {
     env: {
       ...process.env,
@@ -55,6 +56,7 @@ async function main (): Promise<number> {
       KAFKA_PROXY_SERVER__PORT: '0',
       KAFKA_PROXY_SERVER__WORKERS: '2',
       KAFKA_PROXY_LOG__LEVEL: 'info',
+      KAFKA_PROXY_ROUTES: JSON.stringify([ledgerRoute(topic)]),
       SOAK_PROBE_FILE: probeFile
     },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -72,10 +74,9 @@ async function main (): Promise<number> {
   const url = `http://127.0.0.1:${port}`
   log(`proxy at ${url}`)
 
-  const topic = `soak-${Date.now()}`
   await createTopic(topic, 3, servers)
   const ledger = new Ledger()
-  const load = ledger.start({ url, topic, clients: { 'v2-binary': 2, 'v2-json': 1, 'v3-stream': 1 }, ratePerClient: 25 })
+  const load = ledger.start({ url, topic, clients: { 'v2-binary': 2, 'v2-json': 1, 'v3-stream': 1, route: 1 }, routePath: '/ledger', ratePerClient: 25 })
   const state = { stop: false }
   const counts = { consumed: 0, readErrors: 0, adminCalls: 0, adminErrors: 0, restarts: 0, adminStatuses: {} as Record<string, number> }
   const restarts: number[] = []
