@@ -508,9 +508,10 @@ async function main (): Promise<void> {
       })
     }
 
-    if (want('sse-consume-1-client')) {
-      const name = 'sse-consume-1-client'
-      const topic = 'bench-sse-consume'
+    for (const transport of ['sse', 'ws'] as const) {
+      const name = `${transport}-consume-1-client`
+      if (!want(name)) continue
+      const topic = `bench-${transport}-consume`
       const total = quick ? 300_000 : 1_000_000
       await createTopic(bootstrap, topic, 6)
       await sleep(500)
@@ -526,13 +527,13 @@ async function main (): Promise<void> {
           const rps = r.records / r.seconds
           return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord: r.cpuMicrosPerRecord }
         },
-        () => withRss(p, () => sseConsume(p.url, topic, total, p.pids)))
+        () => withRss(p, () => (transport === 'sse' ? sseConsume : wsConsume)(p.url, topic, total, p.pids)))
       const proxySummary = summarize(runs.proxy)
       const nativeSummary = summarize(runs.native)
       const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
       results.push({
         name,
-        description: `${total} records of 100 B from 6 partitions over one Server-Sent Events stream (from=earliest, BINARY values, no group), timed from the first record`,
+        description: `${total} records of 100 B from 6 partitions over one ${transport === 'sse' ? 'Server-Sent Events stream' : 'WebSocket (one text frame per record)'} (from=earliest, BINARY values, no group), timed from the first record`,
         baseline: `1 native librdkafka consumer from Node at its own best: consume(${NATIVE_CONSUME_BATCH}) in a loop, librdkafka's queue and fetch defaults, timed from the first record`,
         proxy: proxySummary,
         native: nativeSummary,
@@ -925,6 +926,37 @@ async function sseConsume (url: string, topic: string, total: number, pids: () =
       res.on('error', () => {})
     })
     req.on('error', (err) => { if (consumed < total) reject(err) })
+  })
+}
+
+/** One WebSocket on the stream path from the earliest offsets; counts record frames (those with an id first). */
+async function wsConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
+  const { WebSocket } = await import('ws')
+  const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
+  const cluster = clusters.data[0]?.cluster_id ?? ''
+  return await new Promise<Measure>((resolve, reject) => {
+    let consumed = 0
+    let untimed = 0
+    let started = 0
+    let cpuAtStart = 0
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v3/clusters/${cluster}/topics/${topic}/records?from=earliest`)
+    socket.on('message', (data: Buffer, binary: boolean) => {
+      if (binary || data[2] !== 0x69 || data[3] !== 0x64) return // not {"id":…
+      if (started === 0) {
+        started = performance.now()
+        cpuAtStart = cpuSeconds(pids())
+        untimed = 1
+      }
+      if (++consumed === total) {
+        const seconds = (performance.now() - started) / 1000
+        const cpuUsPerRecord = (cpuSeconds(pids()) - cpuAtStart) / (consumed - untimed) * 1e6
+        socket.terminate()
+        const rps = (consumed - untimed) / seconds
+        resolve({ recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord })
+      }
+    })
+    socket.on('error', (err) => { if (consumed < total) reject(err) })
+    socket.on('close', () => { if (consumed < total) reject(new Error(`ws closed after ${consumed} records`)) })
   })
 }
 

@@ -503,6 +503,7 @@ function oneStream (ledger: Ledger, opts: LoadOptions, url: string, client: numb
  * producing the body to `topic`, keyed by the id.
  */
 export function ledgerRoute (topic: string, path = '/ledger'): { methods: string[], path: string, produce: { topic: string, key: string } } {
+  // eslint-disable-next-line no-template-curly-in-string -- a route expression, not a template
   return { methods: ['POST'], path: `${path}/{id}`, produce: { topic, key: '${params.id}' } }
 }
 
