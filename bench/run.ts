@@ -886,15 +886,11 @@ async function proxyConsume (url: string, topic: string, group: string, instance
  * parsing them; timed from the first record, as the v2 consume is.
  */
 async function sseConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
-  const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
-  const cluster = clusters.data[0]?.cluster_id ?? ''
+  const path = await streamPath(url, topic)
   return await new Promise<Measure>((resolve, reject) => {
-    let consumed = 0
-    let untimed = 0
-    let started = 0
-    let cpuAtStart = 0
+    const counter = new RecordCounter(total, pids)
     let tail = ''
-    const req = http.get(`${url}/v3/clusters/${cluster}/topics/${topic}/records?from=earliest`, { headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = http.get(`${url}${path}`, { headers: { accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) {
         reject(new Error(`sse: ${res.statusCode ?? 0}`))
         res.resume()
@@ -909,55 +905,73 @@ async function sseConsume (url: string, topic: string, total: number, pids: () =
         const keep = text.lastIndexOf('\n')
         tail = keep === -1 ? text : text.slice(keep)
         if (tail.startsWith('\ndata:')) n--
-        if (n > 0 && started === 0) {
-          started = performance.now()
-          cpuAtStart = cpuSeconds(pids())
-          untimed = n
-        }
-        consumed += n
-        if (consumed >= total) {
-          const seconds = (performance.now() - started) / 1000
-          const cpuUsPerRecord = (cpuSeconds(pids()) - cpuAtStart) / (consumed - untimed) * 1e6
+        const done = counter.add(n)
+        if (done !== null) {
           req.destroy()
-          const rps = (consumed - untimed) / seconds
-          resolve({ recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord })
+          resolve(done)
         }
       })
       res.on('error', () => {})
     })
-    req.on('error', (err) => { if (consumed < total) reject(err) })
+    req.on('error', (err) => { if (!counter.finished) reject(err) })
   })
 }
 
 /** One WebSocket on the stream path from the earliest offsets; counts record frames (those with an id first). */
 async function wsConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
   const { WebSocket } = await import('ws')
-  const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
-  const cluster = clusters.data[0]?.cluster_id ?? ''
+  const path = await streamPath(url, topic)
   return await new Promise<Measure>((resolve, reject) => {
-    let consumed = 0
-    let untimed = 0
-    let started = 0
-    let cpuAtStart = 0
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v3/clusters/${cluster}/topics/${topic}/records?from=earliest`)
+    const counter = new RecordCounter(total, pids)
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`)
     socket.on('message', (data: Buffer, binary: boolean) => {
       if (binary || data[2] !== 0x69 || data[3] !== 0x64) return // not {"id":…
-      if (started === 0) {
-        started = performance.now()
-        cpuAtStart = cpuSeconds(pids())
-        untimed = 1
-      }
-      if (++consumed === total) {
-        const seconds = (performance.now() - started) / 1000
-        const cpuUsPerRecord = (cpuSeconds(pids()) - cpuAtStart) / (consumed - untimed) * 1e6
+      const done = counter.add(1)
+      if (done !== null) {
         socket.terminate()
-        const rps = (consumed - untimed) / seconds
-        resolve({ recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord })
+        resolve(done)
       }
     })
-    socket.on('error', (err) => { if (consumed < total) reject(err) })
-    socket.on('close', () => { if (consumed < total) reject(new Error(`ws closed after ${consumed} records`)) })
+    socket.on('error', (err) => { if (!counter.finished) reject(err) })
+    socket.on('close', () => { if (!counter.finished) reject(new Error(`ws closed after ${counter.consumed} records`)) })
   })
+}
+
+/** The stream path of a whole topic from its start, on the proxy's cluster. */
+async function streamPath (url: string, topic: string): Promise<string> {
+  const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
+  return `/v3/clusters/${clusters.data[0]?.cluster_id ?? ''}/topics/${topic}/records?from=earliest`
+}
+
+/**
+ * Counts pushed records up to `total`, timed from the first arrival (whose
+ * records are not timed), as the v2 consume is; the CPU of the proxy's processes over the same span.
+ */
+class RecordCounter {
+  consumed = 0
+  finished = false
+  private untimed = 0
+  private started = 0
+  private cpuAtStart = 0
+
+  constructor (private readonly total: number, private readonly pids: () => number[]) {}
+
+  /** Adds `n` records; the measure once `total` arrived, else null. */
+  add (n: number): Measure | null {
+    if (n <= 0 || this.finished) return null
+    if (this.started === 0) {
+      this.started = performance.now()
+      this.cpuAtStart = cpuSeconds(this.pids())
+      this.untimed = n
+    }
+    this.consumed += n
+    if (this.consumed < this.total) return null
+    this.finished = true
+    const seconds = (performance.now() - this.started) / 1000
+    const timed = this.consumed - this.untimed
+    const rps = timed / seconds
+    return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: 0, cpuUsPerRecord: (cpuSeconds(this.pids()) - this.cpuAtStart) / timed * 1e6 }
+  }
 }
 
 interface Connection {
