@@ -244,14 +244,19 @@ test('a client that never reads does not grow the proxy\'s memory past its buffe
   socket.pause()
   const before = await rss()
   const value = 'x'.repeat(1000)
-  for (let round = 0; round < 5; round++) {
+  const rounds = 8
+  for (let round = 0; round < rounds; round++) {
     await produceMany(topic, Array.from({ length: 20_000 }, (_, i) => ({ partition: i % 2, value })))
   }
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const grown = (await rss()) - before
-  // 100 MB were written to the topic; the proxy may hold its prefetch, one
-  // batch, the socket's buffers and the allocator's slack, nothing more.
-  assert.ok(grown < prefetch * 2 + (48 << 20), `RSS grew ${(grown / 1048576).toFixed(1)} MiB`)
+  // 160 MB were written to the topic; the proxy may hold its prefetch (and one
+  // fetch in flight), one batch, the socket's buffers and the slack of V8's
+  // heap and the allocator, nothing more. That slack was 25-45 MiB alone and
+  // up to 61 MiB with another test file running beside it (npm test runs two):
+  // the bound leaves room for it and is still under half of what was written,
+  // so a proxy that kept what the client did not read fails.
+  assert.ok(grown < prefetch * 2 + (64 << 20), `RSS grew ${(grown / 1048576).toFixed(1)} MiB`)
   proxy.child.kill('SIGTERM')
   await proxy.exited
 })
