@@ -41,8 +41,10 @@ const { values: flags } = parseArgs({
     'latency-rate': { type: 'string' },
     // Connections of the open-loop latency client (bench/open-loop.ts).
     'latency-connections': { type: 'string' },
-    // Records the v3 streaming client keeps unacknowledged (default: no bound).
+    // Records the v3 streaming and WebSocket produce clients keep unacknowledged (default: no bound).
     'stream-window': { type: 'string' },
+    // The WebSocket produce socket also delivers the topic back (no filter).
+    'ws-echo': { type: 'boolean', default: false },
     out: { type: 'string' }
   }
 })
@@ -228,6 +230,31 @@ async function main (): Promise<void> {
     timeline.unref()
     await sleep(1000)
 
+    // Interleaved rounds of `proxyRun` against the native producer, with Kafka's
+    // Java producer as the reference, on the same topic and record size.
+    const againstNativeProduce = async (topic: string, valueBytes: number, proxyRun: () => Promise<Measure>): Promise<Omit<ScenarioResult, 'name' | 'description' | 'target' | 'met'>> => {
+      const java = javaReference()
+      const runs = await interleave(ROUNDS,
+        async () => {
+          const n = await nativeProduce(bootstrap, topic, valueBytes)
+          await java.run(bootstrap, topic, valueBytes, n.recordsPerSec)
+          return n
+        },
+        () => withRss(p, proxyRun))
+      const proxySummary = summarize(runs.proxy)
+      const nativeSummary = summarize(runs.native)
+      return {
+        baseline: NATIVE_PRODUCE_BASELINE,
+        proxy: proxySummary,
+        native: nativeSummary,
+        ratio: proxySummary.recordsPerSec / nativeSummary.recordsPerSec,
+        runs,
+        baselineSettings: nativeProduceSettings,
+        reference: java.summary(),
+        extra: librdkafkaAcked(runs.native)
+      }
+    }
+
     const produceScenario = async (name: string, description: string, records: number, valueBytes: number, format: 'binary' | 'json'): Promise<void> => {
       if (!want(name)) return
       const topic = `bench-${name}`
@@ -238,31 +265,9 @@ async function main (): Promise<void> {
       const contentType = `application/vnd.kafka.${format}.v2+json`
       // Warm up both paths (JIT, connections, metadata).
       await cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: 2 })
-      const java = javaReference()
-      const runs = await interleave(ROUNDS,
-        async () => {
-          const n = await nativeProduce(bootstrap, topic, wireValueBytes)
-          await java.run(bootstrap, topic, wireValueBytes, n.recordsPerSec)
-          return n
-        },
-        () => withRss(p, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: DURATION_S })))
-      const proxySummary = summarize(runs.proxy)
-      const nativeSummary = summarize(runs.native)
-      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
-      results.push({
-        name,
-        description,
-        baseline: NATIVE_PRODUCE_BASELINE,
-        proxy: proxySummary,
-        native: nativeSummary,
-        ratio,
-        target: name === 'v2-binary-100x100B' ? '>= 0.90x native' : 'reported',
-        met: name === 'v2-binary-100x100B' ? ratio >= 0.9 : null,
-        runs,
-        baselineSettings: nativeProduceSettings,
-        reference: java.summary(),
-        extra: librdkafkaAcked(runs.native)
-      })
+      const r = await againstNativeProduce(topic, wireValueBytes, () => cannon(p.url, { path: `/topics/${topic}`, body, contentType, records, valueBytes: wireValueBytes, durationS: DURATION_S }))
+      const targeted = name === 'v2-binary-100x100B'
+      results.push({ name, description, ...r, target: targeted ? '>= 0.90x native' : 'reported', met: targeted ? r.ratio >= 0.9 : null })
     }
 
     await produceScenario('v2-binary-100x100B', '100 records of 100 B per request, 32 connections', 100, 100, 'binary')
@@ -361,30 +366,37 @@ async function main (): Promise<void> {
       await createTopic(bootstrap, topic, 3)
       await sleep(500)
       await streamProduce(p.url, topic, 2)
-      const java = javaReference()
-      const runs = await interleave(ROUNDS,
-        async () => {
-          const n = await nativeProduce(bootstrap, topic, 100)
-          await java.run(bootstrap, topic, 100, n.recordsPerSec)
-          return n
-        },
-        () => withRss(p, () => streamProduce(p.url, topic, DURATION_S)))
-      const proxySummary = summarize(runs.proxy)
-      const nativeSummary = summarize(runs.native)
-      const ratio = proxySummary.recordsPerSec / nativeSummary.recordsPerSec
+      const r = await againstNativeProduce(topic, 100, () => streamProduce(p.url, topic, DURATION_S))
       results.push({
         name: 'v3-stream-1x100B',
-        description: `one streaming connection, records of 100 B (BINARY), ${Number.isFinite(STREAM_WINDOW) ? `up to ${STREAM_WINDOW}` : 'any number'} unacknowledged`,
-        baseline: NATIVE_PRODUCE_BASELINE,
-        proxy: proxySummary,
-        native: nativeSummary,
-        ratio,
+        description: `one streaming connection, records of 100 B (BINARY), ${STREAM_WINDOW_TEXT} unacknowledged`,
+        ...r,
         target: '>= 0.90x native',
-        met: ratio >= 0.9,
-        runs,
-        baselineSettings: nativeProduceSettings,
-        reference: java.summary(),
-        extra: librdkafkaAcked(runs.native)
+        met: r.ratio >= 0.9
+      })
+    }
+
+    if (want('ws-produce-1-socket')) {
+      // One WebSocket sending records of 100 B as text frames, pipelined, as
+      // fast as the socket takes them (bench/ws-produce-client.ts, its own
+      // process); counts records whose result frame says 200.
+      const topic = 'bench-ws-produce'
+      await createTopic(bootstrap, topic, 3)
+      await sleep(500)
+      await wsProduce(p.url, topic, 2, p.pids)
+      const r = await againstNativeProduce(topic, 100, () => wsProduce(p.url, topic, DURATION_S, p.pids))
+      const proxyRuns = r.runs.proxy as WsProduceMeasure[]
+      results.push({
+        name: 'ws-produce-1-socket',
+        description: `one WebSocket, a text frame per record of 100 B (BINARY) with a correlation, ${STREAM_WINDOW_TEXT} unacknowledged, ${WS_ECHO ? 'the stream delivering every record back' : 'the stream passing over every record (a key filter no record matches)'}; bench/ws-produce-client.ts in its own process`,
+        ...r,
+        target: '>= 0.90x native',
+        met: r.ratio >= 0.9,
+        extra: {
+          ...r.extra,
+          echoedPerRecord: median(proxyRuns.map((m) => m.echoed / (m.recordsPerSec * m.seconds))),
+          clientCpuUsPerRecord: median(proxyRuns.map((m) => m.clientCpuUsPerRecord))
+        }
       })
     }
 
@@ -725,6 +737,7 @@ function javaReference (): { run: (bootstrap: string, topic: string, valueBytes:
 // the native baseline is unbounded too. A bound below the proxy's makes the
 // run a latency measurement (records/s = window / latency, Little's law).
 const STREAM_WINDOW = flags['stream-window'] === undefined ? Number.POSITIVE_INFINITY : Number(flags['stream-window'])
+const STREAM_WINDOW_TEXT = Number.isFinite(STREAM_WINDOW) ? `up to ${STREAM_WINDOW}` : 'any number'
 
 /** Streams records over one v3 connection for `seconds`; records/s counts 200 results. */
 async function streamProduce (url: string, topic: string, seconds: number): Promise<Measure> {
@@ -770,6 +783,34 @@ async function streamProduce (url: string, topic: string, seconds: number): Prom
   const elapsed = (performance.now() - started) / 1000
   const rps = ok / elapsed
   return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors }
+}
+
+// The WebSocket produce socket is a stream of its topic too (from=latest).
+// By default it passes over every record with a key filter (the records have
+// no key, and a null key never matches: docs/streams.md), so the scenario
+// measures produce alone, as v3-stream-1x100B does; the stream's consumer
+// still reads the topic. --ws-echo opens it without the filter: every record
+// also comes back as a frame, as for a client that reads its own topic.
+const WS_ECHO = flags['ws-echo'] === true
+const WS_PRODUCE_QUERY = WS_ECHO ? '' : 'key=none'
+
+type WsProduceMeasure = Measure & { seconds: number, echoed: number, clientCpuUsPerRecord: number }
+
+/**
+ * One run of bench/ws-produce-client.ts on one socket for `seconds`;
+ * records/s counts 200 results. CPU per record is the proxy's over the
+ * client's whole run (its start-up included, when the proxy idles) per
+ * record acknowledged.
+ */
+async function wsProduce (url: string, topic: string, seconds: number, pids: () => number[]): Promise<WsProduceMeasure> {
+  const wsUrl = url.replace(/^http/, 'ws') + await streamPath(url, topic, WS_PRODUCE_QUERY)
+  const cpuBefore = cpuSeconds(pids())
+  const r = await runJson<{ sent: number, ok: number, errors: number, echoed: number, seconds: number, cpuSeconds: number, firstError: string | null }>('ws-produce-client.ts',
+    [wsUrl, String(seconds * 1000), String(Number.isFinite(STREAM_WINDOW) ? STREAM_WINDOW : 0), '100'])
+  const cpu = cpuSeconds(pids()) - cpuBefore
+  if (r.firstError !== null) process.stderr.write(`ws-produce: ${r.errors} errors of ${r.sent} records, the first: ${r.firstError}\n`)
+  const rps = r.ok / r.seconds
+  return { recordsPerSec: rps, mbPerSec: rps * 100 / 1e6, errors: r.errors, cpuUsPerRecord: cpu / r.ok * 1e6, seconds: r.seconds, echoed: r.echoed, clientCpuUsPerRecord: r.cpuSeconds / r.ok * 1e6 }
 }
 
 /** Fills a topic with `count` records of 100 B using the native producer. */
@@ -886,7 +927,7 @@ async function proxyConsume (url: string, topic: string, group: string, instance
  * parsing them; timed from the first record, as the v2 consume is.
  */
 async function sseConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
-  const path = await streamPath(url, topic)
+  const path = await streamPath(url, topic, 'from=earliest')
   return await new Promise<Measure>((resolve, reject) => {
     const counter = new RecordCounter(total, pids)
     let tail = ''
@@ -920,7 +961,7 @@ async function sseConsume (url: string, topic: string, total: number, pids: () =
 /** One WebSocket on the stream path from the earliest offsets; counts record frames (those with an id first). */
 async function wsConsume (url: string, topic: string, total: number, pids: () => number[]): Promise<Measure> {
   const { WebSocket } = await import('ws')
-  const path = await streamPath(url, topic)
+  const path = await streamPath(url, topic, 'from=earliest')
   return await new Promise<Measure>((resolve, reject) => {
     const counter = new RecordCounter(total, pids)
     const socket = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`)
@@ -937,10 +978,10 @@ async function wsConsume (url: string, topic: string, total: number, pids: () =>
   })
 }
 
-/** The stream path of a whole topic from its start, on the proxy's cluster. */
-async function streamPath (url: string, topic: string): Promise<string> {
+/** The stream path of a whole topic with `query` ('' for none), on the proxy's cluster. */
+async function streamPath (url: string, topic: string, query: string): Promise<string> {
   const clusters = await (await fetch(`${url}/v3/clusters`)).json() as { data: Array<{ cluster_id: string }> }
-  return `/v3/clusters/${clusters.data[0]?.cluster_id ?? ''}/topics/${topic}/records?from=earliest`
+  return `/v3/clusters/${clusters.data[0]?.cluster_id ?? ''}/topics/${topic}/records${query === '' ? '' : `?${query}`}`
 }
 
 /**
