@@ -64,6 +64,10 @@ export const ERRORS = {
   unauthenticated: { status: 401, errorCode: 40100, retriable: false, message: 'Authentication required' },
   forbidden: { status: 403, errorCode: 40300, retriable: false, message: 'Forbidden' },
   quotaExceeded: { status: 429, errorCode: 42902, retriable: true, message: 'Quota exceeded for this principal' },
+  // The quota ledger in the primary did not answer (src/security/quotas.ts): refused rather than let through uncounted.
+  quotaUnavailable: { status: 503, errorCode: 50309, retriable: true, message: 'The quota ledger did not answer; retry' },
+  // A client-sent record header with a name identity.headers reserves (src/security/identity.ts).
+  reservedHeader: { status: 422, errorCode: 42212, retriable: false, message: 'A record header name is reserved for the proxy\'s identity headers' },
   // HTTP-level failures, answered before a request reaches a route.
   malformedRequest: { status: 400, errorCode: 400, retriable: false, message: 'Malformed HTTP request' },
   requestTimeout: { status: 408, errorCode: 408, retriable: true, message: 'The request was not received in time' },

@@ -11,6 +11,7 @@ import { devServicesNeeded } from './dev/needed.js'
 import type { Logger } from './logger.js'
 import { serveDirectory } from './shards/directory.js'
 import { serveMetrics } from './metrics/cluster.js'
+import { quotasConfigured, serveQuotas } from './security/quotas.js'
 import { configureMetrics } from './metrics/registry.js'
 import { WORKER_CONFIG_ENV, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type WorkerMessage } from './worker.js'
 
@@ -158,6 +159,8 @@ export async function runPrimary (config: Config, log: Logger): Promise<void> {
   // Installed before any worker exists, so it sees every worker's requests
   // and every exit (an exited worker's consumer instances died with it).
   serveDirectory()
+  // The instance's quota ledger: workers lease tokens from it (src/security/quotas.ts).
+  if (quotasConfigured(config.quotas)) serveQuotas(config.quotas)
   // The primary's own process statistics are part of every scrape too.
   configureMetrics({ enabled: config.metrics.enabled, maxTopicLabels: config.metrics.max_topic_labels }, 'primary')
   if (config.metrics.enabled) serveMetrics()

@@ -60,6 +60,8 @@ import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
 import { listenerTls, securityWarnings } from './security/setup.js'
 import { SecurityGuard } from './security/guard.js'
+import { IdentityInjector } from './security/identity.js'
+import { Quotas } from './security/quotas.js'
 import { appRoutesOf, type AppRoutes } from './routes/app.js'
 import { withAppRoutes } from './routes/openapi.js'
 
@@ -113,6 +115,8 @@ interface Subsystems {
   webhooks: Webhooks
   /** The [[routes]] of the config; null when there are none. */
   appRoutes: AppRoutes | null
+  /** The principals' quotas ([quotas], shared with the other workers through the primary); null when none is set. */
+  quotas: Quotas | null
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -184,6 +188,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     log
   })
   const groups = new ConsumerGroups({ properties: adminProperties(kafka), timeoutMs: kafka.request_timeout_ms })
+  const quotas = Quotas.create({ limits: config.quotas, log })
   const webhooks = new Webhooks({
     kafka,
     webhooks: config.webhooks,
@@ -197,6 +202,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
   })
   return {
     readiness: { leaving: false },
+    quotas,
     webhooks,
     appRoutes: appRoutesOf(config, producer, log),
     http,
@@ -235,6 +241,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
       },
       groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
       callTimeoutMs: kafka.request_timeout_ms,
+      quotas,
       log
     })
   }
@@ -250,6 +257,8 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     : new PeerDirectory({ selfUrl: instances.self_url, peers: instances.peers, secret: instances.secret, timeoutMs: instances.locate_timeout_ms })
   const json = jsonLimits(server)
   const strategies = { key: sr.key_subject_strategy, value: sr.value_subject_strategy }
+  const { quotas } = s
+  const identity = IdentityInjector.create(config.identity)
   return {
     ...rootHandlers(server.max_body_bytes),
     ...topicHandlers(metadata, admin),
@@ -262,7 +271,9 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       offloadThresholdBytes: config.pool.offload_threshold_bytes,
       json,
       registry,
-      strategies
+      strategies,
+      quotas,
+      identity
     }),
     ...brokerHandlers(metadata),
     ...consumerHandlers({
@@ -272,6 +283,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       registry,
       maxBodyBytes: server.max_body_bytes,
       json,
+      quotas,
       advertisedUrl: server.advertised_url,
       routing: {
         locate: (group, name) => directory.locate(group, name),
@@ -314,7 +326,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     ...groupHandlers({ resources, groups: s.groups }),
     ...v3TopicHandlers({ resources, metadata, admin }),
     ...v3PartitionHandlers({ resources, metadata, admin, producer, requestTimeoutMs: kafka.request_timeout_ms }),
-    ...readHandlers({ resources, metadata, readers: s.readers, maxBytes: consumer.request_max_bytes, timeoutMs: consumer.request_timeout_ms }),
+    ...readHandlers({ resources, metadata, readers: s.readers, maxBytes: consumer.request_max_bytes, timeoutMs: consumer.request_timeout_ms, quotas }),
     ...recordHandlers({
       producer,
       metadata,
@@ -324,6 +336,8 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       streamMaxDurationMs: v3.stream_max_duration_ms,
       streamGracePeriodMs: v3.stream_grace_period_ms,
       rateLimiter: v3.rate_limit.enabled ? new ProduceRateLimiter(v3.rate_limit, workers) : null,
+      quotas,
+      identity,
       schemas: new V3SchemaEncoder(registry, strategies),
       json,
       log
@@ -374,6 +388,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   }
   const port = await s.http.serve(router)
   for (const warning of securityWarnings(config)) log.warn(warning)
+  if (s.quotas !== null && guard === null) log.warn('[quotas] are set but no authentication or authorization is configured: quotas are per principal, and without a guard requests have none, so nothing is limited')
 
   let shuttingDown: Promise<void> | null = null
   return {

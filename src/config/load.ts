@@ -12,6 +12,7 @@ import { readConfluentEnv, readConfluentProperties, translateConfluent } from '.
 import type { ConfluentSetting } from './confluent.js'
 import { CONFIG_PATH_ENV, readEnv } from './env.js'
 import { compileRules } from '../security/authorize.js'
+import { parseIdentityHeaders } from '../security/identity.js'
 import { configKeys, configSchema, formatPath, isPassthrough } from './schema.js'
 import type { Config, ConfigIssue } from './schema.js'
 import { allowedHostProblem, parseNetwork } from '../webhooks/safety.js'
@@ -294,6 +295,10 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
         return [{ path: 'authorization.rules', message: (err as Error).message }]
       }
     }
+  },
+  {
+    reads: ['identity.headers'],
+    run: c => parseIdentityHeaders(c.identity.headers).issues.map((message) => ({ path: 'identity.headers', message }))
   },
   {
     reads: ['server.tls'],

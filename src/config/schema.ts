@@ -1108,19 +1108,19 @@ export const configSchema = {
     },
     quotas: {
       type: 'object',
-      description: 'Limits per principal, to be shared by the worker processes of one proxy instance (each instance counting on its own), answered 429 with Retry-After. Not enforced yet (docs/security.md): the keys are accepted so configurations can be written ahead. 0: no limit.',
+      description: 'Limits per principal for the whole proxy instance: its worker processes share them through the primary (each instance counts on its own; docs/security.md). Over a limit the answer is 429/42902 with Retry-After (per record in v3 records:batch and the streaming produce). They apply to requests that have a principal: with no authentication or authorization configured none has; anonymous clients (auth.anonymous = true) share the principal `anonymous`. 0: no limit.',
       default: {},
       additionalProperties: false,
       properties: {
-        produce_records_per_s: { type: 'integer', description: 'Records one principal may produce per second.', default: 0, minimum: 0 },
-        produce_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value) one principal may produce per second.', default: 0, minimum: 0 },
-        consume_bytes_per_s: { type: 'integer', description: 'Record bytes one principal may read per second (v2 and v3 reads, streams).', default: 0, minimum: 0 },
-        concurrent_streams: { type: 'integer', description: 'SSE, WebSocket and cursor streams one principal may hold open at once.', default: 0, minimum: 0 }
+        produce_records_per_s: { type: 'integer', description: 'Records one principal may produce per second (v2 produce, v3 records, records:batch and the streaming produce); one second of it may come at once.', default: 0, minimum: 0 },
+        produce_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value, as written to Kafka) one principal may produce per second.', default: 0, minimum: 0 },
+        consume_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value) one principal may read per second through v2 consumer instances and v3 partition reads (cursor pages: their records\' JSON). A read is admitted while the principal has bytes left, counted after, and asks for at most one second of this. SSE and WebSocket streams are refused at opening while the principal is over it; what they deliver is not counted.', default: 0, minimum: 0 },
+        concurrent_streams: { type: 'integer', description: 'SSE, WebSocket and cursor streams one principal may hold open at once on the instance; one more is refused with 429.', default: 0, minimum: 0 }
       }
     },
     identity: {
       type: 'object',
-      description: 'Writes the principal into the records it produces (opt-in): headers that clients cannot forge. Not applied yet by the Confluent API (docs/security.md); the keys are accepted so configurations can be written ahead.',
+      description: 'Writes the principal into the records it produces (opt-in, docs/security.md): headers that clients cannot forge.',
       default: {},
       additionalProperties: false,
       properties: {
@@ -1128,7 +1128,7 @@ export const configSchema = {
           type: 'array',
           // The templates' ${...} placeholders are the documented syntax, not JavaScript's.
           // eslint-disable-next-line no-template-curly-in-string
-          description: 'Record headers as `name=template`; the template may hold ${identity.sub} (the principal), ${identity.method} and ${identity.claims.NAME}.',
+          description: 'Record headers as `name=template`; the template may hold ${identity.sub} (the principal), ${identity.method}, ${identity.roles} and ${identity.claims.NAME}, and nothing a client sends. A header whose template resolves to nothing for a principal is left out. A record whose client-sent headers use one of these names (in any case) is refused with 422/42212.',
           default: [],
           items: { type: 'string' },
           // eslint-disable-next-line no-template-curly-in-string
@@ -1136,7 +1136,8 @@ export const configSchema = {
         },
         confluent_api: {
           type: 'boolean',
-          description: 'Also inject into records produced through the Confluent API (v2 and v3 produce); otherwise only routes and streams that opt in do.',
+          // eslint-disable-next-line no-template-curly-in-string
+          description: 'Write the headers into every record produced through the Confluent API (v2 produce, v3 records, records:batch and the streaming produce); without authentication the principal is `anonymous`. false: they are not written (application routes write their own ${identity.…} expressions).',
           default: false
         }
       }

@@ -5,7 +5,7 @@ import type { Ctx } from '../http/handler.js'
 import { ProxyError } from '../errors.js'
 import { evaluate, type Expression, type ExpressionInput } from './expression.js'
 import type { Position } from './view.js'
-import type { Principal } from '../security/principal.js'
+import { identityFields } from '../security/identity.js'
 
 /** Longest `Prefer: wait` honoured, in seconds. */
 export const MAX_WAIT_S = 60
@@ -54,7 +54,7 @@ export class RequestValues {
 
   constructor (ctx: Ctx) {
     const p = ctx.security?.principal
-    this.input = { params: ctx.params, headers: ctx.req.headers, query: ctx.query, identity: p === undefined ? undefined : identityOf(p) }
+    this.input = { params: ctx.params, headers: ctx.req.headers, query: ctx.query, identity: p === undefined ? undefined : identityFields(p) }
   }
 
   /** The expression's value; 400 naming `what` when it resolves to nothing. */
@@ -63,17 +63,4 @@ export class RequestValues {
     if (v === undefined) throw new ProxyError('badRequest', `${what} ${JSON.stringify(e.text)} resolves to nothing for this request`)
     return v
   }
-}
-
-/**
- * `${identity.x}` fields of an authenticated principal, named as [identity]
- * headers name them: sub (the principal), method, roles (comma-separated)
- * and claims.NAME for each scalar JWT claim.
- */
-function identityOf (p: Principal): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = { sub: p.name, name: p.name, method: p.method, roles: p.roles.join(',') }
-  for (const [k, v] of Object.entries(p.claims)) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[`claims.${k}`] = String(v)
-  }
-  return out
 }

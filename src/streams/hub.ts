@@ -1,8 +1,9 @@
 // The streams of one process: the GET on a topic's records path in its
 // representations (SSE by Accept: text/event-stream, a cursor page by
-// application/json), the per-process limit, and the end of every stream when
-// the process stops. Nothing about a stream outlives it: its position is in
-// the ids the client holds.
+// application/json), the per-process limit and the principal's quotas
+// (concurrent_streams, consume_bytes_per_s: src/security/quotas.ts), and the
+// end of every stream when the process stops. Nothing about a stream
+// outlives it: its position is in the ids the client holds.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -31,6 +32,8 @@ import { PositionTracker } from './tracker.js'
 import type { ClientProperties } from '../kafka/options.js'
 import { checkResume, topicOf } from './open.js'
 import { gained, openPatternStream, parsePattern } from './pattern.js'
+import type { Principal } from '../security/principal.js'
+import type { Quotas } from '../security/quotas.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -45,6 +48,8 @@ export interface StreamsOptions {
   /** The client properties of a consumer group stream's consumer. */
   groupProperties: (group: string, autoOffsetReset: 'earliest' | 'latest', autoCommit: boolean) => { global: ClientProperties, topic: ClientProperties }
   callTimeoutMs: number
+  /** Null when [quotas] sets no limit. */
+  quotas: Quotas | null
   log: Logger
 }
 
@@ -77,6 +82,8 @@ export class Streams {
   // frame; ws refuses anything larger itself (1009) without buffering it.
   private readonly wss: WebSocketServer
   private readonly tails: Tails
+  /** How each open stream gives back its principal's concurrent_streams slot. */
+  private readonly releases = new WeakMap<OpenedStream, () => void>()
 
   constructor (private readonly opts: StreamsOptions) {
     this.tails = new Tails(opts.readers, {
@@ -111,12 +118,16 @@ export class Streams {
     const params = parseStreamParams(ctx.query, ctx.req, this.limits)
     const topic = (ctx.params.topic as string | undefined) ?? '-'
     if (type === MEDIA.json && params.group !== null) throw new ProxyError('badRequest', 'Bad Request: cursor reads do not join consumer groups (each page would join and leave the group); use SSE or a WebSocket for group=, or a cursor.')
-    const opened = await this.open(ctx.params.cluster_id as string, topic, params, type === MEDIA.json ? 'cursor' : 'sse')
+    const principal = ctx.security?.principal
+    const opened = await this.open(ctx.params.cluster_id as string, topic, params, type === MEDIA.json ? 'cursor' : 'sse', principal)
     if (type === MEDIA.json) {
       try {
-        return await cursorPage(opened, params, this.opts.config.encode_ids)
+        const page = await cursorPage(opened, params, this.opts.config.encode_ids)
+        // A page is a read like a v3 one: its bytes (the records' JSON, as streams measure them) count against the consume quota.
+        if (this.opts.quotas !== null && typeof page.body === 'string') this.opts.quotas.of(principal)?.consumed(Buffer.byteLength(page.body))
+        return page
       } finally {
-        this.active--
+        this.ended(opened)
       }
     }
     this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms))
@@ -154,7 +165,7 @@ export class Streams {
     this.open(clusterId, topic, params, 'ws').then((opened) => {
       if (socket.destroyed) {
         opened.delivery.source.close(false)
-        this.active--
+        this.ended(opened)
         return
       }
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -165,38 +176,63 @@ export class Streams {
     return true
   }
 
-  /** Checks the cluster, counts the stream in (or refuses it) and opens it. */
-  private async open (clusterId: string, topic: string, params: StreamParams, kind: 'sse' | 'cursor' | 'ws'): Promise<OpenedStream> {
+  /** A stream is over: its count and its principal's slot are given back. */
+  private ended (opened: OpenedStream): void {
+    this.active--
+    this.releases.get(opened)?.()
+  }
+
+  /**
+   * Checks the cluster, counts the stream in (or refuses it: the process's
+   * limit, then the principal's quotas) and opens it. Without a principal
+   * (no authentication configured) no quota applies.
+   */
+  private async open (clusterId: string, topic: string, params: StreamParams, kind: 'sse' | 'cursor' | 'ws', principal?: Principal): Promise<OpenedStream> {
     // Resources.cluster() would also insist on Accept: application/json.
     if ((await this.opts.resources.describe()).clusterId !== clusterId) throw new ProxyError('clusterNotFound', `Cluster ${clusterId} cannot be found.`)
     if (this.closed) throw new ProxyError('shuttingDown')
     if (this.active >= this.opts.config.max_per_process) throw new ProxyError('tooManyStreams')
+    // Counted before the quota's answer (which may wait for the primary), so that the process's limit holds meanwhile.
     this.active++
+    let release: (() => void) | null = null
+    if (this.opts.quotas !== null) {
+      try {
+        release = await this.opts.quotas.admitStream(principal)
+      } catch (err) {
+        this.active--
+        throw err
+      }
+    }
+    try {
+      const opened = await this.openKind(topic, params)
+      if (release !== null) this.releases.set(opened, release)
+      this.opts.log.debug({ topic, kind, from: opened.delivery.tracker.id(), resets: opened.resets.length }, 'stream opened')
+      return opened
+    } catch (err) {
+      this.active--
+      release?.()
+      throw err
+    }
+  }
+
+  private async openKind (topic: string, params: StreamParams): Promise<OpenedStream> {
     if (topic === '-') {
       if (params.group !== null) throw new ProxyError('badRequest', 'Bad Request: a topic pattern stream cannot join a consumer group.')
       parsePattern(params.pattern)
     } else if (params.pattern !== null) {
       throw new ProxyError('badRequest', 'Bad Request: topic_pattern is for /v3/clusters/{cluster_id}/topics/-/records.')
     }
-    let opened: OpenedStream
-    try {
-      opened = topic === '-'
-        ? await openPatternStream({ metadata: this.opts.metadata, readers: this.opts.readers, registry: this.opts.registry, encodeIds: this.opts.config.encode_ids }, parsePattern(params.pattern), params)
-        : params.group !== null
-          ? await this.openGroup(topic, params)
-          : await openTopicStream({
-            metadata: this.opts.metadata,
-            readers: this.opts.readers,
-            registry: this.opts.registry,
-            encodeIds: this.opts.config.encode_ids,
-            tails: this.tails
-          }, topic, params)
-    } catch (err) {
-      this.active--
-      throw err
-    }
-    this.opts.log.debug({ topic, kind, from: opened.delivery.tracker.id(), resets: opened.resets.length }, 'stream opened')
-    return opened
+    return topic === '-'
+      ? await openPatternStream({ metadata: this.opts.metadata, readers: this.opts.readers, registry: this.opts.registry, encodeIds: this.opts.config.encode_ids }, parsePattern(params.pattern), params)
+      : params.group !== null
+        ? await this.openGroup(topic, params)
+        : await openTopicStream({
+          metadata: this.opts.metadata,
+          readers: this.opts.readers,
+          registry: this.opts.registry,
+          encodeIds: this.opts.config.encode_ids,
+          tails: this.tails
+        }, topic, params)
   }
 
   /** A stream that joins a consumer group: a consumer of its own, committing by its QoS. */
@@ -236,7 +272,7 @@ export class Streams {
     this.live.add(pump)
     pump.run().catch((err: unknown) => this.opts.log.error({ err }, 'stream failed')).finally(() => {
       this.live.delete(pump)
-      this.active--
+      this.ended(opened)
     })
   }
 

@@ -18,6 +18,7 @@ import type { ClusterMetadata } from '../../kafka/metadata.js'
 import type { SubscriptionWatch } from '../../kafka/subscription-watch.js'
 import { groupName, instanceName, jsonBody, nonNegativeInt, queryInt, requiredArray, topicName, topicPartitions, type JsonObject } from './validate.js'
 import { isObject, type JsonLimits } from '../../json/parse.js'
+import { enforce, recordBytes, type Quotas } from '../../security/quotas.js'
 import { arrayOf, INT, INT32, INT64, NO_CONTENT_RESPONSE, object, queryParam, ref, serializer, STRING, UNDECODABLE_PARAM, V2_CONSUMER_ERRORS, V2_CONSUMER_TAGS, V2_MEDIA } from '../components.js'
 
 /** Finds the process that owns an instance this process does not have. */
@@ -53,6 +54,8 @@ export interface ConsumerDeps {
   routing: InstanceRouting | null
   /** Subscribing to missing topics: created when auto-creation allows, else watched until they appear. */
   topics?: { metadata: ClusterMetadata, watch: SubscriptionWatch }
+  /** Null when [quotas] sets no limit (one null check per read). */
+  quotas: Quotas | null
 }
 
 const KNOWN_FORMATS = new Set(['binary', 'json', 'avro', 'jsonschema', 'protobuf'])
@@ -139,7 +142,7 @@ const readResponses: RouteSpec['responses'] = {
     content: Object.fromEntries(READ_OFFERS.map((o) => [o.type, arrayOf(ref(formatOfType(o.type) === 'binary' ? 'V2BinaryRecord' : 'V2ConsumedRecord'))]))
   }
 }
-const READ_ERRORS: readonly ErrorStatus[] = [400, 404, 406, 408, 409, '5XX']
+const READ_ERRORS: readonly ErrorStatus[] = [400, 404, 406, 408, 409, 429, '5XX']
 
 // Kafka's authorizer: a member reads its group (JoinGroup, OffsetCommit) and
 // the topics it fetches; positions and lookups describe them.
@@ -392,13 +395,27 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
     const instanceTimeout = instance.requestTimeoutMs ?? consumer.request_timeout_ms
     const maxBytesParam = queryInt(query, 'max_bytes', -1)
     const policy = undecodableParam(query)
+    // The principal's consume quota admits the read before anything is taken from Kafka, and counts what it returned after.
+    const quota = deps.quotas === null ? null : deps.quotas.of(ctx.security?.principal)
+    if (quota !== null) {
+      await enforce(quota.admitRead())
+    }
+    const maxBytes = maxBytesParam > 0 ? Math.min(maxBytesParam, consumer.request_max_bytes) : consumer.request_max_bytes
+    let bytes = 0
     const rendered = await instance.read({
       timeoutMs: timeoutParam > 0 ? Math.min(timeoutParam, instanceTimeout) : instanceTimeout,
-      maxBytes: maxBytesParam > 0 ? Math.min(maxBytesParam, consumer.request_max_bytes) : consumer.request_max_bytes,
+      maxBytes: quota === null ? maxBytes : Math.min(maxBytes, quota.readLimit),
       minBytes: instance.fetchMinBytes ?? consumer.fetch_min_bytes,
       acquireThread: manager.acquireThread,
       releaseThread: manager.releaseThread
-    }, (records) => render(instance.format, records, policy), (r) => r.count)
+    }, quota === null
+      ? (records) => render(instance.format, records, policy)
+      : async (records) => {
+        const out = await render(instance.format, records, policy)
+        for (let i = 0; i < out.count; i++) bytes += recordBytes((records[i] as ConsumerMessage).key, (records[i] as ConsumerMessage).value)
+        return out
+      }, (r) => r.count)
+    quota?.consumed(bytes)
     return reply(200, type, rendered.body)
   }
 

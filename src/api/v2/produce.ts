@@ -11,12 +11,14 @@ import { decodeProduceBody, parseProduceBody, unpackBatch, type DecodedBatch, ty
 import { encodeRecords, encodeRecordsInPool, isSchemaFormat, type SchemaFormat, type SubjectStrategies } from '../../formats/schema-formats.js'
 import type { SchemaRegistryClient } from '../../registry/client.js'
 import { transferableCopy, type TaskPool } from '../../pool/pool.js'
-import type { BatchTaskResult, ProduceTask } from '../../produce/v2-body.js'
+import type { BatchTaskResult, Header, ProduceTask } from '../../produce/v2-body.js'
 import { resultAt, type BatchOutcome, type KafkaProducer, type RecordResult } from '../../kafka/producer.js'
 import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { rehydrateError } from '../../errors.js'
 import type { JsonLimits } from '../../json/parse.js'
 import { componentSerializer, ref, V2_MEDIA, V2_TAGS, vendorTypes } from '../components.js'
+import type { IdentityInjector } from '../../security/identity.js'
+import { enforce, recordBytes, type Quotas } from '../../security/quotas.js'
 
 export interface ProduceDeps {
   producer: KafkaProducer
@@ -27,6 +29,10 @@ export interface ProduceDeps {
   offloadThresholdBytes: number
   registry: SchemaRegistryClient
   strategies: SubjectStrategies
+  /** Null when [quotas] sets no limit (one null check per request). */
+  quotas: Quotas | null
+  /** Null unless identity.confluent_api writes identity headers. */
+  identity: IdentityInjector | null
 }
 
 interface OffsetEntry {
@@ -54,7 +60,7 @@ const PRODUCE_BODY: RouteBody = {
 const PRODUCE_RESPONSES: RouteSpec['responses'] = {
   200: { description: 'One `offsets` entry per record, in request order; HTTP 200 even when some records failed.', schema: ref('V2ProduceResponse') }
 }
-const PRODUCE_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 406, 408, 413, 415, 422, '5XX']
+const PRODUCE_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 406, 408, 413, 415, 422, 429, '5XX']
 
 export const PRODUCE_ROUTES = defineRoutes({
   v2ProduceToTopic: {
@@ -195,6 +201,8 @@ export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROU
     try {
       prepared = await prepare(ctx, format, topicName)
       await checkPartitions(prepared, pathPartition, topicName)
+      if (deps.identity !== null) stamp(deps.identity, ctx, prepared.batch)
+      if (deps.quotas !== null) await admit(deps.quotas, ctx, prepared.batch)
     } catch (err) {
       throw notWritten(err)
     }
@@ -207,6 +215,32 @@ export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROU
       headers: batch.headers
     })
     return reply(200, type, renderResponse(outcome, prepared.keySchemaId, prepared.valueSchemaId))
+  }
+
+  /** Every record gets the identity headers; a record sending one of their names refuses the request (422). */
+  function stamp (injector: IdentityInjector, ctx: Ctx, batch: DecodedBatch): void {
+    const own = batch.headers
+    if (own !== null) {
+      for (let i = 0; i < batch.count; i++) {
+        const forged = injector.forged(own[i], `records[${i}].headers`)
+        if (forged !== null) throw forged
+      }
+    }
+    const identity = injector.headersFor(ctx.security?.principal)
+    const headers = own ?? new Array<Header[] | undefined>(batch.count)
+    for (let i = 0; i < batch.count; i++) headers[i] = injector.merge(own?.[i], identity)
+    batch.headers = headers
+  }
+
+  /** The whole batch is admitted by the principal's quotas, or refused (429, nothing written). */
+  async function admit (quotas: Quotas, ctx: Ctx, batch: DecodedBatch): Promise<void> {
+    const quota = quotas.of(ctx.security?.principal)
+    if (quota === null) return
+    let bytes = 0
+    if (quota.countsBytes) {
+      for (let i = 0; i < batch.count; i++) bytes += recordBytes(batch.keys[i], batch.values[i])
+    }
+    await enforce(quota.produce(batch.count, bytes))
   }
 
   // Every error answer says whether anything was written: the media type

@@ -7,7 +7,10 @@ import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import { JsonObjectSplitter } from '../../json/object-splitter.js'
 import { parseJson, type JsonLimits } from '../../json/parse.js'
 import type { Logger } from '../../logger.js'
-import type { V3SchemaEncoder } from '../../produce/v3-record.js'
+import type { V3Record, V3SchemaEncoder } from '../../produce/v3-record.js'
+import type { Ctx } from '../../http/handler.js'
+import type { IdentityHeaders, IdentityInjector } from '../../security/identity.js'
+import { recordBytes, type PrincipalQuota, type Quotas } from '../../security/quotas.js'
 import type { ProduceRateLimiter } from './rate-limit.js'
 
 export interface V3ProduceDeps {
@@ -24,6 +27,10 @@ export interface V3ProduceDeps {
   streamGracePeriodMs: number
   /** Null when the produce rate limits are off: then they cost one null check per record. */
   rateLimiter: ProduceRateLimiter | null
+  /** Null when [quotas] sets no limit: then they cost one null check per request. */
+  quotas: Quotas | null
+  /** Null unless identity.confluent_api writes identity headers. */
+  identity: IdentityInjector | null
   schemas: V3SchemaEncoder
   json: JsonLimits
   /** Per-record internal failures are logged here; they never reach the HTTP status. */
@@ -79,6 +86,26 @@ export class ProduceRoute {
     return parseJson(bytes, this.deps.json, { prefix: 'Bad Request: ', latin1: encoding === 'latin1' })
   }
 
+  /** The quotas of the request's principal; null without quotas or without a principal. */
+  quotaOf (ctx: Ctx): PrincipalQuota | null {
+    const quotas = this.deps.quotas
+    return quotas === null ? null : quotas.of(ctx.security?.principal)
+  }
+
+  /** The identity headers of the request's principal; null unless identity injection is on. */
+  identityOf (ctx: Ctx): IdentityHeaders | null {
+    const identity = this.deps.identity
+    return identity === null ? null : identity.headersFor(ctx.security?.principal)
+  }
+
+  /** Appends the identity headers to a record; throws the 422 when the client sent one of their names. */
+  stamp (rec: V3Record, identity: IdentityHeaders): void {
+    const injector = this.deps.identity as IdentityInjector
+    const forged = injector.forged(rec.record.headers, 'headers')
+    if (forged !== null) throw forged
+    rec.record.headers = injector.merge(rec.record.headers, identity)
+  }
+
   logInternal (err: ProxyError, topic: string): void {
     if (err.key === 'internal') this.deps.log.error({ err: err.cause ?? err, topic }, 'v3 produce record failed')
   }
@@ -100,4 +127,9 @@ export class ProduceRoute {
     // No promise on the common path, so records reach the producer in arrival order.
     return (partition) => partition < count ? undefined : slow(partition)
   }
+}
+
+/** Counts one record against its principal's produce quotas (records, and key + value bytes). */
+export function produceQuota (quota: PrincipalQuota, rec: V3Record): ProxyError | null | Promise<ProxyError | null> {
+  return quota.produce(1, quota.countsBytes ? recordBytes(rec.record.key, rec.record.value) : 0)
 }

@@ -52,6 +52,12 @@ export class TokenBucket {
     this.tokens -= n
   }
 
+  /** The tokens at `now`: at most one second of the rate, below 0 while in debt. */
+  available (now: number): number {
+    this.refill(now)
+    return this.tokens
+  }
+
   /** Whether the bucket is full at `now`, i.e. indistinguishable from a new one. */
   full (now: number): boolean {
     this.refill(now)

@@ -13,6 +13,7 @@ import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../
 import { undecodableError, undecodableParam } from '../../render/undecodable.js'
 import { enumParam, type Resources } from './resource.js'
 import { countConsumed } from '../../metrics/registry.js'
+import { enforce, type Quotas } from '../../security/quotas.js'
 import { EXTENSION_TAGS, INT64, JSON_MEDIA, queryParam, ref, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../components.js'
 
 /** Partition reads that may run at once per process (each one librdkafka consumer), at most consumer.threads. */
@@ -116,6 +117,8 @@ export interface ReadDeps {
   maxBytes: number
   /** consumer.request_timeout_ms: the longest a read waits for records. */
   timeoutMs: number
+  /** Null when [quotas] sets no limit (one null check per read). */
+  quotas: Quotas | null
 }
 
 export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
@@ -127,6 +130,12 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
     const topic = ctx.params.topic as string
     const partition = partitionParam(ctx)
     await partitionOf(deps.metadata, topic, partition)
+    // The principal's consume quota admits the read before anything is read, and counts what it returned after.
+    const quota = deps.quotas === null ? null : deps.quotas.of(ctx.security?.principal)
+    if (quota !== null) {
+      await enforce(quota.admitRead())
+      query.maxBytes = Math.min(query.maxBytes, quota.readLimit)
+    }
     const base = deps.resources.url(ctx, clusterId, 'topics', topic, 'partitions', partition, 'records')
     // A page ends before a record it cannot render; a page that starts with
     // one fails with 50002 naming it (see src/render/undecodable.ts).
@@ -142,6 +151,7 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
       bytes += (m.value?.length ?? 0) + (m.key === undefined || m.key === null ? 0 : m.key.length)
     }
     countConsumed('v3', topic, rendered.out.count, bytes)
+    quota?.consumed(bytes)
     const next = new URLSearchParams(ctx.query)
     next.set('offset', String(rendered.nextOffset))
     const self = ctx.query === '' ? base : `${base}?${ctx.query}`

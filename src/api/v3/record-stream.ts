@@ -9,10 +9,13 @@
 // Per record, in Confluent's order: the size limit (in the splitter), the
 // stream's age (408 once past streaming max duration), JSON parsing, the
 // produce rate limits (429), validation and the schemaless encoding, then the
-// schema types' registry work and an explicit partition's check. The last two
-// may wait for I/O; records behind such a record wait too, so a stream
-// reaches Kafka in request order. BINARY/JSON/STRING records with a known
-// partition never wait: no promise per record.
+// schema types' registry work and an explicit partition's check. Then the
+// proxy's own: the identity headers (422 for a forged one, at validation)
+// and the principal's quotas (429, last, on the bytes that go to Kafka). The
+// registry, the partition check and a quota lease may wait for I/O; records
+// behind such a record wait too, so a stream reaches Kafka in request order.
+// BINARY/JSON/STRING records with a known partition and quota tokens at hand
+// never wait: no promise per record.
 //
 // The request is one RecordStream: one method per event of the request, the
 // response and the producer, its state in fields. Everything runs on the
@@ -25,7 +28,9 @@ import { errorJson } from '../../http/error-response.js'
 import type { BatchOutcome } from '../../kafka/producer.js'
 import type { JsonObjectSplitter } from '../../json/object-splitter.js'
 import { parseV3Record, type DataSummary, type V3Record } from '../../produce/v3-record.js'
-import { asProxyError, notWritten, type Encoding, type ProduceRoute } from './produce-common.js'
+import type { IdentityHeaders } from '../../security/identity.js'
+import type { PrincipalQuota } from '../../security/quotas.js'
+import { asProxyError, notWritten, produceQuota, type Encoding, type ProduceRoute } from './produce-common.js'
 
 // Records of one stream whose result line is not written yet. Beyond this the
 // request is paused, so a fast uploader cannot queue unbounded memory behind a
@@ -111,6 +116,9 @@ export class RecordStream {
   private readonly encoding: Encoding
   private readonly splitter: JsonObjectSplitter
   private readonly expiresAt: number
+  /** The principal's quotas and identity headers; null when off. */
+  private readonly quota: PrincipalQuota | null
+  private readonly identity: IdentityHeaders | null
   private readonly resolve: (reply: Reply) => void
   private readonly reject: (err: ProxyError) => void
 
@@ -144,6 +152,8 @@ export class RecordStream {
     this.encoding = encoding
     this.splitter = route.recordSplitter()
     this.expiresAt = Date.now() + route.deps.streamMaxDurationMs
+    this.quota = route.quotaOf(ctx)
+    this.identity = route.identityOf(ctx)
     this.resolve = resolve
     this.reject = reject
   }
@@ -260,6 +270,7 @@ export class RecordStream {
     let rec: V3Record
     try {
       rec = parseV3Record(parsed, now)
+      if (this.identity !== null) this.route.stamp(rec, this.identity)
     } catch (err) {
       this.fail(slot, notWritten(err))
       return true
@@ -288,17 +299,46 @@ export class RecordStream {
     }
     const partitionPending = this.checkPartition(rec.record.partition)
     if (schemaPending === undefined && partitionPending === undefined) {
-      this.chunk.push({ slot, rec })
+      const waiting = this.enqueue(slot, rec)
+      if (waiting !== undefined) this.wait(waiting)
       return
     }
-    // Earlier records go first; later ones wait behind this one.
-    this.produceChunk()
-    this.blocked = []
     const pending = schemaPending === undefined
       ? partitionPending as Promise<void>
       : partitionPending === undefined ? schemaPending : Promise.all([schemaPending, partitionPending])
-    pending.then(() => { this.chunk.push({ slot, rec }) }, (err: unknown) => { this.fail(slot, notWritten(err)) })
-      .then(() => this.release())
+    this.wait(pending.then(() => this.enqueue(slot, rec), (err: unknown) => { this.fail(slot, notWritten(err)) }))
+  }
+
+  /** Records behind one that waits (`pending` settles once it is queued or failed) wait behind it. */
+  private wait (pending: Promise<void>): void {
+    // Earlier records go first; later ones wait behind this one.
+    this.produceChunk()
+    this.blocked = []
+    pending.then(() => this.release())
+  }
+
+  /**
+   * Queues a record for the producer once its principal's quota lets it
+   * (else its 429 result); a promise while the quota asks the primary for
+   * tokens, undefined when decided at once.
+   */
+  private enqueue (slot: Slot, rec: V3Record): Promise<void> | undefined {
+    const quota = this.quota
+    if (quota !== null) {
+      const v = produceQuota(quota, rec)
+      if (v instanceof Promise) {
+        return v.then((e) => {
+          if (e === null) this.chunk.push({ slot, rec })
+          else this.fail(slot, e)
+        })
+      }
+      if (v !== null) {
+        this.fail(slot, v)
+        return undefined
+      }
+    }
+    this.chunk.push({ slot, rec })
+    return undefined
   }
 
   /** The first valid record waits for the topic, and every record behind it. */

@@ -8,7 +8,8 @@ import { reply, type Ctx, type Handler, type Reply } from '../../http/handler.js
 import { defineRoutes, type ErrorStatus, type Handlers } from '../../http/route.js'
 import type { RecordResult } from '../../kafka/producer.js'
 import { parseV3Record, type V3Record } from '../../produce/v3-record.js'
-import { ProduceRoute, RECORD_TOO_LARGE, asProxyError, notWritten, type Encoding, type V3ProduceDeps } from './produce-common.js'
+import { QuotaExceeded } from '../../security/quotas.js'
+import { ProduceRoute, RECORD_TOO_LARGE, asProxyError, notWritten, produceQuota, type Encoding, type V3ProduceDeps } from './produce-common.js'
 import { RecordStream } from './record-stream.js'
 import { JSON_MEDIA, ref } from '../components.js'
 
@@ -152,6 +153,7 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
     // An entry's size is that of its compact JSON text (the body's own
     // spacing is not attributable to one entry); measured only when needed.
     const measure = limiter !== null || deps.recordMaxBytes > 0
+    const identity = route.identityOf(ctx)
     const now = Date.now()
     const outcomes = new Array<V3Record | ProxyError>(entries.length)
     for (let i = 0; i < entries.length; i++) {
@@ -162,7 +164,9 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
           const limited = limiter?.check(clusterId, size) ?? null
           if (limited !== null) throw limited
         }
-        outcomes[i] = parseV3Record(entries[i], now, 'id')
+        const rec = parseV3Record(entries[i], now, 'id')
+        if (identity !== null) route.stamp(rec, identity)
+        outcomes[i] = rec
       } catch (err) {
         outcomes[i] = notWritten(err)
       }
@@ -180,6 +184,20 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
         } catch (err) {
           outcomes[i] = notWritten(err)
         }
+      }
+    }
+    // Last, so that only records about to be produced count against the principal's quota.
+    const quota = route.quotaOf(ctx)
+    let retryAfterS = 0
+    if (quota !== null) {
+      for (let i = 0; i < outcomes.length; i++) {
+        const rec = outcomes[i]
+        if (rec instanceof ProxyError || rec === undefined) continue
+        let v = produceQuota(quota, rec)
+        if (v instanceof Promise) v = await v
+        if (v === null) continue
+        outcomes[i] = v
+        if (v instanceof QuotaExceeded) retryAfterS = Math.max(retryAfterS, v.retryAfterS)
       }
     }
     const valid = outcomes.filter((o): o is V3Record => !(o instanceof ProxyError))
@@ -206,7 +224,10 @@ export function v3ProduceHandlers (deps: V3ProduceDeps): { stream: Handler, batc
       if (r.error !== null) failures.push({ id, ...errorBody(r.error) })
       else successes.push({ id, ...success(clusterId, topicName, o, r) })
     }
-    return reply(207, MEDIA.json, serializeBatch({ successes, failures }))
+    const answer = reply(207, MEDIA.json, serializeBatch({ successes, failures }))
+    // Entries refused by a quota: when to send them again.
+    if (retryAfterS > 0) answer.headers = { 'retry-after': String(retryAfterS) }
+    return answer
   }
 
   // Every error answer of a produce request says whether anything was
