@@ -96,6 +96,9 @@ export const ERRORS = {
   // Push delivery (src/streams/): an event id or cursor that is not a position, and the per-process stream cap.
   invalidEventId: { status: 400, errorCode: 400, retriable: false, message: 'Invalid event id' },
   tooManyStreams: { status: 503, errorCode: 50307, retriable: true, message: 'This proxy process serves as many streams as it may; retry, another process or instance may take it' },
+  // Streams under a JWT (src/streams/reauth.ts): the token ran out unrenewed or stopped verifying; a renewal for a stream no process holds.
+  credentialsExpired: { status: 401, errorCode: 40102, retriable: true, message: 'The credentials of this stream expired; resume from its event id with a fresh token' },
+  streamNotFound: { status: 404, errorCode: 40405, retriable: false, message: 'Stream not found.' },
   // Webhook subscriptions (src/webhooks/): an unknown subscription, and a callback URL the safety rules refuse.
   subscriptionNotFound: { status: 404, errorCode: 40404, retriable: false, message: 'Subscription not found.' },
   callbackRefused: { status: 422, errorCode: 42210, retriable: false, message: 'The callback URL is not allowed' },

@@ -58,6 +58,7 @@ import { subscriptionHandlers } from './webhooks/routes.js'
 import { StreamReaders } from './streams/reader.js'
 import { Streams } from './streams/hub.js'
 import { streamHandlers } from './streams/routes.js'
+import { StreamAuthority } from './streams/reauth.js'
 import { listenerTls, securityWarnings } from './security/setup.js'
 import { SecurityGuard } from './security/guard.js'
 import { IdentityInjector } from './security/identity.js'
@@ -367,7 +368,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   s.metadata.start()
   s.consumers.startExpiry()
   s.webhooks.start()
-  s.http.acceptUpgrades((req, socket, head) => s.streams.upgrade(req, socket, head))
+  s.http.acceptUpgrades((req, socket, head, security) => s.streams.upgrade(req, socket, head, security))
   const app = s.appRoutes
   if (app !== null) {
     s.http.setAppRoutes((method, path) => app.matcher.match(method, path))
@@ -385,6 +386,17 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   if (guard !== null) {
     await guard.start()
     s.http.setGuard(guard.guard)
+    if (guard.takesTokens) {
+      const authority = new StreamAuthority({
+        aheadMs: config.auth.challenge_ahead_s * 1000,
+        verify: (token) => guard.verifyToken(token),
+        tokenOf: (req, query) => guard.bearerToken(req, query),
+        mayConsume: (p, topic) => guard.security(p).allows('consume', 'topic', topic),
+        directory: s.directory
+      })
+      s.streams.useAuthority(authority)
+      guard.onKeysChanged(() => { authority.revalidate().catch((err: unknown) => log.warn({ err }, 'verifying the tokens of streams again failed')) })
+    }
   }
   const port = await s.http.serve(router)
   for (const warning of securityWarnings(config)) log.warn(warning)

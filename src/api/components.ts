@@ -603,6 +603,7 @@ export const PARAMETERS: JsonObject = {
   ConsumerGroupId: pathParam('group', 'The consumer group ID.', STRING),
   ConsumerId: pathParam('consumer', 'The consumer (member) ID.', STRING),
   SubscriptionId: pathParam('subscription_id', 'The webhook subscription ID.', STRING),
+  StreamId: pathParam('stream_id', 'The id of a stream under a JWT, from its challenge.', STRING),
   V2Group: pathParam('group', 'The consumer group.', GROUP_NAME),
   V2Instance: pathParam('instance', 'The consumer instance name (`instance_id`).', INSTANCE_NAME),
   AclResourceType: queryParam('resource_type', 'The ACL resource type (default ANY).', ref('AclResourceTypeFilter')),
@@ -628,7 +629,8 @@ const V3_PATH_PARAMETERS: Record<string, string> = {
   name: 'ConfigName',
   group: 'ConsumerGroupId',
   consumer: 'ConsumerId',
-  subscription_id: 'SubscriptionId'
+  subscription_id: 'SubscriptionId',
+  stream_id: 'StreamId'
 }
 const V2_PATH_PARAMETERS: Record<string, string> = {
   topic: 'TopicName',

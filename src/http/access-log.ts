@@ -24,6 +24,16 @@ export interface AccessLogOptions {
   principal?: (req: IncomingMessage) => string | undefined
 }
 
+/**
+ * A request URL as logs may show it: the path without its query, which may
+ * hold a stream's filters or a bearer token (auth.jwt.query_parameter).
+ */
+export function loggedUrl (url: string | undefined): string {
+  const u = url ?? '/'
+  const q = u.indexOf('?')
+  return q === -1 ? u : `${u.slice(0, q)}?…`
+}
+
 /** The access log's observer, or null when it is off. */
 export function accessLog (opts: AccessLogOptions, log: Logger): RequestObserver | null {
   if (opts.mode === 'off') return null

@@ -58,7 +58,12 @@ export function sendError (req: IncomingMessage, res: ServerResponse, err: Proxy
  */
 export function rawErrorResponse (err: ProxyError): string {
   const body = errorJson(err)
+  // A 401 carries its WWW-Authenticate challenge (src/security/guard.ts).
+  const extra = (err as { headers?: Record<string, string> }).headers
+  let headers = ''
+  if (extra !== undefined) for (const [name, value] of Object.entries(extra)) headers += `${name}: ${value}\r\n`
   return `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n` +
+    headers +
     `content-type: ${MEDIA.json}\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\n` +
     'connection: close\r\n\r\n' +

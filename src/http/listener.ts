@@ -13,6 +13,8 @@ import { ProxyError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Ctx, Reply } from './handler.js'
 import { rawErrorResponse, sendError } from './error-response.js'
+import { loggedUrl } from './access-log.js'
+import type { RequestSecurity } from '../security/guard.js'
 import type { BoundRoute } from './route.js'
 import type { TlsServerOptions } from '../security/tls.js'
 import { Router, type RouteMatch } from './router.js'
@@ -70,7 +72,7 @@ export interface RequestObserver {
  * when it does not serve the request's path, which is then answered as an
  * ordinary request.
  */
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, security: RequestSecurity | undefined) => boolean
 
 /**
  * The error a socket error of node's HTTP parser stands for (node:http
@@ -351,8 +353,8 @@ export class HttpListener {
   private fail (req: IncomingMessage, res: ServerResponse, err: unknown, extraHeaders?: Record<string, string>): void {
     let e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
     if (this.closing && e.key !== 'shuttingDown') e = new ProxyError('shuttingDown', undefined, { persisted: e.persisted, cause: e })
-    if (e.key === 'internal') this.log.error({ err: e.cause ?? e, method: req.method, url: req.url }, 'request failed')
-    else if (e.status >= 500) this.log.warn({ code: e.errorCode, msg: e.message, url: req.url }, 'request failed')
+    if (e.key === 'internal') this.log.error({ err: e.cause ?? e, method: req.method, url: loggedUrl(req.url) }, 'request failed')
+    else if (e.status >= 500) this.log.warn({ code: e.errorCode, msg: e.message, url: loggedUrl(req.url) }, 'request failed')
     // A 401 carries its WWW-Authenticate challenge (src/security/guard.ts).
     const headers: Record<string, string> = { ...(err as { headers?: Record<string, string> }).headers, ...extraHeaders }
     // The unread rest of an oversized body is still on the wire.
@@ -450,7 +452,11 @@ export class HttpListener {
         socket.end(rawErrorResponse(refusal))
         return
       }
-      if (this.upgrades(req, socket, head)) return
+      if (this.guard === null) {
+        if (this.upgrades(req, socket, head, undefined)) return
+      } else if (this.guardedUpgrade(req, socket, head, this.upgrades, this.guard)) {
+        return
+      }
     }
     const length = req.headers['content-length']
     if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
@@ -467,6 +473,41 @@ export class HttpListener {
     this.dispatch(req, res, false)
   }
 
+  /**
+   * A WebSocket upgrade on a route passes the same guard as any request on
+   * it (authentication, then authorization for its route: a stream's Read,
+   * and Write since its socket may produce) before the upgrade handler sees
+   * it; a refusal is the 401/403 in our error body, and the socket closes.
+   * False when no route serves the path: answered as an ordinary request.
+   */
+  private guardedUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: UpgradeHandler, guard: RequestGuard): boolean {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const match = this.router.match(req.method ?? 'GET', path)
+    if (match.kind !== 'found') return false
+    // The guard reads the request and its parameters, and sets ctx.security;
+    // no handler runs, so no response object is needed.
+    const ctx: Ctx = { req, res: undefined as unknown as ServerResponse, params: match.params, path, query: q === -1 ? '' : url.slice(q + 1) }
+    const refuse = (err: unknown): void => {
+      const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
+      if (e.key === 'internal') this.log.error({ err: e.cause ?? e, url: loggedUrl(url) }, 'websocket authentication failed')
+      if (socket.writable) socket.end(rawErrorResponse(e))
+      else socket.destroy()
+    }
+    const hand = (): void => {
+      if (!upgrades(req, socket, head, ctx.security)) refuse(new ProxyError('notFound'))
+    }
+    try {
+      const guarded = guard(req, match.handler, ctx, false)
+      if (guarded instanceof Promise) guarded.then(hand, refuse)
+      else hand()
+    } catch (err) {
+      refuse(err)
+    }
+    return true
+  }
+
   private answered (req: IncomingMessage, res: ServerResponse, route: BoundRoute | null, startedAt: number): void {
     if (startedAt >= 0) this.observer?.answered(req, res, route, startedAt)
   }
@@ -478,7 +519,7 @@ export class HttpListener {
       if (req.complete || req.destroyed) this.uploads.delete(req)
       else if (now - startedAt > deadline) {
         this.uploads.delete(req)
-        this.log.warn({ method: req.method, url: req.url, ms: now - startedAt }, 'request body not received in time; closing the connection')
+        this.log.warn({ method: req.method, url: loggedUrl(req.url), ms: now - startedAt }, 'request body not received in time; closing the connection')
         this.timedOut(req, res)
       }
     }

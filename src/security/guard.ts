@@ -108,6 +108,8 @@ export class SecurityGuard {
   private readonly checks = new WeakMap<BoundRoute, Check[]>()
   private readonly views = new WeakMap<Principal, RequestSecurity>()
   private readonly certPrincipals = new Map<string, Principal>()
+  // Tokens taken out of a request's query (withoutQueryToken), for bearerToken().
+  private readonly queryTokens = new WeakMap<IncomingMessage, string>()
   /** True when requests without credentials are refused. */
   private readonly authenticates: boolean
   private readonly challenge: string
@@ -129,6 +131,43 @@ export class SecurityGuard {
 
   async start (): Promise<void> {
     await this.jwt?.start()
+  }
+
+  /** True when bearer tokens are taken (auth.jwt has keys). */
+  get takesTokens (): boolean {
+    return this.jwt !== null
+  }
+
+  /**
+   * Calls `listener` when the JWT keys changed (a JWKS fetched again with
+   * other keys, SIGHUP), after forgetting every token verified before: a
+   * token whose key left the set stops at its next request.
+   */
+  onKeysChanged (listener: () => void): void {
+    const jwt = this.jwt
+    if (jwt === null) return
+    jwt.keysChanged = () => {
+      this.tokenCache.clear()
+      listener()
+    }
+  }
+
+  /** The principal of a bearer token (a stream's renewal); rejects with 401. */
+  async verifyToken (token: string): Promise<Principal> {
+    if (this.jwt === null) throw new Unauthenticated('Authentication failed: bearer tokens are not accepted here', this.challenge)
+    return await this.bearer(token)
+  }
+
+  /** The bearer token a request carries (Authorization header, query parameter or cookie); null when none. */
+  bearerToken (req: IncomingMessage, query: string): string | null {
+    const taken = this.queryTokens.get(req)
+    if (taken !== undefined) return taken
+    const header = req.headers.authorization
+    if (header !== undefined && header !== '') {
+      const space = header.indexOf(' ')
+      return space !== -1 && header.slice(0, space).toLowerCase() === 'bearer' ? header.slice(space + 1).trim() : null
+    }
+    return this.jwt === null ? null : this.tokenOutsideHeader(req, query)
   }
 
   /** Reads the users, roles and JWKS files again (SIGHUP). */
@@ -173,7 +212,7 @@ export class SecurityGuard {
   }
 
   /** The principal of a request; rejects with 401. */
-  async authenticate (req: IncomingMessage, ctx: { query: string }, internal: boolean): Promise<Principal> {
+  async authenticate (req: IncomingMessage, ctx: { query: string, path?: string }, internal: boolean): Promise<Principal> {
     const header = req.headers.authorization
     if (header !== undefined && header !== '') {
       const space = header.indexOf(' ')
@@ -185,7 +224,11 @@ export class SecurityGuard {
     }
     if (this.jwt !== null) {
       const token = this.tokenOutsideHeader(req, ctx.query)
-      if (token !== null) return await this.bearer(token)
+      if (token !== null) {
+        const p = await this.bearer(token)
+        this.withoutQueryToken(req, ctx)
+        return p
+      }
     }
     if (internal) {
       // A relayed call: the process that accepted it authenticated it.
@@ -303,6 +346,33 @@ export class SecurityGuard {
     if (this.basicCache.size >= BASIC_CACHE_ENTRIES) this.basicCache.clear()
     this.basicCache.set(key, p)
     return p
+  }
+
+  /**
+   * A token that came in the query parameter leaves the query and the URL
+   * once verified: handlers (a stream refuses parameters it does not know),
+   * logs and relays to other processes never see it. bearerToken() still
+   * finds it, for a stream's deadline.
+   */
+  private withoutQueryToken (req: IncomingMessage, ctx: { query: string, path?: string }): void {
+    const param = this.opts.auth.jwt.query_parameter
+    if (param === '' || !ctx.query.includes(`${param}=`)) return
+    const token = new URLSearchParams(ctx.query).get(param)
+    if (token === null) return
+    const kept = ctx.query.split('&').filter((part) => {
+      const eq = part.indexOf('=')
+      const name = eq === -1 ? part : part.slice(0, eq)
+      try {
+        return decodeURIComponent(name.replace(/\+/g, ' ')) !== param
+      } catch {
+        return true
+      }
+    }).join('&')
+    this.queryTokens.set(req, token)
+    ctx.query = kept
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    req.url = (q === -1 ? url : url.slice(0, q)) + (kept === '' ? '' : `?${kept}`)
   }
 
   private tokenOutsideHeader (req: IncomingMessage, query: string): string | null {

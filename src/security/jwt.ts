@@ -54,11 +54,16 @@ export class JwtVerifier {
     this.reload()
   }
 
+  /** Called when the keys changed (a JWKS fetched with other kids, jwks_file read again): tokens verified before may no longer verify. */
+  keysChanged: (() => void) | null = null
+
   /** Reads jwks_file again (SIGHUP) and forgets the fetched JWKS, which is fetched on next use. */
   reload (): void {
     if (this.cfg.jwks_file !== '') {
       const jwks = JSON.parse(readFileSync(this.cfg.jwks_file, 'utf8')) as JSONWebKeySet
+      const before = this.local?.kids
       this.local = { keys: createLocalJWKSet(jwks), kids: kidsOf(jwks) }
+      if (before !== undefined) this.keysChanged?.()
     }
     if (this.remote !== null) this.remote.expiresAt = 0
   }
@@ -126,7 +131,9 @@ export class JwtVerifier {
       const cc = res.headers['cache-control']
       const maxAge = MAX_AGE.exec(Array.isArray(cc) ? cc.join(',') : cc ?? '')
       const ttl = maxAge === null || /no-cache|no-store/i.test(String(cc)) ? this.cfg.jwks_cache_s : Number(maxAge[1])
+      const before = this.remote?.kids
       this.remote = { keys: createLocalJWKSet(jwks), kids: kidsOf(jwks), expiresAt: Date.now() + Math.max(1, ttl) * 1000 }
+      if (before !== undefined && !sameKids(before, this.remote.kids)) this.keysChanged?.()
     })().finally(() => { this.fetching = null })
     await this.fetching
   }
@@ -134,6 +141,12 @@ export class JwtVerifier {
 
 function kidsOf (jwks: JSONWebKeySet): Set<string> {
   return new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'))
+}
+
+function sameKids (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const k of a) if (!b.has(k)) return false
+  return true
 }
 
 function kidOf (token: string): string | null {

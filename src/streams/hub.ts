@@ -9,13 +9,15 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ProxyError } from '../errors.js'
 import { rawErrorResponse } from '../http/error-response.js'
-import { HANDLED, type Ctx, type Reply } from '../http/handler.js'
+import { loggedUrl } from '../http/access-log.js'
+import { HANDLED, NO_CONTENT, type Ctx, type Reply } from '../http/handler.js'
 import { acceptable, MEDIA, negotiator } from '../http/media.js'
 import type { ClusterMetadata } from '../kafka/metadata.js'
 import type { Logger } from '../logger.js'
 import type { SchemaRegistryClient } from '../registry/client.js'
 import type { StreamsConfig } from '../config/schema.js'
 import type { Resources } from '../api/v3/resource.js'
+import type { RequestSecurity } from '../security/guard.js'
 import { cursorPage } from './cursor.js'
 import { openTopicStream, partitionIds, type OpenedStream } from './open.js'
 import { parseStreamParams, type ParamLimits, type StreamParams } from './params.js'
@@ -24,6 +26,8 @@ import { Pump } from './pump.js'
 import type { StreamReaders } from './reader.js'
 import { SSE_MEDIA, SseSink } from './sse.js'
 import type { Sink } from './pump.js'
+import type { Challengeable, StreamAuthority } from './reauth.js'
+import { forward, isForwarded } from '../shards/forward.js'
 import { WsSink, type WsProduceDeps } from './ws.js'
 import { Tails } from './tail.js'
 import { GroupSource } from './group.js'
@@ -84,6 +88,7 @@ export class Streams {
   private readonly tails: Tails
   /** How each open stream gives back its principal's concurrent_streams slot. */
   private readonly releases = new WeakMap<OpenedStream, () => void>()
+  private authority: StreamAuthority | null = null
 
   constructor (private readonly opts: StreamsOptions) {
     this.tails = new Tails(opts.readers, {
@@ -130,8 +135,33 @@ export class Streams {
         this.ended(opened)
       }
     }
-    this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms))
+    this.serve(opened, params, new SseSink(ctx.res, this.opts.config.retry_ms), ctx.security, ctx.req, ctx.query)
     return HANDLED
+  }
+
+  /** Puts streams opened with a JWT under its deadline (src/streams/reauth.ts); set once the guard exists. */
+  useAuthority (authority: StreamAuthority): void {
+    this.authority = authority
+  }
+
+  /** POST /v3/streams/{stream_id}/authorization: a fresh token for a challenged stream, on whichever process holds it. */
+  async renew (ctx: Ctx): Promise<Reply> {
+    const authority = this.authority
+    const id = ctx.params.stream_id as string
+    const security = ctx.security
+    if (authority === null || security === undefined) throw new ProxyError('streamNotFound')
+    if (authority.holds(id)) {
+      authority.renew(id, security.principal, ctx.req, ctx.query)
+      return NO_CONTENT
+    }
+    if (!isForwarded(ctx.req)) {
+      const owner = await authority.locate(id)
+      if (owner !== null) {
+        await forward(ctx.req, ctx.res, owner)
+        return HANDLED
+      }
+    }
+    throw new ProxyError('streamNotFound')
   }
 
   /**
@@ -140,7 +170,7 @@ export class Streams {
    * failure before the handshake is an HTTP answer in our error body, as for
    * SSE; after it, an error frame.
    */
-  upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  upgrade (req: IncomingMessage, socket: Duplex, head: Buffer, security?: RequestSecurity): boolean {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const m = STREAM_PATH.exec(q === -1 ? url : url.slice(0, q))
@@ -151,7 +181,7 @@ export class Streams {
     socket.on('error', () => {})
     const refuse = (err: unknown): void => {
       const e = err instanceof ProxyError ? err : new ProxyError('internal', undefined, { cause: err })
-      if (e.key === 'internal') this.opts.log.error({ err: e.cause ?? e, url }, 'websocket stream failed to open')
+      if (e.key === 'internal') this.opts.log.error({ err: e.cause ?? e, url: loggedUrl(url) }, 'websocket stream failed to open')
       if (socket.writable) socket.end(rawErrorResponse(e))
       else socket.destroy()
     }
@@ -162,7 +192,7 @@ export class Streams {
       refuse(err)
       return true
     }
-    this.open(clusterId, topic, params, 'ws').then((opened) => {
+    this.open(clusterId, topic, params, 'ws', security?.principal).then((opened) => {
       if (socket.destroyed) {
         opened.delivery.source.close(false)
         this.ended(opened)
@@ -170,7 +200,7 @@ export class Streams {
       }
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce)
-        this.serve(opened, params, sink)
+        this.serve(opened, params, sink, security, req, q === -1 ? '' : url.slice(q + 1))
       })
     }, refuse)
     return true
@@ -254,7 +284,7 @@ export class Streams {
     return { delivery, topic, partitions: [], resets: [] }
   }
 
-  private serve (opened: OpenedStream, params: StreamParams, sink: Sink): void {
+  private serve (opened: OpenedStream, params: StreamParams, sink: Sink & Challengeable, security: RequestSecurity | undefined, req: IncomingMessage, query: string): void {
     // at-least-once over a WebSocket: an ack commits the position it names.
     const source = opened.delivery.source
     if (sink instanceof WsSink && source instanceof GroupSource && params.qos === 'at-least-once') {
@@ -270,7 +300,12 @@ export class Streams {
       watch: this.watcher(opened, params)
     }, opened.resets)
     this.live.add(pump)
+    const topics = (): readonly string[] => opened.pattern === undefined ? [opened.topic] : [...opened.delivery.tracker.position().keys()]
+    const grant = security === undefined || this.authority === null
+      ? null
+      : this.authority.open(security.principal, req, query, sink, topics, (err) => { pump.stop(err).catch(() => {}) })
     pump.run().catch((err: unknown) => this.opts.log.error({ err }, 'stream failed')).finally(() => {
+      grant?.close()
       this.live.delete(pump)
       this.ended(opened)
     })

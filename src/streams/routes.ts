@@ -3,7 +3,7 @@
 import type { JsonObject } from '../http/route.js'
 import { defineRoutes, type Handlers } from '../http/route.js'
 import { MEDIA } from '../http/media.js'
-import { arrayOf, EXTENSION_TAGS, INT64, object, queryParam, STRING, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../api/components.js'
+import { arrayOf, EXTENSION_TAGS, NO_CONTENT_RESPONSE, INT64, object, queryParam, STRING, UNDECODABLE_PARAM, V3_READ_ERRORS } from '../api/components.js'
 import type { Streams } from './hub.js'
 import { SSE_MEDIA } from './sse.js'
 
@@ -115,12 +115,25 @@ export const STREAM_ROUTES = defineRoutes({
     },
     errors: V3_READ_ERRORS,
     head: false
+  },
+  renewStreamAuthorization: {
+    method: 'POST',
+    path: '/v3/streams/{stream_id}/authorization',
+    summary: 'Renew the token of a stream (the answer to its challenge)',
+    description: 'A stream opened with a JWT gets `event: challenge` (SSE) `auth.challenge_ahead_s` before the token expires, naming this path with its `stream_id`. A POST here authenticated with a fresh token of the same principal (Authorization: Bearer, or the token query parameter) that may still consume the stream\'s topics moves the stream\'s deadline to the fresh token\'s expiry; it may reach any process of the instance. A stream not renewed by its deadline ends with a final `event: error` (40102) carrying the id to resume from. WebSocket streams answer their challenge frame with a `{"token":"…"}` frame instead (docs/security.md).',
+    tags: EXTENSION_TAGS,
+    extension: true,
+    access: [],
+    produces: [MEDIA.json],
+    responses: { 204: NO_CONTENT_RESPONSE },
+    errors: [401, 403, 404, '5XX']
   }
 })
 
 export function streamHandlers (streams: Streams): Handlers<typeof STREAM_ROUTES> {
   return {
     streamKafkaV3Records: (ctx) => streams.records(ctx),
-    streamKafkaV3PatternRecords: (ctx) => streams.records(ctx)
+    streamKafkaV3PatternRecords: (ctx) => streams.records(ctx),
+    renewStreamAuthorization: (ctx) => streams.renew(ctx)
   }
 }

@@ -9,6 +9,9 @@
 //
 //   : heartbeat                      every streams.heartbeat_ms of silence
 //
+//   event: challenge                 a stream under a JWT, auth.challenge_ahead_s
+//   data: {"stream_id":…,"expires_at":…,"method":"POST","path":…}   before its exp
+//
 // An event block with an id and no data sets the client's last event id
 // without dispatching anything, so the stream's start, and the position past
 // records a filter passed over, are resumable too: an EventSource that drops
@@ -21,6 +24,7 @@ import type { ServerResponse } from 'node:http'
 import { errorBody, type ProxyError } from '../errors.js'
 import type { StreamEvent } from './delivery.js'
 import type { Sink } from './pump.js'
+import type { Challenge } from './reauth.js'
 import { describeReset, type Reset } from './start.js'
 
 export const SSE_MEDIA = 'text/event-stream'
@@ -73,6 +77,15 @@ export class SseSink implements Sink {
     if (this.closed) return
     if (!this.res.write(chunk)) await this.drained()
   }
+
+  /** A stream under a JWT, before the token expires (src/streams/reauth.ts). */
+  challenge (c: Challenge): void {
+    if (this.closed) return
+    this.res.write(`event: challenge\ndata: ${JSON.stringify(c)}\n\n`)
+  }
+
+  /** The POST that renewed the stream had its 204: nothing to add here. */
+  authorized (): void {}
 
   heartbeat (id: string | null): void {
     if (this.closed) return

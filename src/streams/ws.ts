@@ -7,9 +7,12 @@
 //   {"event":"position","id":…}      idle, after records a filter passed over
 //   {"event":"result","correlation":…,"error_code":200,…}            a produced record's result
 //   {"event":"error","error_code":…,"message":…,"retriable":…[,"id":…]}
+//   {"event":"challenge","stream_id":…,"expires_at":…,…}   a JWT about to expire
+//   {"event":"authorized","expires_at":…}                   a {"token"} frame renewed it
 // Client to server, text frames of JSON:
 //   a record to produce, in the v3 produce record shape, with an optional
-//   `correlation` (any JSON value) echoed in its result; or {"ack":"<id>"}.
+//   `correlation` (any JSON value) echoed in its result; {"ack":"<id>"}; or
+//   {"token":"<a fresh JWT>"} answering a challenge (src/streams/reauth.ts).
 //
 // Frames the proxy cannot take get an error frame; where going on makes no
 // sense, the socket then closes with the status code that says why: 1003 for a
@@ -30,6 +33,7 @@ import { successLine, successPrefix } from '../api/v3/record-stream.js'
 import type { StreamEvent } from './delivery.js'
 import { parsePosition, type StreamPosition } from './position.js'
 import type { Sink } from './pump.js'
+import type { Challenge } from './reauth.js'
 import { describeReset, type Reset } from './start.js'
 
 /** RFC 6455 §7.4.1 status codes. */
@@ -37,6 +41,7 @@ export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
   unsupportedData: 1003,
+  policyViolation: 1008,
   tooBig: 1009,
   internal: 1011,
   tryAgainLater: 1013
@@ -60,6 +65,8 @@ export interface WsProduceDeps {
 function closeCode (err: ProxyError | null): number {
   if (err === null) return CLOSE.normal
   if (err.key === 'shuttingDown') return CLOSE.goingAway
+  // The stream's credentials ran out (src/streams/reauth.ts).
+  if (err.status === 401) return CLOSE.policyViolation
   if (err.retriable) return CLOSE.tryAgainLater
   return CLOSE.internal
 }
@@ -67,6 +74,7 @@ function closeCode (err: ProxyError | null): number {
 export class WsSink implements Sink {
   private waiting: (() => void) | null = null
   private readonly acks: Array<(position: StreamPosition) => void> = []
+  private tokens: ((token: string) => void) | null = null
   private pending = 0
   private readonly successPrefix: string
 
@@ -181,11 +189,43 @@ export class WsSink implements Sink {
         this.ack(frame.ack)
         return
       }
+      if (isObject(frame) && 'token' in frame && Object.keys(frame).length === 1) {
+        this.token(frame.token)
+        return
+      }
       this.produceRecord(frame).catch((err: unknown) => this.produce.log.error({ err }, 'websocket produce failed'))
     } catch (err) {
       this.produce.log.error({ err }, 'websocket frame failed')
       this.error(new ProxyError('internal'))
     }
+  }
+
+  challenge (c: Challenge): void {
+    this.send(JSON.stringify({ event: 'challenge', ...c }))
+  }
+
+  authorized (expiresAt: number): void {
+    this.send(`{"event":"authorized","expires_at":"${new Date(expiresAt).toISOString()}"}`)
+  }
+
+  onToken (listener: (token: string) => void): void {
+    this.tokens = listener
+  }
+
+  refused (err: ProxyError): void {
+    this.error(err)
+  }
+
+  private token (raw: unknown): void {
+    if (this.tokens === null) {
+      this.error(new ProxyError('badRequest', 'Bad Request: this stream was not opened with a bearer token; there is nothing to renew.'))
+      return
+    }
+    if (typeof raw !== 'string' || raw === '') {
+      this.error(new ProxyError('badRequest', 'Bad Request: a token frame is {"token":"<a JWT>"}.'))
+      return
+    }
+    this.tokens(raw)
   }
 
   private ack (raw: unknown): void {

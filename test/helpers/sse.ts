@@ -141,8 +141,8 @@ export class SseClient {
 }
 
 /** The id of the cluster the proxy at `url` serves. */
-export async function clusterIdOf (url: string): Promise<string> {
-  const res = await fetch(`${url}/v3/clusters`)
+export async function clusterIdOf (url: string, headers: Record<string, string> = {}): Promise<string> {
+  const res = await fetch(`${url}/v3/clusters`, { headers })
   const body = await res.json() as { data: Array<{ cluster_id: string }> }
   return (body.data[0] as { cluster_id: string }).cluster_id
 }

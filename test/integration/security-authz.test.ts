@@ -9,8 +9,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { defaultConfig, type AuthorizationRule } from '../../src/config/schema.js'
 import { hashPassword } from '../../src/security/passwords.js'
-import { createTopic, uniqueName } from '../helpers/kafka.js'
+import { createTopic, eventually, uniqueName } from '../helpers/kafka.js'
 import { startProxy } from '../helpers/proxy.js'
+import { WsClient } from '../helpers/ws.js'
 
 const V2 = 'application/vnd.kafka.json.v2+json'
 const V2_META = 'application/vnd.kafka.v2+json'
@@ -84,6 +85,18 @@ test('authorization matrix through v2, v3 and streams', async (t) => {
     await ok.body?.cancel()
     const no = await fetch(`${proxy.url}${v3}/topics/${topic}/records?from=earliest`, { headers: { ...as('bob'), accept: 'text/event-stream' } })
     assert.equal(no.status, 403)
+    // A WebSocket upgrade on the stream path passes the same guard: Read, and
+    // Write since its socket may produce.
+    const socket = await WsClient.open(`${proxy.url}${v3}/topics/${topic}/records?from=earliest`, as('alice'))
+    await socket.until(() => socket.events('start').length === 1)
+    socket.close()
+    for (const [who, headers, code] of [['bob', as('bob'), 403], ['nobody', {}, 401], ['a wrong password', { authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` }, 401]] as const) {
+      await assert.rejects(WsClient.open(`${proxy.url}${v3}/topics/${topic}/records?from=earliest`, headers), (err: { status?: number, body?: { error_code?: number } }) => {
+        assert.equal(err.status, code, `${who}: ${JSON.stringify(err)}`)
+        assert.equal(err.body?.error_code, code * 100)
+        return true
+      })
+    }
     // bob may consume in the group but not the topic.
     for (const user of ['alice', 'bob']) {
       const created = await call(user, 'POST', `/consumers/${group}`, { name: user, format: 'binary' }, V2)
@@ -121,7 +134,18 @@ test('authorization matrix through v2, v3 and streams', async (t) => {
   })
 
   await t.test('describe a group: v3', async () => {
-    await expect('bob', 'carol', 'GET', `${v3}/consumer-groups/${group}/consumers`)
+    // A group is in Kafka once a member joined it (an empty group without
+    // offsets may be gone by the time it is described): alice's instance
+    // joins by reading, and stays until the group was described.
+    const joined = `${group}-3`
+    assert.equal((await call('alice', 'POST', `/consumers/${joined}`, { name: 'd', format: 'binary' }, V2)).status, 200)
+    assert.equal((await call('alice', 'POST', `/consumers/${joined}/instances/d/subscription`, { topics: [topic] }, V2)).status, 204)
+    await eventually(async () => {
+      await call('alice', 'GET', `/consumers/${joined}/instances/d/records?timeout=500`, undefined, undefined, 'application/vnd.kafka.binary.v2+json')
+      return (await call('bob', 'GET', `${v3}/consumer-groups/${joined}/consumers`)).status === 200 ? true : undefined
+    }, { what: 'the group to have its member' })
+    await expect('bob', 'carol', 'GET', `${v3}/consumer-groups/${joined}/consumers`)
+    await call('alice', 'DELETE', `/consumers/${joined}/instances/d`, undefined, V2)
   })
 
   await t.test('create, alter and delete topics: v3', async () => {
