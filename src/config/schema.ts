@@ -943,7 +943,7 @@ export const configSchema = {
         },
         challenge_ahead_s: {
           type: 'integer',
-          description: 'Streams (SSE, WebSocket) authenticated by a JWT are to get a challenge this many seconds before the token expires. Not enforced yet (docs/security.md): a stream runs past its token\'s expiry.',
+          description: 'Streams (SSE, WebSocket) opened with a JWT get a challenge this many seconds before the token expires; a stream not renewed with a fresh token by then ends with 40102 and the id to resume from (docs/security.md).',
           default: 30,
           minimum: 1
         },
