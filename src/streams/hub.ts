@@ -112,9 +112,9 @@ export class Streams {
     return this.active
   }
 
-  /** Records read from Kafka by the topic tails, and by stream consumers (librdkafka's rxbytes, when statistics are on). */
-  stats (): { tailRecords: number, receivedBytes: number } {
-    return { tailRecords: this.tails.fetched, receivedBytes: this.opts.readers.receivedBytes }
+  /** Records read from Kafka by the topic tails, by stream consumers (librdkafka's rxbytes, when statistics are on), and streams waiting on the tails. */
+  stats (): { tailRecords: number, receivedBytes: number, tailWaiters: number } {
+    return { tailRecords: this.tails.fetched, receivedBytes: this.opts.readers.receivedBytes, tailWaiters: this.tails.waiting }
   }
 
   /** GET /v3/clusters/{cluster_id}/topics/{topic}/records, and topics/-/records?topic_pattern= (no {topic}) */

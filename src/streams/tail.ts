@@ -41,7 +41,7 @@ export class TopicTail {
   private readonly head = new Map<number, number>()
   private subscribers = 0
   private idleSince = Date.now()
-  private waiters: Array<() => void> = []
+  private waiters = new Set<() => void>()
   private stopping = false
   readonly running: Promise<void>
   /** Records read from Kafka for this tail (for statistics and tests). */
@@ -118,15 +118,17 @@ export class TopicTail {
     return this.firstSeq + this.log.length
   }
 
-  /** Waits for more records, at most `ms`. */
+  /** Waits for more records, at most `ms`. A waiter that times out leaves the set: idle streams wait in steps, and a topic without traffic never wakes them. */
   wait (ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms)
-      function done (): void {
+      const waiters = this.waiters
+      const done = (): void => {
         clearTimeout(t)
+        waiters.delete(done)
         resolve()
       }
-      this.waiters.push(done)
+      const t = setTimeout(done, ms)
+      waiters.add(done)
     })
   }
 
@@ -137,8 +139,13 @@ export class TopicTail {
 
   private wake (): void {
     const w = this.waiters
-    this.waiters = []
+    this.waiters = new Set()
     for (const f of w) f()
+  }
+
+  /** Streams waiting for records (for tests: a bounded number, whatever the time spent idle). */
+  get waiting (): number {
+    return this.waiters.size
   }
 
   private async loop (): Promise<void> {
@@ -289,6 +296,13 @@ export class Tails {
   get fetched (): number {
     let n = 0
     for (const t of this.tails.values()) n += t.fetched
+    return n
+  }
+
+  /** Streams waiting on the tails for records. */
+  get waiting (): number {
+    let n = 0
+    for (const t of this.tails.values()) n += t.waiting
     return n
   }
 

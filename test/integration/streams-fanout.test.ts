@@ -106,3 +106,25 @@ test('past the reader limit a slow client is ended with a retriable error carryi
   assert.equal(Buffer.from(body.id, 'base64url').toString(), expected, 'the id is just after the last record delivered')
   await eventually(() => proxy.server.streams.size === 0 ? true : undefined, { what: 'the stream to be gone' })
 })
+
+test('idle streams on a topic without traffic hold one wait each on its tail, however long they idle', async (t) => {
+  // Each idle stream waits on the tail in steps; a wait that timed out used to
+  // stay in the tail's list (only new records emptied it), about ten entries
+  // per stream per second: 10,000 idle streams grew a worker's heap by 25 MiB/s.
+  const proxy = await startProxy(t, { streams: { heartbeat_ms: 60_000 } })
+  const topic = uniqueName('fanout-idle')
+  await createTopic(topic, 1)
+  const url = await streamUrl(proxy.url, topic)
+  const clients = Array.from({ length: 20 }, () => new SseClient())
+  t.after(() => { for (const c of clients) c.close() })
+  // One first, so the tail exists and the others subscribe to it.
+  await clients[0]?.open(url)
+  await Promise.all(clients.slice(1).map((c) => c.open(url)))
+  await Promise.all(clients.map((c) => c.until(() => c.raw.includes('id: '), 10_000, 'the start')))
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  const waiting = proxy.server.streams.stats().tailWaiters
+  assert.ok(waiting <= clients.length, `${waiting} waits on the tail for ${clients.length} idle streams after 3 s`)
+  // Still streaming: a record reaches every client.
+  await produceMany(topic, [{ partition: 0, value: 'wake' }])
+  await Promise.all(clients.map((c) => c.until(() => c.count('message') === 1, 10_000, 'the record')))
+})
