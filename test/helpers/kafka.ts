@@ -94,6 +94,8 @@ export interface ReadRecord {
   offset: number
   key: Buffer | null
   value: Buffer | null
+  /** The record's headers in order, as [name, value] (librdkafka gives one object per header). */
+  headers: Array<[string, Buffer]>
 }
 
 /**
@@ -116,7 +118,7 @@ export async function readAll (topic: string, partitions: number, count: number,
     consumer.setDefaultConsumeTimeout(200)
     const deadline = Date.now() + (opts.timeoutMs ?? 20000)
     while (out.length < count && Date.now() < deadline) {
-      const batch = await new Promise<Array<{ partition: number, offset: number, key?: unknown, value: unknown }>>((resolve, reject) => {
+      const batch = await new Promise<Array<{ partition: number, offset: number, key?: unknown, value: unknown, headers?: Array<Record<string, unknown>> }>>((resolve, reject) => {
         consumer.consume(1000, (err, messages) => {
           if (err !== null && err !== undefined) reject(err)
           else resolve(messages)
@@ -127,7 +129,8 @@ export async function readAll (topic: string, partitions: number, count: number,
           partition: m.partition,
           offset: m.offset,
           key: Buffer.isBuffer(m.key) ? m.key : typeof m.key === 'string' ? Buffer.from(m.key) : null,
-          value: Buffer.isBuffer(m.value) ? m.value : null
+          value: Buffer.isBuffer(m.value) ? m.value : null,
+          headers: (m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]): [string, Buffer] => [k, Buffer.isBuffer(v) ? v : Buffer.from(String(v))]))
         })
       }
     }

@@ -22,7 +22,7 @@ export interface StreamClient {
 }
 
 /** One chunked POST over node:http, with result lines readable while the upload is still open. */
-export function openStream (url: string, path: string, contentType = JSON_TYPE): StreamClient {
+export function openStream (url: string, path: string, contentType = JSON_TYPE, headers: Record<string, string> = {}): StreamClient {
   const lines: any[] = []
   const waiters: Array<(line: any) => void> = []
   let buffered = ''
@@ -32,7 +32,7 @@ export function openStream (url: string, path: string, contentType = JSON_TYPE):
   const ended = new Promise<any[]>((resolve) => { resolveEnded = resolve })
   const req = http.request(`${url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': contentType, 'transfer-encoding': 'chunked' }
+    headers: { ...headers, 'content-type': contentType, 'transfer-encoding': 'chunked' }
   }, (res) => {
     resolveStatus(res.statusCode ?? 0)
     res.setEncoding('utf8')
