@@ -47,6 +47,7 @@ import { ProxyError, type Persisted } from '../errors.js'
 import type { QuotasConfig } from '../config/schema.js'
 import type { Logger } from '../logger.js'
 import { TokenBucket, type Clock } from '../api/v3/rate-limit.js'
+import { workerChannel, type WorkerChannel } from '../shards/directory.js'
 import type { Principal } from './principal.js'
 
 export type QuotaKind = 'produce_records' | 'produce_bytes' | 'consume_bytes'
@@ -228,10 +229,7 @@ export type QuotaReply =
   | { type: 'quota', op: 'opened', id: number, ok: boolean }
 
 /** The worker's end of the IPC channel: `process` in a cluster worker. */
-export interface QuotaChannel {
-  send (msg: QuotaRequest, cb: (err: Error | null) => void): unknown
-  on (event: 'message', listener: (msg: unknown) => void): unknown
-}
+export type QuotaChannel = WorkerChannel<QuotaRequest>
 
 function localSource (ledger: QuotaLedger): QuotaSource {
   return {
@@ -352,15 +350,6 @@ export function serveQuotas (limits: QuotasConfig, hub: QuotaHub = cluster, now?
   })
   hub.on('exit', (worker) => ledger.dropOwner(worker.id))
   return ledger
-}
-
-function processChannel (): QuotaChannel | null {
-  // As for the consumer directory: only a cluster worker has a primary that answers.
-  if (!cluster.isWorker || process.send === undefined) return null
-  return {
-    send: (msg, cb) => process.send?.(msg, cb),
-    on: (event, listener) => process.on(event, listener)
-  }
 }
 
 // ---- A worker's view of one principal -----------------------------------------
@@ -573,7 +562,7 @@ export class Quotas {
 
   private constructor (private readonly opts: QuotasOptions) {
     this.now = opts.now ?? (() => performance.now())
-    const channel = opts.channel === undefined ? processChannel() : opts.channel
+    const channel = opts.channel === undefined ? workerChannel<QuotaRequest>() : opts.channel
     this.source = channel === null ? localSource(new QuotaLedger(opts.limits, this.now)) : new IpcSource(channel, opts.log, opts.timeoutMs ?? IPC_TIMEOUT_MS)
     const q = opts.limits
     this.messages = {

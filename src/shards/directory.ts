@@ -46,10 +46,7 @@ export type DirectoryReply =
   | { type: 'directory', op: 'forget', group: string, name: string }
 
 /** The worker's end of the IPC channel: `process` in a cluster worker. */
-export interface DirectoryChannel {
-  send (msg: DirectoryRequest, cb: (err: Error | null) => void): unknown
-  on (event: 'message', listener: (msg: unknown) => void): unknown
-}
+export type DirectoryChannel = WorkerChannel<DirectoryRequest>
 
 export interface DirectoryOptions {
   /** Defaults to the cluster IPC channel in a cluster worker; null asks for the in-memory directory. */
@@ -74,12 +71,18 @@ function keyOf (group: string, name: string): string {
 
 /** IPC-backed when running as a cluster worker, in-memory otherwise (single process, tests). */
 export function createDirectory (selfUrl: string, opts: DirectoryOptions = {}): ConsumerDirectory {
-  const channel = opts.channel === undefined ? processChannel() : opts.channel
+  const channel = opts.channel === undefined ? workerChannel<DirectoryRequest>() : opts.channel
   if (channel === null) return new MemoryDirectory(selfUrl)
   return new IpcDirectory(selfUrl, channel, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.cacheMs ?? DEFAULT_CACHE_MS)
 }
 
-function processChannel (): DirectoryChannel | null {
+/** A cluster worker's channel to its primary, carrying messages of type M; null in any other process. */
+export interface WorkerChannel<M> {
+  send (msg: M, cb: (err: Error | null) => void): unknown
+  on (event: 'message', listener: (msg: unknown) => void): unknown
+}
+
+export function workerChannel<M> (): WorkerChannel<M> | null {
   // `cluster.isWorker`, not just an IPC channel: a process forked by some
   // other parent has `process.send` too, but nobody there answers.
   if (!cluster.isWorker || process.send === undefined) return null

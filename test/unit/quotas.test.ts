@@ -9,7 +9,7 @@ import type { QuotasConfig } from '../../src/config/schema.js'
 import { createLogger } from '../../src/logger.js'
 import { ProxyError } from '../../src/errors.js'
 import { principal } from '../../src/security/principal.js'
-import { QuotaExceeded, QuotaLedger, Quotas, serveQuotas, type QuotaChannel, type QuotaHub, type QuotaReply, type QuotaRequest, type QuotaWorker } from '../../src/security/quotas.js'
+import { QuotaExceeded, QuotaLedger, Quotas, serveQuotas, type PrincipalQuota, type QuotaChannel, type QuotaHub, type QuotaReply, type QuotaRequest, type QuotaWorker } from '../../src/security/quotas.js'
 
 const log = createLogger('silent', 'test')
 const limits = (over: Partial<QuotasConfig>): QuotasConfig => ({ produce_records_per_s: 0, produce_bytes_per_s: 0, consume_bytes_per_s: 0, concurrent_streams: 0, ...over })
@@ -39,6 +39,17 @@ function cluster (l: QuotasConfig, now: () => number): { worker: (id: number) =>
     },
     exit: (id) => { hub.emit('exit', { id }) }
   }
+}
+
+/** Alice's quotas in two workers of one primary. */
+function twoWorkers (l: QuotasConfig, now: () => number): [PrincipalQuota, PrincipalQuota] {
+  const cl = cluster(l, now)
+  const of = (id: number): PrincipalQuota => {
+    const q = Quotas.create({ limits: l, log, channel: cl.worker(id), now })?.of(alice)
+    assert.ok(q !== null && q !== undefined)
+    return q
+  }
+  return [of(1), of(2)]
 }
 
 test('no limit set: Quotas.create is null, so handlers pay one null check', () => {
@@ -109,11 +120,7 @@ test('one process: over 10 s at a steady overload the quota passes its rate and 
 
 test('two workers leasing from one primary over IPC pass the rate together, whichever the client uses', async () => {
   const c = clock()
-  const l = limits({ produce_records_per_s: 1000 })
-  const cl = cluster(l, c.now)
-  const a = Quotas.create({ limits: l, log, channel: cl.worker(1), now: c.now })?.of(alice)
-  const b = Quotas.create({ limits: l, log, channel: cl.worker(2), now: c.now })?.of(alice)
-  assert.ok(a !== null && a !== undefined && b !== null && b !== undefined)
+  const [a, b] = twoWorkers(limits({ produce_records_per_s: 1000 }), c.now)
   const attempt = async (q: typeof a): Promise<boolean> => {
     let v = q.produce(1, 0)
     if (v instanceof Promise) v = await v
@@ -134,11 +141,7 @@ test('two workers leasing from one primary over IPC pass the rate together, whic
 
 test('consumed bytes beyond a lease are debited at the primary: every worker refuses until the debt is paid', async () => {
   const c = clock()
-  const l = limits({ consume_bytes_per_s: 1000 })
-  const cl = cluster(l, c.now)
-  const a = Quotas.create({ limits: l, log, channel: cl.worker(1), now: c.now })?.of(alice)
-  const b = Quotas.create({ limits: l, log, channel: cl.worker(2), now: c.now })?.of(alice)
-  assert.ok(a !== null && a !== undefined && b !== null && b !== undefined)
+  const [a, b] = twoWorkers(limits({ consume_bytes_per_s: 1000 }), c.now)
   assert.equal(a.readLimit, 1000, 'a read asks for at most a second of the rate')
   assert.equal(await a.admitRead(), null)
   a.consumed(3000)
