@@ -300,7 +300,9 @@ export async function withStreamsBench (opts: BenchOptions, fn: (bench: StreamsB
   try {
     broker = await startBroker({ libDir: kafkaLibDir(projectRoot()), dataDir, heapMb: 1024 })
     for (const t of opts.topics) await createTopic(broker.bootstrapServers, t.name, t.partitions)
-    proxy = await bootProxy(broker.bootstrapServers, opts.env)
+    // BENCH_PROXY_PROFILE=<dir>: V8 CPU profiles of the proxy's processes (summarise with bench/profile-summary.ts).
+    const profile = process.env.BENCH_PROXY_PROFILE
+    proxy = await bootProxy(broker.bootstrapServers, opts.env, profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, '--cpu-prof-interval=1000'])
     const p = proxy
     const clusterId = await clusterIdOf(p.url)
     const ok = await fn({

@@ -22,6 +22,8 @@ export interface RecordSource {
   extend (position: StreamPosition): void
   /** Called with a batch's records before its events are handed out (a consumer group's commits, by QoS). */
   delivering?: (records: readonly ConsumerMessage[]) => Promise<void>
+  /** True while the records read are a topic tail's, which other streams read too (src/streams/render.ts keeps their JSON). */
+  readonly shared?: boolean
   /** Ends the source; `keep` lets a reader stay assigned for a read continuing at its position. */
   close (keep: boolean): void
 }
@@ -63,7 +65,7 @@ export class Delivery {
     const wanted = this.filtering ? records.filter((m) => matches(m, this.opts.filter)) : records
     let rendered
     try {
-      rendered = await renderBatch(wanted, this.opts.render, this.opts.registry)
+      rendered = await renderBatch(wanted, this.opts.render, this.opts.registry, this.source.shared === true)
     } catch (err) {
       this.source.unread(records)
       throw err

@@ -55,27 +55,69 @@ async function decodeSide (messages: readonly ConsumerMessage[], format: StreamF
   return decoded.map((d) => fromDecoded(d.value, format))
 }
 
-/** Renders a batch; only the schema registry's own trouble rejects it. */
-export async function renderBatch (messages: readonly ConsumerMessage[], opts: StreamRenderOptions, registry: SchemaRegistryClient): Promise<RenderedBatch> {
+/** One record's JSON, or why it stops the batch (undecodable=fail). */
+function renderOne (m: ConsumerMessage, key: Side, value: Side, policy: UndecodablePolicy): string | Undecodable {
+  if (policy === 'fail' && ('reason' in key || 'reason' in value)) {
+    const part = 'reason' in key ? 'key' : 'value'
+    const reason = 'reason' in key ? key.reason : (value as { reason: string }).reason
+    return { topic: m.topic, partition: m.partition, offset: m.offset, part, reason }
+  }
+  // librdkafka reports -1 when the record carries no timestamp.
+  const ts = m.timestamp !== undefined && m.timestamp >= 0 ? `"${new Date(m.timestamp).toISOString()}"` : 'null'
+  const keyText = 'text' in key ? key.text : raw(asBuffer(m.key), key.reason)
+  const valueText = 'text' in value ? value.text : raw(asBuffer(m.value), value.reason)
+  return `{"topic":${JSON.stringify(m.topic)},"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"key":${keyText},"value":${valueText},"headers":${headersJson(m)}}`
+}
+
+// The records of a topic tail (src/streams/tail.ts) are the same objects for
+// every stream reading the shared window, and a record's JSON depends only on
+// the record and the formats: the first stream to render one leaves it here
+// for the others (one entry per record, for the formats asked last; the
+// schema formats, which go through the registry, are not kept). With 100
+// streams on a topic this took the rendering from 100 times per record to
+// once (BENCHMARKS.md, "Fan-out").
+const rendered = new WeakMap<ConsumerMessage, { formats: string, json: string }>()
+
+function formatsKey (opts: StreamRenderOptions): string | null {
+  if (SCHEMA[opts.keyFormat] !== undefined || SCHEMA[opts.valueFormat] !== undefined) return null
+  return `${opts.keyFormat} ${opts.valueFormat} ${opts.policy}`
+}
+
+function renderKept (messages: readonly ConsumerMessage[], opts: StreamRenderOptions, formats: string): RenderedBatch {
+  const json: string[] = []
+  const keyFormat = opts.keyFormat as 'BINARY' | 'STRING' | 'JSON'
+  const valueFormat = opts.valueFormat as 'BINARY' | 'STRING' | 'JSON'
+  for (const m of messages) {
+    const kept = rendered.get(m)
+    if (kept !== undefined && kept.formats === formats) {
+      json.push(kept.json)
+      continue
+    }
+    const one = renderOne(m, side(asBuffer(m.key), keyFormat), side(asBuffer(m.value), valueFormat), opts.policy)
+    if (typeof one !== 'string') return { json, stopped: one }
+    rendered.set(m, { formats, json: one })
+    json.push(one)
+  }
+  return { json, stopped: null }
+}
+
+/**
+ * Renders a batch; only the schema registry's own trouble rejects it.
+ * `shared`: the records come from a topic tail's window, which other streams
+ * read too (their rendering is kept on the records for them).
+ */
+export async function renderBatch (messages: readonly ConsumerMessage[], opts: StreamRenderOptions, registry: SchemaRegistryClient, shared = false): Promise<RenderedBatch> {
+  const formats = shared ? formatsKey(opts) : null
+  if (formats !== null) return renderKept(messages, opts, formats)
   const [keys, values] = await Promise.all([
     decodeSide(messages, opts.keyFormat, 'key', registry),
     decodeSide(messages, opts.valueFormat, 'value', registry)
   ])
   const json: string[] = []
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as ConsumerMessage
-    const key = keys[i] as Side
-    const value = values[i] as Side
-    if (opts.policy === 'fail' && ('reason' in key || 'reason' in value)) {
-      const part = 'reason' in key ? 'key' : 'value'
-      const reason = 'reason' in key ? key.reason : (value as { reason: string }).reason
-      return { json, stopped: { topic: m.topic, partition: m.partition, offset: m.offset, part, reason } }
-    }
-    // librdkafka reports -1 when the record carries no timestamp.
-    const ts = m.timestamp !== undefined && m.timestamp >= 0 ? `"${new Date(m.timestamp).toISOString()}"` : 'null'
-    const keyText = 'text' in key ? key.text : raw(asBuffer(m.key), key.reason)
-    const valueText = 'text' in value ? value.text : raw(asBuffer(m.value), value.reason)
-    json.push(`{"topic":${JSON.stringify(m.topic)},"partition":${m.partition},"offset":${m.offset},"timestamp":${ts},"key":${keyText},"value":${valueText},"headers":${headersJson(m)}}`)
+    const one = renderOne(messages[i] as ConsumerMessage, keys[i] as Side, values[i] as Side, opts.policy)
+    if (typeof one !== 'string') return { json, stopped: one }
+    json.push(one)
   }
   return { json, stopped: null }
 }
