@@ -3,9 +3,10 @@
 // within 10 % of the configured rate, whether the client spreads its
 // requests over both workers (a new connection each) or keeps one
 // connection (one worker); 429s carry Retry-After; another principal is
-// unaffected; concurrent_streams refuses one stream more across both workers
-// and frees the slot when a stream ends. In process: the per-record 429 of
-// the v3 streaming produce and the consume quota of v3 reads.
+// unaffected; concurrent_streams refuses one stream more (SSE or WebSocket)
+// across both workers and frees the slot when a stream ends. In process:
+// the per-record 429 of the v3 streaming produce and the consume quota of
+// v3 reads.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
@@ -18,6 +19,7 @@ import { createTopic, eventually, produceNative, uniqueName } from '../helpers/k
 import { bootProxy } from '../helpers/process.js'
 import { BINARY, get, post, startProxy } from '../helpers/proxy.js'
 import { SseClient } from '../helpers/sse.js'
+import { WsClient } from '../helpers/ws.js'
 import { b64, JSON_TYPE, openStream, recordsPath, str } from '../helpers/v3-stream.js'
 
 const RATE = 400
@@ -201,6 +203,12 @@ test('real main, 2 workers: the records/s quota holds for the instance within 10
       again.client.close()
       return undefined
     }, { what: 'the ended stream\'s slot to be free' })
+    // Alice holds two streams again: a WebSocket is one stream more, refused before the handshake.
+    const refused = await WsClient.open(streamUrl, basic('alice')).then(() => null, (err: { status?: number, body?: any }) => err)
+    assert.equal(refused?.status, 429)
+    assert.equal(refused?.body.error_code, 42902)
+    const ws = await WsClient.open(streamUrl, basic('bob'))
+    ws.ws.close()
   })
 })
 

@@ -398,7 +398,8 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
     // The principal's consume quota admits the read before anything is taken from Kafka, and counts what it returned after.
     const quota = deps.quotas === null ? null : deps.quotas.of(ctx.security?.principal)
     if (quota !== null) {
-      await enforce(quota.admitRead())
+      const waiting = enforce(quota.admitRead())
+      if (waiting !== undefined) await waiting
     }
     const maxBytes = maxBytesParam > 0 ? Math.min(maxBytesParam, consumer.request_max_bytes) : consumer.request_max_bytes
     let bytes = 0

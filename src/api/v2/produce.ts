@@ -202,7 +202,10 @@ export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROU
       prepared = await prepare(ctx, format, topicName)
       await checkPartitions(prepared, pathPartition, topicName)
       if (deps.identity !== null) stamp(deps.identity, ctx, prepared.batch)
-      if (deps.quotas !== null) await admit(deps.quotas, ctx, prepared.batch)
+      if (deps.quotas !== null) {
+        const waiting = admit(deps.quotas, ctx, prepared.batch)
+        if (waiting !== undefined) await waiting
+      }
     } catch (err) {
       throw notWritten(err)
     }
@@ -232,15 +235,15 @@ export function produceHandlers (deps: ProduceDeps): Handlers<typeof PRODUCE_ROU
     batch.headers = headers
   }
 
-  /** The whole batch is admitted by the principal's quotas, or refused (429, nothing written). */
-  async function admit (quotas: Quotas, ctx: Ctx, batch: DecodedBatch): Promise<void> {
+  /** The whole batch is admitted by the principal's quotas, or refused (429, nothing written); a promise only while the primary is asked. */
+  function admit (quotas: Quotas, ctx: Ctx, batch: DecodedBatch): Promise<void> | undefined {
     const quota = quotas.of(ctx.security?.principal)
-    if (quota === null) return
+    if (quota === null) return undefined
     let bytes = 0
     if (quota.countsBytes) {
       for (let i = 0; i < batch.count; i++) bytes += recordBytes(batch.keys[i], batch.values[i])
     }
-    await enforce(quota.produce(batch.count, bytes))
+    return enforce(quota.produce(batch.count, bytes))
   }
 
   // Every error answer says whether anything was written: the media type

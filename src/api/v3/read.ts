@@ -133,7 +133,8 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
     // The principal's consume quota admits the read before anything is read, and counts what it returned after.
     const quota = deps.quotas === null ? null : deps.quotas.of(ctx.security?.principal)
     if (quota !== null) {
-      await enforce(quota.admitRead())
+      const waiting = enforce(quota.admitRead())
+      if (waiting !== undefined) await waiting
       query.maxBytes = Math.min(query.maxBytes, quota.readLimit)
     }
     const base = deps.resources.url(ctx, clusterId, 'topics', topic, 'partitions', partition, 'records')
