@@ -131,6 +131,30 @@ export async function openTopicStream (deps: OpenDeps, topic: string, params: St
   const wanted = exactly(params.resume, topic, partitions)
   const resumed = wanted?.get(topic)
   if (running !== undefined && resumed !== undefined && running.covers(resumed)) return stream(running.subscribe(new Map(resumed)), wanted as StreamPosition, [])
+  // `latest` where no tail runs yet: the first such stream starts the tail;
+  // those arriving while it does wait for it and subscribe at its head,
+  // instead of each taking a reader of its own (clients reconnecting at once
+  // took every reader of the pool, and the rest were 503s).
+  if (tails !== null && running === undefined && params.resume === null && params.from.kind === 'latest') {
+    const starting = tails.starting(topic)
+    if (starting !== undefined) {
+      await starting
+      return await openTopicStream(deps, topic, params)
+    }
+    const started = tails.willStart(topic)
+    try {
+      return await openFromReader(deps, topic, partitions, params, wanted, stream)
+    } finally {
+      started()
+    }
+  }
+  return await openFromReader(deps, topic, partitions, params, wanted, stream)
+}
+
+/** A stream whose start needs a reader: to find its offsets, and to read from there (or to start the topic's tail). */
+async function openFromReader (deps: OpenDeps, topic: string, partitions: number[], params: StreamParams, wanted: StreamPosition | null,
+  stream: (source: RecordSource, position: StreamPosition, resets: Reset[]) => OpenedStream): Promise<OpenedStream> {
+  const tails = deps.tails
   const reader = await deps.readers.acquire(wanted)
   // Whether `reader` is still this function's to give back on a failure.
   let holding = true

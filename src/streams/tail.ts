@@ -283,9 +283,27 @@ export class TailSource implements RecordSource {
 /** The tails of one process, one per topic at most. */
 export class Tails {
   private readonly tails = new Map<string, TopicTail>()
+  private readonly pending = new Map<string, { promise: Promise<void> }>()
   private closed = false
 
   constructor (private readonly readers: StreamReaders, private readonly opts: TailOptions) {}
+
+  /** A tail being started (a `latest` stream finding its offsets), to wait for; undefined when none. */
+  starting (topic: string): Promise<void> | undefined {
+    return this.pending.get(topic)?.promise
+  }
+
+  /** Marks the topic's tail as being started; the returned function says it is done (started or not). */
+  willStart (topic: string): () => void {
+    let done = (): void => {}
+    const promise = new Promise<void>((resolve) => { done = resolve })
+    const entry = { promise }
+    this.pending.set(topic, entry)
+    return () => {
+      if (this.pending.get(topic) === entry) this.pending.delete(topic)
+      done()
+    }
+  }
 
   get (topic: string): TopicTail | undefined {
     const t = this.tails.get(topic)

@@ -128,3 +128,23 @@ test('idle streams on a topic without traffic hold one wait each on its tail, ho
   await produceMany(topic, [{ partition: 0, value: 'wake' }])
   await Promise.all(clients.map((c) => c.until(() => c.count('message') === 1, 10_000, 'the record')))
 })
+
+test('streams opening at once on a topic without a tail wait for the first to start it, instead of each taking a reader', async (t) => {
+  // Clients reconnecting together (a restart, a load balancer's failover)
+  // used to take one reader each until the tail existed: past
+  // streams.max_readers they were 503s.
+  const proxy = await startProxy(t, { streams: { max_readers: 4 } })
+  const topic = uniqueName('fanout-burst')
+  await createTopic(topic, 2)
+  const url = await streamUrl(proxy.url, topic, 'format=string')
+  const clients = Array.from({ length: 60 }, () => new SseClient())
+  t.after(() => { for (const c of clients) c.close() })
+  const opened = await Promise.all(clients.map((c) => c.open(url)))
+  assert.deepEqual(opened.map((o) => o.status).filter((s) => s !== 200), [], 'every stream opened')
+  await Promise.all(clients.map((c) => c.until(() => c.raw.includes('id: '), 10_000, 'the start')))
+  await produceMany(topic, Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, value: `v${i}` })))
+  for (const c of clients) {
+    await c.until(() => c.count('message') === 10, 15_000, 'every record')
+    assert.deepEqual(c.records().map((r) => r.value.data).sort(), Array.from({ length: 10 }, (_, i) => `v${i}`).sort())
+  }
+})
