@@ -70,9 +70,10 @@ test('the router finds each route at its own template, with its parameters, and 
   }
 })
 
-test('every route says what it needs of Kafka\'s authorizer; only health, the document, the v2 ping, the console\'s files and /metrics need nothing', () => {
+test('every route says what it needs of Kafka\'s authorizer; only health, the document, the v2 ping, the console\'s files, /metrics and a stream\'s renewal need nothing', () => {
   const open = Object.entries(TABLE).filter(([, r]) => r.access.length === 0).map(([id]) => id).sort()
-  assert.deepEqual(open, ['consoleAsset', 'consolePage', 'healthLive', 'healthReady', 'metrics', 'openapi', 'peerLocateConsumer', 'v2Root', 'v2RootPost'])
+  // A renewal is authenticated, and its handler checks the fresh token against the stream's topics (src/streams/reauth.ts).
+  assert.deepEqual(open, ['consoleAsset', 'consolePage', 'healthLive', 'healthReady', 'metrics', 'openapi', 'peerLocateConsumer', 'renewStreamAuthorization', 'v2Root', 'v2RootPost'])
   const produce = Object.values(TABLE).filter((r) => r.writes === true)
   assert.ok(produce.length >= 4 && produce.every((r) => r.access.some((a) => a.operation === 'Write' && a.resource === 'topic')), 'produce needs Write on the topic')
 })
