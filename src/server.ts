@@ -238,7 +238,9 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         metadata,
         schemas: new V3SchemaEncoder(registry, { key: config.schema_registry.key_subject_strategy, value: config.schema_registry.value_subject_strategy }),
         json: jsonLimits(server),
-        log
+        log,
+        quotas,
+        identity: IdentityInjector.create(config.identity)
       },
       groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
       callTimeoutMs: kafka.request_timeout_ms,

@@ -1114,7 +1114,7 @@ export const configSchema = {
       properties: {
         produce_records_per_s: { type: 'integer', description: 'Records one principal may produce per second (v2 produce, v3 records, records:batch and the streaming produce); one second of it may come at once.', default: 0, minimum: 0 },
         produce_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value, as written to Kafka) one principal may produce per second.', default: 0, minimum: 0 },
-        consume_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value) one principal may read per second through v2 consumer instances and v3 partition reads (cursor pages: their records\' JSON). A read is admitted while the principal has bytes left, counted after, and asks for at most one second of this. SSE and WebSocket streams are refused at opening while the principal is over it; what they deliver is not counted.', default: 0, minimum: 0 },
+        consume_bytes_per_s: { type: 'integer', description: 'Record bytes (key + value) one principal may read per second through v2 consumer instances and v3 partition reads (cursor pages: their records\' JSON). A read is admitted while the principal has bytes left, counted after, and asks for at most one second of this. SSE and WebSocket streams are refused at opening while the principal is over it; once open, what they deliver (their records\' JSON) counts, and over the quota they wait instead of reading.', default: 0, minimum: 0 },
         concurrent_streams: { type: 'integer', description: 'SSE, WebSocket and cursor streams one principal may hold open at once on the instance; one more is refused with 429.', default: 0, minimum: 0 }
       }
     },

@@ -28,7 +28,7 @@ import { SSE_MEDIA, SseSink } from './sse.js'
 import type { Sink } from './pump.js'
 import type { Challengeable, StreamAuthority } from './reauth.js'
 import { forward, isForwarded } from '../shards/forward.js'
-import { WsSink, type WsProduceDeps } from './ws.js'
+import { WsSink, wsProducer, type WsProduceDeps } from './ws.js'
 import { Tails } from './tail.js'
 import { GroupSource } from './group.js'
 import { Delivery } from './delivery.js'
@@ -199,7 +199,7 @@ export class Streams {
         return
       }
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce)
+        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce, wsProducer(this.opts.produce, security?.principal))
         this.serve(opened, params, sink, security, req, q === -1 ? '' : url.slice(q + 1))
       })
     }, refuse)
@@ -297,7 +297,8 @@ export class Streams {
       batchRecords: this.opts.batchRecords,
       batchBytes: BATCH_BYTES,
       encodeIds: this.opts.config.encode_ids,
-      watch: this.watcher(opened, params)
+      watch: this.watcher(opened, params),
+      quota: this.opts.quotas?.of(security?.principal) ?? null
     }, opened.resets)
     this.live.add(pump)
     const topics = (): readonly string[] => opened.pattern === undefined ? [opened.topic] : [...opened.delivery.tracker.position().keys()]

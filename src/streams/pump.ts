@@ -12,6 +12,7 @@ import { undecodableError, type Undecodable } from '../render/undecodable.js'
 import type { Delivery, StreamEvent } from './delivery.js'
 import { encodePosition, type StreamPosition } from './position.js'
 import type { Reset } from './start.js'
+import { QuotaExceeded, type PrincipalQuota } from '../security/quotas.js'
 
 export interface Sink {
   /** True once the client is gone. */
@@ -40,7 +41,16 @@ export interface PumpOptions {
    * topic is gone).
    */
   watch?: () => Promise<StreamPosition>
+  /**
+   * The principal's consume quota (src/security/quotas.ts): what the stream
+   * delivers counts against it (each record's JSON), and while the principal
+   * is over it the stream waits (heartbeats go on) instead of reading.
+   */
+  quota?: PrincipalQuota | null
 }
+
+/** How often a stream held by its principal's consume quota looks again at most. */
+const QUOTA_WAIT_MS = 1000
 
 /** The position just past the record that stopped a stream, for the error's advice. */
 function pastRecord (position: StreamPosition, u: Undecodable, encode: boolean): string {
@@ -55,6 +65,7 @@ function asProxyError (err: unknown): ProxyError {
 export class Pump {
   private ending: ProxyError | null = null
   private running: Promise<void> | null = null
+  private wakeSleep: (() => void) | null = null
 
   constructor (private readonly delivery: Delivery, private readonly sink: Sink, private readonly opts: PumpOptions,
     private readonly resets: readonly Reset[] = []) {}
@@ -69,7 +80,29 @@ export class Pump {
   stop (err: ProxyError): Promise<void> {
     this.ending ??= err
     this.sink.abort()
+    this.wakeSleep?.()
     return this.running ?? Promise.resolve()
+  }
+
+  /** Whether the quota lets the stream read now; else waits a while (at most until the next heartbeat is due) and says no. */
+  private async admitted (quota: PrincipalQuota, lastWrite: number): Promise<boolean> {
+    const refused = await quota.admitRead()
+    if (refused === null) return true
+    const retryMs = refused instanceof QuotaExceeded ? refused.retryAfterS * 1000 : QUOTA_WAIT_MS
+    const untilHeartbeat = Math.max(0, lastWrite + this.opts.heartbeatMs - Date.now())
+    await this.sleep(Math.max(10, Math.min(retryMs, QUOTA_WAIT_MS, untilHeartbeat)))
+    return false
+  }
+
+  /** Sleeps `ms`, or less when the stream is stopped. */
+  private sleep (ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms)
+      this.wakeSleep = () => {
+        clearTimeout(t)
+        resolve()
+      }
+    }).finally(() => { this.wakeSleep = null })
   }
 
   private async loop (): Promise<void> {
@@ -82,9 +115,23 @@ export class Pump {
       let sent = tracker.version
       const stopped = (): boolean => sink.closed || this.ending !== null
       while (!stopped()) {
+        if (opts.quota !== undefined && opts.quota !== null && !(await this.admitted(opts.quota, lastWrite))) {
+          if (!stopped() && Date.now() - lastWrite >= opts.heartbeatMs) {
+            sink.heartbeat(null)
+            lastWrite = Date.now()
+          }
+          continue
+        }
         const wait = Math.max(0, lastWrite + opts.heartbeatMs - Date.now())
-        const batch = await delivery.next({ maxRecords: opts.batchRecords, maxBytes: opts.batchBytes, timeoutMs: wait, stopped })
+        // A batch takes at most a second of the principal's consume quota, as a v3 read does.
+        const maxBytes = opts.quota === undefined || opts.quota === null ? opts.batchBytes : Math.min(opts.batchBytes, opts.quota.readLimit)
+        const batch = await delivery.next({ maxRecords: opts.batchRecords, maxBytes, timeoutMs: wait, stopped })
         if (batch.events.length > 0) {
+          if (opts.quota !== undefined && opts.quota !== null) {
+            let bytes = 0
+            for (const e of batch.events) bytes += e.bytes
+            opts.quota.consumed(bytes)
+          }
           await sink.events(batch.events)
           lastWrite = Date.now()
           sent = tracker.version

@@ -34,6 +34,9 @@ import type { StreamEvent } from './delivery.js'
 import { parsePosition, type StreamPosition } from './position.js'
 import type { Sink } from './pump.js'
 import type { Challenge } from './reauth.js'
+import type { IdentityHeaders, IdentityInjector } from '../security/identity.js'
+import type { Principal } from '../security/principal.js'
+import { recordBytes, type PrincipalQuota, type Quotas } from '../security/quotas.js'
 import { describeReset, type Reset } from './start.js'
 
 /** RFC 6455 §7.4.1 status codes. */
@@ -60,6 +63,24 @@ export interface WsProduceDeps {
   schemas: V3SchemaEncoder
   json: JsonLimits
   log: Logger
+  /** The principals' quotas; null when [quotas] sets none. */
+  quotas?: Quotas | null
+  /** Identity headers (identity.confluent_api); null when off. */
+  identity?: IdentityInjector | null
+}
+
+/** What the socket's principal brings to the records it produces: its quotas and identity headers. */
+export interface WsProducer {
+  quota: PrincipalQuota | null
+  identity: IdentityHeaders | null
+}
+
+/** The quotas and identity headers of a socket's principal (undefined without authentication). */
+export function wsProducer (deps: WsProduceDeps, principal: Principal | undefined): WsProducer {
+  return {
+    quota: deps.quotas?.of(principal) ?? null,
+    identity: deps.identity?.headersFor(principal) ?? null
+  }
 }
 
 function closeCode (err: ProxyError | null): number {
@@ -80,7 +101,8 @@ export class WsSink implements Sink {
 
   /** `topic`: where records the client sends go; null for a pattern stream, which takes none. */
   constructor (private readonly ws: WebSocket, private readonly maxFrameBytes: number,
-    private readonly topic: string | null, clusterId: string, private readonly produce: WsProduceDeps) {
+    private readonly topic: string | null, clusterId: string, private readonly produce: WsProduceDeps,
+    private readonly producer: WsProducer = { quota: null, identity: null }) {
     this.successPrefix = successPrefix(clusterId, topic ?? '')
     ws.on('message', (data, isBinary) => this.message(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
     ws.on('close', () => this.wake())
@@ -281,6 +303,20 @@ export class WsSink implements Sink {
         if (info?.partitions[partition] === undefined) throw new ProxyError('partitionNotFound', `Partition ${partition} of topic ${topic} not found.`)
       }
       await this.produce.schemas.encode(rec, topic)
+      // The identity headers (a client cannot send their names: 422), then
+      // the principal's quota, last, on the bytes that go to Kafka (429), as
+      // for the v3 produce endpoints.
+      const { identity, quota } = this.producer
+      const injector = this.produce.identity
+      if (identity !== null && injector !== undefined && injector !== null) {
+        const forged = injector.forged(rec.record.headers, 'headers')
+        if (forged !== null) throw forged
+        rec.record.headers = injector.merge(rec.record.headers, identity)
+      }
+      if (quota !== null) {
+        const refused = await quota.produce(1, quota.countsBytes ? recordBytes(rec.record.key, rec.record.value) : 0)
+        if (refused !== null) throw refused
+      }
     } catch (err) {
       throw err instanceof ProxyError ? new ProxyError(err.key, err.message, { persisted: 'no', cause: err.cause }) : err
     }

@@ -1,6 +1,6 @@
 // Identity injection ([identity] with confluent_api = true) against the real
 // broker: every record produced through v2 (topics and partitions) and v3
-// (records, records:batch, the streaming produce) carries the principal's
+// (records, records:batch, the streaming produce) and WebSocket frames carries the principal's
 // headers when read back from Kafka, after the client's own; a client-sent
 // header with a reserved name, in any case, is refused (422/42212) and not
 // written; without confluent_api nothing is reserved or written.
@@ -17,6 +17,8 @@ import { hashPassword } from '../../src/security/passwords.js'
 import { createTopic, readAll, uniqueName, type ReadRecord } from '../helpers/kafka.js'
 import { BINARY, post, startProxy } from '../helpers/proxy.js'
 import { b64, JSON_TYPE, openStream, recordsPath, str } from '../helpers/v3-stream.js'
+import { WsClient } from '../helpers/ws.js'
+import { clusterIdOf } from '../helpers/sse.js'
 
 const HEADERS = ['x-principal=${identity.sub}', 'x-auth=${identity.method}', 'x-tenant=${identity.claims.tenant}']
 
@@ -91,14 +93,29 @@ test('identity headers go into every record of the Confluent API; forged reserve
     assert.deepEqual(rest.map((l) => l.error_code), [200])
   })
 
+  await t.test('WebSocket produce: identity headers on each record, a forged one is its 422 result and the socket goes on', async () => {
+    // A stream names the real cluster (produce takes any cluster id in its path).
+    const ws = await WsClient.open(`${url}${recordsPath(topic, await clusterIdOf(url, alice))}`, alice)
+    t.after(() => ws.close())
+    await ws.until(() => ws.events('start').length === 1)
+    ws.send({ correlation: 1, value: str('ws-1'), headers: [trace] })
+    ws.send({ correlation: 2, value: str('forged'), headers: [{ name: 'X-Principal', value: b64('mallory') }] })
+    ws.send({ correlation: 3, value: str('ws-2') })
+    await ws.until(() => ws.events('result').length === 3, 10_000, 'three results')
+    const results = new Map(ws.events('result').map((r) => [r.correlation, r]))
+    assert.deepEqual([1, 2, 3].map((c) => results.get(c)?.error_code), [200, 42212, 200])
+    assert.equal(results.get(2)?.persisted, 'no')
+  })
+
   await t.test('read back from Kafka: the identity headers after the client\'s own, and nothing forged', async () => {
-    const records = await readAll(topic, 2, 7)
+    const records = await readAll(topic, 2, 9)
     const byValue = new Map(records.map((r) => [r.value?.toString() ?? '', headersOf(r)]))
-    assert.deepEqual([...byValue.keys()].sort(), ['v2-a', 'v2-b', 'v2-p', 'v3-batch', 'v3-one', 'v3-stream-1', 'v3-stream-2'])
+    assert.deepEqual([...byValue.keys()].sort(), ['v2-a', 'v2-b', 'v2-p', 'v3-batch', 'v3-one', 'v3-stream-1', 'v3-stream-2', 'ws-1', 'ws-2'])
     assert.deepEqual(byValue.get('v2-a'), [['trace', 't-1'], ...ALICE])
     assert.deepEqual(byValue.get('v3-one'), [['trace', 't-1'], ...ALICE])
     assert.deepEqual(byValue.get('v3-stream-2'), [['trace', 't-1'], ...ALICE])
-    for (const v of ['v2-b', 'v2-p', 'v3-batch', 'v3-stream-1']) assert.deepEqual(byValue.get(v), ALICE, v)
+    assert.deepEqual(byValue.get('ws-1'), [['trace', 't-1'], ...ALICE])
+    for (const v of ['v2-b', 'v2-p', 'v3-batch', 'v3-stream-1', 'ws-2']) assert.deepEqual(byValue.get(v), ALICE, v)
   })
 
   await t.test('another principal gets its own values; a Basic user has no claims, so no x-tenant', async () => {

@@ -18,7 +18,7 @@ import { hashPassword } from '../../src/security/passwords.js'
 import { createTopic, eventually, produceNative, uniqueName } from '../helpers/kafka.js'
 import { bootProxy } from '../helpers/process.js'
 import { BINARY, get, post, startProxy } from '../helpers/proxy.js'
-import { SseClient } from '../helpers/sse.js'
+import { clusterIdOf, SseClient } from '../helpers/sse.js'
 import { WsClient } from '../helpers/ws.js'
 import { b64, JSON_TYPE, openStream, recordsPath, str } from '../helpers/v3-stream.js'
 
@@ -231,6 +231,28 @@ test('in process: per-record 429 results in the v3 streaming produce, with the r
   assert.deepEqual((await client.ended).map((l) => l.error_code), [200], 'tokens came back at the rate')
 })
 
+test('in process: WebSocket produce frames count against the produce quota: a 429 result per record over it, the socket goes on', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quotas-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const base = defaultConfig().auth
+  const { url } = await startProxy(t, { auth: { ...base, basic: { ...base.basic, users_file: await usersFile(dir, ['alice']) } }, quotas: { produce_records_per_s: 5, produce_bytes_per_s: 0, consume_bytes_per_s: 0, concurrent_streams: 0 } })
+  const topic = uniqueName('quotas-ws')
+  await createTopic(topic, 1)
+  const ws = await WsClient.open(`${url}${recordsPath(topic, await clusterIdOf(url, basic('alice')))}`, basic('alice'))
+  t.after(() => ws.close())
+  await ws.until(() => ws.events('start').length === 1)
+  for (let i = 0; i < 8; i++) ws.send({ correlation: i, value: str(`w${i}`) })
+  await ws.until(() => ws.events('result').length === 8, 10_000, 'eight results')
+  const codes = ws.events('result').sort((a, b) => a.correlation - b.correlation).map((r) => r.error_code)
+  assert.deepEqual(codes, [200, 200, 200, 200, 200, 42902, 42902, 42902], 'a second of the rate, then one 429 result per record')
+  const refused = ws.events('result').find((r) => r.error_code === 42902)
+  assert.deepEqual([refused.retriable, refused.persisted], [true, 'no'])
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  ws.send({ correlation: 8, value: str('later') })
+  await ws.until(() => ws.events('result').length === 9, 10_000, 'the later result')
+  assert.equal(ws.events('result').find((r) => r.correlation === 8).error_code, 200, 'tokens came back at the rate')
+})
+
 test('in process: the consume quota caps a v3 read to a second of it, refuses the next read with Retry-After, and leaves other principals alone', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quotas-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
@@ -266,4 +288,34 @@ test('in process: the consume quota caps a v3 read to a second of it, refuses th
   assert.match(refused.body.message, /^Quota exceeded: alice may read 4000 record bytes per second through this proxy instance/)
   assert.equal((await read('bob')).status, 200, 'bob reads on')
   await eventually(async () => (await read('alice', offset)).status === 200 ? true : undefined, { what: 'alice\'s quota to refill', timeoutMs: 5000 })
+})
+
+test('in process: what an SSE stream delivers counts against the consume quota; over it the stream waits instead of reading, other principals stream on', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quotas-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const base = defaultConfig().auth
+  const rate = 20_000
+  const { url } = await startProxy(t, { auth: { ...base, basic: { ...base.basic, users_file: await usersFile(dir, ['alice', 'bob']) } }, quotas: { produce_records_per_s: 0, produce_bytes_per_s: 0, consume_bytes_per_s: rate, concurrent_streams: 0 } })
+  const topic = uniqueName('quotas-sse')
+  await createTopic(topic, 1)
+  // 200 records of about 1,100 bytes of JSON each: about 11 s of alice's quota.
+  await produceNative(topic, 0, Array.from({ length: 200 }, () => ({ key: null, value: Buffer.alloc(800, 120) })))
+  const streamUrl = `${url}${recordsPath(topic, await clusterIdOf(url, basic('alice')))}?from=earliest`
+  const alice = new SseClient()
+  const bob = new SseClient()
+  t.after(() => { alice.close(); bob.close() })
+  const started = Date.now()
+  assert.equal((await alice.open(streamUrl, basic('alice'))).status, 200)
+  assert.equal((await bob.open(streamUrl, basic('bob'))).status, 200)
+  // bob's own quota is as large, but he is another principal: he gets his share at once too.
+  await bob.until(() => bob.count('message') >= 15, 10_000, 'bob\'s first second')
+  await new Promise((resolve) => setTimeout(resolve, 4000 - (Date.now() - started)))
+  const delivered = alice.events.filter((e) => e.event === 'message').reduce((n, e) => n + e.data.length, 0)
+  const seconds = (Date.now() - started) / 1000
+  // A second of burst, then the rate; a batch (at most a second of the rate) may overdraw once.
+  const allowed = rate * (2 + seconds) * 1.1
+  assert.ok(delivered <= allowed, `alice got ${delivered} bytes of records in ${seconds.toFixed(1)} s at ${rate} B/s (bound ${allowed})`)
+  assert.ok(delivered >= rate * (seconds - 1) * 0.9, `alice still streams at about the rate: ${delivered} bytes in ${seconds.toFixed(1)} s`)
+  assert.ok(alice.count('message') < 200, 'alice has not had the whole topic')
+  assert.equal(alice.count('error'), 0, 'the stream waits; it is not ended')
 })
