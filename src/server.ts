@@ -166,7 +166,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     bootstrapServers: kafka.bootstrap_servers,
     clientId: `${kafka.client_id}-admin`,
     requestTimeoutMs: kafka.request_timeout_ms,
-    properties: kafka.admin,
+    properties: adminProperties(kafka),
     log
   })
   metadata.setAutoCreate(new TopicAutoCreate(admin, metadata, {

@@ -87,7 +87,10 @@ const TABLE = [
   { code: -185, name: 'TIMED_OUT', retriable: true, persisted: 'unknown', request: 'clusterUnreachable' },
   { code: -184, name: 'QUEUE_FULL', retriable: true, persisted: 'no' },
   { code: -172, name: 'STATE', retriable: false, persisted: 'unknown' },
-  { code: -169, name: 'AUTHENTICATION', retriable: false, persisted: 'no', request: 'kafkaAuthentication' },
+  // The proxy's own credentials ([kafka.security]), not the API client's: to
+  // a client the cluster is unreachable until an operator fixes them
+  // (docs/security.md), and the broker's reason goes to the log only.
+  { code: -169, name: 'AUTHENTICATION', retriable: true, persisted: 'no', request: 'clusterUnreachable' },
   { code: -166, name: 'TIMED_OUT_QUEUE', retriable: true, persisted: 'no' },
   { code: -152, name: 'PURGE_QUEUE', retriable: true, persisted: 'no' },
   { code: -151, name: 'PURGE_INFLIGHT', retriable: true, persisted: 'unknown' },
@@ -109,7 +112,7 @@ const TABLE = [
   { code: 20, name: 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', retriable: true, persisted: 'unknown' },
   { code: 21, name: 'INVALID_REQUIRED_ACKS', retriable: false, persisted: 'no' },
   { code: 29, name: 'TOPIC_AUTHORIZATION_FAILED', retriable: false, persisted: 'no', request: 'kafkaAuthorization' },
-  { code: 30, name: 'GROUP_AUTHORIZATION_FAILED', retriable: false, persisted: 'unknown', admin: 'kafkaAuthorization' },
+  { code: 30, name: 'GROUP_AUTHORIZATION_FAILED', retriable: false, persisted: 'unknown', request: 'kafkaAuthorization' },
   { code: 31, name: 'CLUSTER_AUTHORIZATION_FAILED', retriable: false, persisted: 'no', request: 'kafkaAuthorization' },
   { code: 32, name: 'INVALID_TIMESTAMP', retriable: false, persisted: 'no' },
   { code: 33, name: 'UNSUPPORTED_SASL_MECHANISM', retriable: false, persisted: 'unknown', admin: 'kafkaAuthentication' },
@@ -126,7 +129,8 @@ const TABLE = [
   { code: 53, name: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', retriable: false, persisted: 'no', admin: 'kafkaAuthorization' },
   { code: 54, name: 'SECURITY_DISABLED', retriable: false, persisted: 'unknown', admin: 'kafkaBadRequest' },
   { code: 56, name: 'KAFKA_STORAGE_ERROR', retriable: true, persisted: 'no' },
-  { code: 58, name: 'SASL_AUTHENTICATION_FAILED', retriable: false, persisted: 'no', request: 'kafkaAuthentication' },
+  // As AUTHENTICATION above.
+  { code: 58, name: 'SASL_AUTHENTICATION_FAILED', retriable: true, persisted: 'no', request: 'clusterUnreachable' },
   { code: 65, name: 'DELEGATION_TOKEN_AUTHORIZATION_FAILED', retriable: false, persisted: 'unknown', admin: 'kafkaAuthorization' },
   { code: 69, name: 'GROUP_ID_NOT_FOUND', retriable: false, persisted: 'unknown' },
   { code: 73, name: 'TOPIC_DELETION_DISABLED', retriable: false, persisted: 'unknown', admin: 'kafkaBadRequest' },
@@ -200,7 +204,7 @@ export class KafkaTransportError extends KafkaCodeError {
 // on, computed by the same binding, so no hand-written message text is used.
 const err2str: (code: number) => string = createRequire(import.meta.url)('@confluentinc/kafka-javascript/librdkafka.js').err2str
 const EVENT_TEXT = new Map<string, number>(
-  [RD.ALL_BROKERS_DOWN, RD.FATAL, RD.TRANSPORT, RD.AUTHENTICATION].map((code) => {
+  [RD.ALL_BROKERS_DOWN, RD.FATAL, RD.TRANSPORT, RD.AUTHENTICATION, RD.CLUSTER_AUTHORIZATION_FAILED].map((code) => {
     const text = err2str(code)
     const colon = text.indexOf(': ')
     return [(colon === -1 ? text : text.slice(colon + 2)).toLowerCase(), code]

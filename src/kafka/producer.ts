@@ -161,16 +161,30 @@ export class KafkaProducer {
     if (this.connecting !== null) return this.connecting
     this.connecting = new Promise<void>((resolve) => {
       const client = this.createClient()
+      // Why an attempt failed (a refused SASL handshake, a certificate the
+      // CA does not sign, a refused connection) is only in librdkafka's log:
+      // its error events need a poll, which starts once connected, and the
+      // connect callback says TRANSPORT whatever the cause. The last line of
+      // error severity (syslog 3 or worse) becomes the warning's reason.
+      let reason: string | undefined
+      const onLog = (event: { severity?: number, message?: string }): void => {
+        if (typeof event.severity === 'number' && event.severity <= 3) reason = event.message
+      }
+      client.on('event.log', onLog)
       client.connect({ timeout: this.opts.connectTimeoutMs }, (err) => {
         this.connecting = null
+        client.off('event.log', onLog)
         if (err !== null && err !== undefined) {
-          this.log.warn({ err: { code: err.code, message: err.message } }, 'kafka producer could not connect; retrying')
+          this.log.warn({ err: { code: err.code, message: err.message }, reason }, 'kafka producer could not connect; retrying')
           this.scheduleReconnect()
         } else if (this.closed) {
           client.disconnect(() => {})
         } else {
           client.setPollInBackground(true)
+          // A producer the cluster refused (refused()) served until now.
+          const previous = this.client
           this.client = client
+          if (previous !== null) this.retire(previous)
           this.log.debug('kafka producer connected')
         }
         resolve()
@@ -179,12 +193,12 @@ export class KafkaProducer {
     return this.connecting
   }
 
-  private scheduleReconnect (): void {
+  private scheduleReconnect (delayMs = 1000): void {
     if (this.closed || this.retryTimer !== null) return
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null
       this.connect().catch(() => {})
-    }, 1000)
+    }, delayMs)
     this.retryTimer.unref()
   }
 
@@ -203,19 +217,46 @@ export class KafkaProducer {
       this.opts.events?.onAllBrokersDown?.()
       return
     }
+    if (code === RD.CLUSTER_AUTHORIZATION_FAILED) {
+      this.refused(client, err)
+      return
+    }
     if (err.isFatal === true || code === RD.FATAL) {
-      // A fatal error (e.g. an idempotence sequence violation) leaves this
-      // instance unusable: librdkafka fails its queued records and a fresh
-      // producer must take over.
-      this.log.error({ err: { code: err.code, message: err.message } }, 'fatal kafka producer error; recreating the producer')
-      if (this.client === client) {
-        this.client = null
-        this.retire(client)
-        this.connect().catch(() => {})
-      }
+      this.recreate(client, err)
       return
     }
     this.log.debug({ err: { code: err.code, message: err.message } }, 'kafka producer event')
+  }
+
+  /**
+   * A fatal error (e.g. an idempotence sequence violation) leaves this
+   * instance unusable: librdkafka fails its queued records and refuses new
+   * ones, so a fresh producer takes over.
+   */
+  private recreate (client: ProducerClient, err: KafkaClientError): void {
+    if (this.client !== client || REFUSALS.has(client)) return
+    this.log.error({ err: { code: err.code, message: err.message } }, 'fatal kafka producer error; recreating the producer')
+    this.client = null
+    this.retire(client)
+    this.connect().catch(() => {})
+  }
+
+  /**
+   * The cluster refused the idempotent producer its producer id
+   * (InitProducerId needs IdempotentWrite on the cluster or Write on some
+   * topic, KIP-679): librdkafka reports CLUSTER_AUTHORIZATION_FAILED, and the
+   * binding drops the event's isFatal flag, but the instance is fatal from
+   * then on. A fresh producer is refused the same way until an operator
+   * grants the ACL, so it is tried every REFUSED_RETRY_MS, and meanwhile this
+   * one stays: its records are refused with the cause (403/40301, not
+   * written) instead of a bare FATAL.
+   */
+  private refused (client: ProducerClient, err: KafkaClientError): void {
+    if (this.client !== client || REFUSALS.has(client)) return
+    REFUSALS.set(client, { code: RD.CLUSTER_AUTHORIZATION_FAILED, message: 'Kafka refused the proxy\'s producer: cluster authorization failed' })
+    this.log.error({ err: { code: err.code, message: err.message }, retry_in_ms: REFUSED_RETRY_MS },
+      'kafka refused the producer id: grant the proxy\'s principal IdempotentWrite on the cluster or Write on a topic (KIP-679), or set producer.enable_idempotence = false')
+    this.scheduleReconnect(REFUSED_RETRY_MS)
   }
 
   private retire (client: ProducerClient): void {
@@ -239,10 +280,12 @@ export class KafkaProducer {
         ? (outcome: BatchOutcome) => { account(topic, outcome, (i) => recordBytes(records[i]?.key ?? null, records[i]?.value ?? null)); resolve(outcome) }
         : resolve
       const batch = new Batch(records.length, done)
+      let fatal: KafkaClientError | null = null
       for (let i = 0; i < records.length; i++) {
         const r = records[i] as OutgoingRecord
-        send(client, topic, batch, i, r.partition, r.value, r.key, r.timestamp ?? null, r.headers)
+        fatal ??= send(client, topic, batch, i, r.partition, r.value, r.key, r.timestamp ?? null, r.headers)
       }
+      if (fatal !== null) this.recreate(client, fatal)
     })
   }
 
@@ -257,10 +300,12 @@ export class KafkaProducer {
         : resolve
       const batch = new Batch(cols.count, done)
       const one = typeof partitions === 'number' ? partitions : -1
+      let fatal: KafkaClientError | null = null
       for (let i = 0; i < cols.count; i++) {
         const partition = typeof partitions === 'number' ? one : partitions[i] as number
-        send(client, topic, batch, i, partition, values[i] ?? null, keys[i] ?? null, null, headers?.[i])
+        fatal ??= send(client, topic, batch, i, partition, values[i] ?? null, keys[i] ?? null, null, headers?.[i])
       }
+      if (fatal !== null) this.recreate(client, fatal)
     })
   }
 
@@ -323,16 +368,23 @@ function notConnected (closed = false): Promise<never> {
   return Promise.reject(new ProxyError('clusterUnreachable', 'Kafka producer is not connected', { persisted: 'no' }))
 }
 
-function send (client: ProducerClient, topic: string, batch: Batch, index: number, partition: number, value: Buffer | null, key: Buffer | null, timestamp: number | null, headers: MessageHeader[] | undefined): void {
+const REFUSED_RETRY_MS = 5000
+/** Why a producer the cluster refused (KafkaProducer.refused) is fatal; its records are refused with this. */
+const REFUSALS = new WeakMap<ProducerClient, KafkaClientError>()
+
+/** Queues one record; returns the client's error when it refused the record because the instance is fatal. */
+function send (client: ProducerClient, topic: string, batch: Batch, index: number, partition: number, value: Buffer | null, key: Buffer | null, timestamp: number | null, headers: MessageHeader[] | undefined): KafkaClientError | null {
   const slot = takeSlot(batch, index)
   try {
     client.produce(topic, partition, value, key, timestamp, slot, headers)
+    return null
   } catch (err) {
     releaseSlot(slot)
     const mapped = isKafkaClientError(err)
-      ? produceError(err, false)
+      ? produceError((err.code === RD.FATAL ? REFUSALS.get(client) : undefined) ?? err, false)
       : new ProxyError('kafkaError', 'Record was refused by the Kafka client', { persisted: 'no', cause: err })
     batch.failed(index, mapped)
+    return isKafkaClientError(err) && err.code === RD.FATAL ? err : null
   }
 }
 

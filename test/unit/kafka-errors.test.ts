@@ -28,8 +28,9 @@ test('produce failures say whether the record may have been written', () => {
   assert.deepEqual([tooLarge.errorCode, tooLarge.retriable, tooLarge.persisted], [50002, false, 'no'])
   const denied = produceError({ code: RD.TOPIC_AUTHORIZATION_FAILED, message: 'denied' }, true)
   assert.deepEqual([denied.errorCode, denied.status, denied.persisted], [40301, 403, 'no'])
+  // The proxy's own Kafka credentials: not the API client's fault, and fine again once fixed.
   const auth = produceError({ code: RD.SASL_AUTHENTICATION_FAILED, message: 'bad password' }, true)
-  assert.deepEqual([auth.errorCode, auth.status], [40101, 401])
+  assert.deepEqual([auth.errorCode, auth.status, auth.retriable, auth.persisted], [50003, 500, true, 'no'])
   const refusedBeforeQueue = produceError({ code: RD.MSG_TIMED_OUT, message: 'x' }, false)
   assert.equal(refusedBeforeQueue.persisted, 'no', 'a record the client refused was never sent')
 })
@@ -40,6 +41,17 @@ test('request errors: transport problems are 503, never 404', () => {
     assert.deepEqual([e.status, e.errorCode, e.retriable], [503, 50302, true])
   }
   assert.equal(requestError(new Error('not kafka')).status, 500)
+})
+
+test('request errors: ACL refusals are 403/40301, the proxy failing to authenticate is 503', () => {
+  for (const code of [RD.TOPIC_AUTHORIZATION_FAILED, RD.GROUP_AUTHORIZATION_FAILED, RD.CLUSTER_AUTHORIZATION_FAILED]) {
+    const e = requestError({ code, message: 'x' })
+    assert.deepEqual([e.status, e.errorCode], [403, 40301], String(code))
+  }
+  for (const code of [RD.SASL_AUTHENTICATION_FAILED, RD.AUTHENTICATION]) {
+    const e = requestError({ code, message: 'broker detail' })
+    assert.deepEqual([e.status, e.errorCode, e.retriable, e.message], [503, 50302, true, 'Kafka cluster is unreachable'], String(code))
+  }
 })
 
 test('broker refusals of a whole batch are not written; failures after the batch left may be', () => {
