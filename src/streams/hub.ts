@@ -199,7 +199,7 @@ export class Streams {
         return
       }
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce, wsProducer(this.opts.produce, security?.principal))
+        const sink = new WsSink(ws, this.opts.config.max_frame_bytes, topic === '-' ? null : topic, clusterId, this.opts.produce, wsProducer(this.opts.produce, security?.principal), socket)
         this.serve(opened, params, sink, security, req, q === -1 ? '' : url.slice(q + 1))
       })
     }, refuse)
