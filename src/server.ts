@@ -51,6 +51,7 @@ import { groupHandlers } from './api/v3/groups.js'
 import { v3TopicHandlers } from './api/v3/topics.js'
 import { v3PartitionHandlers } from './api/v3/partitions.js'
 import { READER_IDLE_MS, READERS_PER_PROCESS, readHandlers } from './api/v3/read.js'
+import { framingStrip } from './render/framing.js'
 import { recordHandlers } from './api/v3/records.js'
 import { ProduceRateLimiter } from './api/v3/rate-limit.js'
 import { Webhooks } from './webhooks/service.js'
@@ -118,6 +119,8 @@ interface Subsystems {
   appRoutes: AppRoutes | null
   /** The principals' quotas ([quotas], shared with the other workers through the primary); null when none is set. */
   quotas: Quotas | null
+  /** v3.rate_limit (Confluent's produce rate limits), shared by v3 produce and WebSocket produce; null when off. */
+  rateLimiter: ProduceRateLimiter | null
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -190,6 +193,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
   })
   const groups = new ConsumerGroups({ properties: adminProperties(kafka), timeoutMs: kafka.request_timeout_ms })
   const quotas = Quotas.create({ limits: config.quotas, log })
+  const rateLimiter = config.v3.rate_limit.enabled ? new ProduceRateLimiter(config.v3.rate_limit, workers) : null
   const webhooks = new Webhooks({
     kafka,
     webhooks: config.webhooks,
@@ -199,11 +203,13 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     producer,
     metadata,
     registry,
+    strip: framingStrip(config.consumer.strip_schema_framing),
     log
   })
   return {
     readiness: { leaving: false },
     quotas,
+    rateLimiter,
     webhooks,
     appRoutes: appRoutesOf(config, producer, log),
     http,
@@ -240,7 +246,8 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         json: jsonLimits(server),
         log,
         quotas,
-        identity: IdentityInjector.create(config.identity)
+        identity: IdentityInjector.create(config.identity),
+        rateLimiter
       },
       groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
       callTimeoutMs: kafka.request_timeout_ms,
@@ -251,7 +258,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
 }
 
 /** The handler of every route, each module given the subsystems and settings it needs. */
-function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: number): Handlers<typeof ROUTES> {
+function routeHandlers (s: Subsystems, config: Config, log: Logger): Handlers<typeof ROUTES> {
   const { server, kafka, consumer, v3, schema_registry: sr } = config
   const { producer, metadata, admin, resources, registry, directory } = s
   const instances = config.instances
@@ -329,7 +336,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
     ...groupHandlers({ resources, groups: s.groups }),
     ...v3TopicHandlers({ resources, metadata, admin }),
     ...v3PartitionHandlers({ resources, metadata, admin, producer, requestTimeoutMs: kafka.request_timeout_ms }),
-    ...readHandlers({ resources, metadata, readers: s.readers, maxBytes: consumer.request_max_bytes, timeoutMs: consumer.request_timeout_ms, quotas }),
+    ...readHandlers({ resources, metadata, readers: s.readers, maxBytes: consumer.request_max_bytes, timeoutMs: consumer.request_timeout_ms, quotas, strip: framingStrip(consumer.strip_schema_framing) }),
     ...recordHandlers({
       producer,
       metadata,
@@ -338,7 +345,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger, workers: num
       batchMaxEntries: v3.batch_max_entries,
       streamMaxDurationMs: v3.stream_max_duration_ms,
       streamGracePeriodMs: v3.stream_grace_period_ms,
-      rateLimiter: v3.rate_limit.enabled ? new ProduceRateLimiter(v3.rate_limit, workers) : null,
+      rateLimiter: s.rateLimiter,
       quotas,
       identity,
       schemas: new V3SchemaEncoder(registry, strategies),
@@ -353,7 +360,7 @@ export async function startServer (opts: ServerOptions): Promise<ProxyServer> {
   const { config, log } = opts
   configureMetrics({ enabled: config.metrics.enabled, maxTopicLabels: config.metrics.max_topic_labels }, opts.processLabel ?? 'worker-0')
   const s = await buildSubsystems(config, log, opts.workers)
-  const routes = bindRoutes(ROUTES, routeHandlers(s, config, log, opts.workers))
+  const routes = bindRoutes(ROUTES, routeHandlers(s, config, log))
   const router = buildRouter(routes)
   if (config.metrics.enabled) registerSubsystemGauges(s)
   const watchers = [

@@ -38,6 +38,7 @@ import type { Challenge } from './reauth.js'
 import type { IdentityHeaders, IdentityInjector } from '../security/identity.js'
 import type { Principal } from '../security/principal.js'
 import { recordBytes, type PrincipalQuota, type Quotas } from '../security/quotas.js'
+import type { ProduceRateLimiter } from '../api/v3/rate-limit.js'
 import { describeReset, type Reset } from './start.js'
 
 /** RFC 6455 §7.4.1 status codes. */
@@ -75,6 +76,8 @@ export interface WsProduceDeps {
   quotas?: Quotas | null
   /** Identity headers (identity.confluent_api); null when off. */
   identity?: IdentityInjector | null
+  /** v3.rate_limit, shared with the v3 produce endpoints (each frame counts as a record of its bytes); null when off. */
+  rateLimiter?: ProduceRateLimiter | null
 }
 
 /** What the socket's principal brings to the records it produces: its quotas and identity headers. */
@@ -113,7 +116,7 @@ export class WsSink implements Sink {
 
   /** `topic`: where records the client sends go; null for a pattern stream, which takes none. */
   constructor (private readonly ws: WebSocket, private readonly maxFrameBytes: number,
-    private readonly topic: string | null, clusterId: string, private readonly produce: WsProduceDeps,
+    private readonly topic: string | null, private readonly clusterId: string, private readonly produce: WsProduceDeps,
     private readonly producer: WsProducer = { quota: null, identity: null }, private readonly socket: Duplex | null = null) {
     this.successPrefix = successPrefix(clusterId, topic ?? '')
     ws.on('message', (data, isBinary) => this.message(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
@@ -246,7 +249,7 @@ export class WsSink implements Sink {
         this.token(frame.token)
         return
       }
-      this.produceRecord(frame).catch((err: unknown) => this.produce.log.error({ err }, 'websocket produce failed'))
+      this.produceRecord(frame, bytes.length).catch((err: unknown) => this.produce.log.error({ err }, 'websocket produce failed'))
     } catch (err) {
       this.produce.log.error({ err }, 'websocket frame failed')
       this.error(new ProxyError('internal'))
@@ -300,11 +303,17 @@ export class WsSink implements Sink {
     for (const listener of this.acks) listener(position)
   }
 
-  private async produceRecord (frame: unknown): Promise<void> {
+  private async produceRecord (frame: unknown, frameBytes: number): Promise<void> {
     const correlation = isObject(frame) && 'correlation' in frame ? JSON.stringify(frame.correlation) : undefined
     const head = correlation === undefined ? '{"event":"result",' : `{"event":"result","correlation":${correlation},`
     this.pending++
     if (this.pending >= MAX_PENDING_RESULTS || this.ws.bufferedAmount > MAX_BUFFERED_BYTES) this.ws.pause()
+    // Confluent's produce rate limits, as the v3 streaming produce applies them to each record's line.
+    const limited = this.produce.rateLimiter?.check(this.clusterId, frameBytes) ?? null
+    if (limited !== null) {
+      this.answer(head, failureLine(limited, this.produce.log, this.topic))
+      return
+    }
     let rec: V3Record
     try {
       rec = await this.prepare(frame)

@@ -1,6 +1,6 @@
 // The limits of v3 produce against the real broker: per-record size
 // (v3.record_max_bytes), batch entries (v3.batch_max_entries), the produce
-// rate limits (v3.rate_limit, 429 results) and the maximum age of a stream
+// rate limits (v3.rate_limit, 429 results, shared with WebSocket produce) and the maximum age of a stream
 // (v3.stream_max_duration_ms + stream_grace_period_ms, 408 results).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -8,6 +8,8 @@ import http from 'node:http'
 import { createTopic, eventually, readAll, uniqueName } from '../helpers/kafka.js'
 import { post, startProxy } from '../helpers/proxy.js'
 import { JSON_TYPE, openStream, recordsPath, str, streamAll } from '../helpers/v3-stream.js'
+import { clusterIdOf } from '../helpers/sse.js'
+import { WsClient } from '../helpers/ws.js'
 
 const TOO_LARGE = 'Bad Request: Error processing message: Produce request size is larger than allowed threshold'
 const EXPIRED = 'Streaming connection open for longer than allowed: Connection will be closed.'
@@ -75,6 +77,31 @@ test('records over the global record rate get 429 results and are not produced',
   const read = await readAll(topic, 1, 4, { timeoutMs: 3000 })
   assert.equal(read.length, produced)
   assert.equal(read[0]?.value?.toString(), 'a')
+})
+
+test('record frames of a stream\'s WebSocket share the rate limit with the v3 endpoints: 429 results, not produced', async (t) => {
+  const { url } = await startProxy(t, rateLimit({ max_records_global_per_sec: 2 }))
+  const topic = uniqueName('v3-rate-ws')
+  await createTopic(topic, 1)
+  const ws = await WsClient.open(`${url}${recordsPath(topic, await clusterIdOf(url))}`)
+  t.after(() => ws.close())
+  await ws.until(() => ws.events('start').length === 1)
+  // The bucket holds a second of the rate (2); the v3 endpoint takes one token, the socket the rest.
+  const started = Date.now()
+  assert.equal((await post(`${url}${recordsPath(topic)}`, JSON_TYPE, { value: str('http') })).body.error_code, 200)
+  const n = 10
+  for (let i = 0; i < n; i++) ws.send({ correlation: i, value: str(`w${i}`) })
+  await ws.until(() => ws.events('result').length === n, 10_000, 'every result')
+  const seconds = (Date.now() - started) / 1000
+  const results = ws.events('result')
+  const ok = results.filter((r) => r.error_code === 200)
+  const limited = results.filter((r) => r.error_code === 429)
+  assert.equal(ok.length + limited.length, n)
+  assert.ok(ok.length >= 1 && ok.length <= 1 + Math.ceil(seconds * 2), `${ok.length} of ${n} frames passed in ${seconds} s at 2 records/s, the v3 record taking one token`)
+  assert.equal(limited[0].message, 'Request rate limit exceeded: more than 2 records per second to this proxy.')
+  assert.deepEqual([limited[0].retriable, limited[0].persisted], [true, 'no'])
+  const read = await readAll(topic, 1, 1 + ok.length, { timeoutMs: 3000 })
+  assert.equal(read.length, 1 + ok.length, 'only what passed was produced')
 })
 
 test('the per-cluster record rate applies to each cluster id of the path separately', async (t) => {
