@@ -190,10 +190,11 @@ export class KafkaProtocolError extends KafkaCodeError {}
 /**
  * A failure of the admin client below the protocol: no connection, a
  * dropped connection or an unanswered request, with librdkafka's codes for
- * the same conditions (TRANSPORT, TIMED_OUT).
+ * the same conditions (TRANSPORT, TIMED_OUT); AUTHENTICATION for TLS
+ * credentials of the proxy's that cannot be used (./options.ts).
  */
 export class KafkaTransportError extends KafkaCodeError {
-  constructor (code: typeof RD.TRANSPORT | typeof RD.TIMED_OUT, message: string, options?: { cause?: unknown }) {
+  constructor (code: typeof RD.TRANSPORT | typeof RD.TIMED_OUT | typeof RD.AUTHENTICATION, message: string, options?: { cause?: unknown }) {
     super(code, message, true, options)
   }
 }

@@ -3,10 +3,10 @@
 // applied last. Nothing from an HTTP request ever reaches these objects.
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
-import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import { createSecureContext, type ConnectionOptions as TlsOptions } from 'node:tls'
 import type { SASLOptions } from '@platformatic/kafka'
 import type { ConsumerConfig, KafkaConfig, ProducerConfig } from '../config/schema.js'
-import { KAFKA, KafkaProtocolError } from './errors.js'
+import { KAFKA, KafkaProtocolError, KafkaTransportError, RD } from './errors.js'
 import { oidcTokenProvider, unsecuredJwtProvider } from './oauth-token.js'
 
 export type ClientProperties = Record<string, string | number | boolean>
@@ -287,6 +287,34 @@ function pem (props: Properties, inline: string, location: string): string | Buf
   }
 }
 
+/**
+ * librdkafka's ssl.keystore.location is a PKCS#12 file holding the client's
+ * key and certificate, opened with ssl.keystore.password (CONFIGURATION.md);
+ * node's TLS takes it as `pfx`. The password goes with the store, not into
+ * `passphrase`, which is ssl.key.password's. Opened here once so that a wrong
+ * password is one clear error (logged once by ./admin.ts) instead of a throw
+ * inside every connect.
+ */
+function keystore (props: Properties): TlsOptions['pfx'] {
+  const path = prop(props, 'ssl.keystore.location')
+  if (path === undefined || path === '') return undefined
+  let buf: Buffer
+  try {
+    buf = readFileSync(path)
+  } catch (err) {
+    throw new Error(`cannot read ssl.keystore.location ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  const store = { buf, passphrase: prop(props, 'ssl.keystore.password') }
+  try {
+    createSecureContext({ pfx: [store] })
+  } catch (err) {
+    // The proxy's own credentials, like a refused SASL login: 503 to API
+    // clients, the reason in the log (librdkafka's clients fail the same way).
+    throw new KafkaTransportError(RD.AUTHENTICATION, `cannot open the PKCS#12 key store ssl.keystore.location ${path} with ssl.keystore.password: ${(err as Error).message}`)
+  }
+  return [store]
+}
+
 /** "a=b,c=d" (sasl.oauthbearer.extensions). */
 function pairs (list: string | undefined): Record<string, string> {
   const out: Record<string, string> = {}
@@ -346,7 +374,8 @@ function oauthBearer (props: Properties, requestTimeoutMs: number): SASLOptions 
  * properties the librdkafka clients get (security.protocol, ssl.*, sasl.*),
  * so one [kafka.admin] table configures every admin call. Throws for
  * settings it cannot honour: an unknown security.protocol, unreadable TLS
- * files, or a SASL mechanism other than PLAIN, SCRAM and OAUTHBEARER (a
+ * files, a PKCS#12 key store its password does not open (a
+ * KafkaTransportError AUTHENTICATION), or a SASL mechanism other than PLAIN, SCRAM and OAUTHBEARER (a
  * KafkaProtocolError UNSUPPORTED_SASL_MECHANISM).
  */
 export function adminSecurity (props: Properties, bootstrap: readonly BrokerAddress[], requestTimeoutMs: number): AdminSecurity {
@@ -362,9 +391,10 @@ export function adminSecurity (props: Properties, bootstrap: readonly BrokerAddr
       cert: pem(props, 'ssl.certificate.pem', 'ssl.certificate.location'),
       key: pem(props, 'ssl.key.pem', 'ssl.key.location'),
       passphrase: prop(props, 'ssl.key.password'),
+      pfx: keystore(props),
       rejectUnauthorized: flag(props, 'enable.ssl.certificate.verification', true)
     }
-    for (const key of ['ca', 'cert', 'key', 'passphrase'] as const) if (tls[key] === undefined) delete tls[key]
+    for (const key of ['ca', 'cert', 'key', 'passphrase', 'pfx'] as const) if (tls[key] === undefined) delete tls[key]
     // librdkafka >= 1.9 verifies the broker hostname by default ("https").
     if ((prop(props, 'ssl.endpoint.identification.algorithm') ?? 'https').toLowerCase() === 'none') tls.checkServerIdentity = () => undefined
     out.tls = tls

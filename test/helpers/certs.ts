@@ -21,6 +21,11 @@ export interface TestPki {
   server (name?: string): KeyPair
   /** Issues a client certificate with the subject CN (and an email SAN) given. */
   client (cn: string, email?: string): KeyPair
+  /**
+   * Issues a client certificate whose subject is only CN=`cn`, so a Kafka
+   * broker's default SSL principal for it is exactly `User:CN=<cn>`.
+   */
+  kafkaClient (cn: string): KeyPair
   /** A PKCS#12 store of a key pair, with its password. */
   pkcs12 (pair: KeyPair, name: string, password: string): string
   /** A client certificate from a CA the server does not know. */
@@ -61,6 +66,7 @@ export function makePki (t: TestContext): TestPki {
       'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'),
     client: (cn, email) => issue(dir, ca, `client-${cn}`, `/CN=${cn}/O=Proxy Tests`,
       `extendedKeyUsage=clientAuth\n${email === undefined ? '' : `subjectAltName=email:${email}\n`}`),
+    kafkaClient: (cn) => issue(dir, ca, `kafka-client-${cn}`, `/CN=${cn}`, 'extendedKeyUsage=clientAuth\n'),
     pkcs12: (pair, name, password) => {
       const file = path.join(dir, `${name}.p12`)
       openssl(['pkcs12', '-export', '-in', pair.cert, '-inkey', pair.key, '-out', file, '-passout', `pass:${password}`, '-name', name])
