@@ -431,6 +431,12 @@ export const configSchema = {
           default: 500,
           minimum: 1,
           maximum: 100000
+        },
+        strip_schema_framing: {
+          type: 'string',
+          description: 'Whether keys and values read as BINARY, STRING or JSON lose Confluent\'s schema-registry framing (magic byte 0 and a 4-byte schema id, which Confluent\'s Avro, JSON Schema and Protobuf serializers put before the payload), in every read: v2 consumer records (binary, json), v3 partition reads, SSE, WebSocket and cursor streams, and webhook deliveries. "none" delivers the bytes as stored. "value", "key" and "key_and_value" remove exactly the first 5 bytes of that side when its first byte is 0x00 and it has at least 5 bytes, and deliver any other key or value as stored (a 5-byte frame becomes an empty value; null stays null). Nothing in the bytes marks a frame, so data that starts with 0x00 and has 5 bytes or more loses its first 5 bytes too: set it only when the topics read are written with the framing. The avro, jsonschema and protobuf formats decode frames through the registry and are not affected; Protobuf message indexes after the schema id stay in the payload; stream and webhook key filters compare the bytes as stored, framing included.',
+          default: 'none',
+          enum: ['none', 'key', 'value', 'key_and_value']
         }
       }
     },
@@ -1235,6 +1241,7 @@ export interface ConsumerConfig {
   fetch_min_bytes: number
   prefetch_max_bytes: number
   max_poll_records: number
+  strip_schema_framing: 'none' | 'key' | 'value' | 'key_and_value'
 }
 
 export type SubjectStrategy = 'topic_name' | 'record_name' | 'topic_record_name'

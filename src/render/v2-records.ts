@@ -19,7 +19,12 @@
 // (see src/render/undecodable.ts). Under policy `raw` it is delivered with
 // its bytes and the reason:
 //   {"topic":…,"key":…,"value":null,…,"undecodable":{"value":{"data":"<base64>","reason":"…"}}}
+//
+// Formats binary and json first remove Confluent's framing from the sides
+// consumer.strip_schema_framing names (src/render/framing.ts); what is
+// rendered, and reported as undecodable, is then the payload.
 import { jsonError } from '../json/validate.js'
+import { NO_STRIP, unframed, type FramingStrip } from './framing.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 import { asBuffer, headersJson, type RecordLike } from './record-parts.js'
 
@@ -70,12 +75,16 @@ function rawEntry (part: 'key' | 'value', bytes: Buffer | null, reason: string):
   return `"${part}":{"data":${base64Json(bytes)},"reason":${JSON.stringify(reason)}}`
 }
 
-function renderBinary (messages: readonly RecordLike[]): RenderedBatch {
+function renderBinary (messages: readonly RecordLike[], strip: FramingStrip): RenderedBatch {
+  const stripKey = strip.key
+  const stripValue = strip.value
   let body = '['
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as RecordLike
-    const key = m.key === undefined || m.key === null ? 'null' : base64Json(asBuffer(m.key))
-    body += `${i === 0 ? '' : ','}{"topic":${topicJson(m.topic)},"key":${key},"value":${base64Json(asBuffer(m.value))}${tail(m)}}`
+    const keyBytes = asBuffer(m.key)
+    const valueBytes = asBuffer(m.value)
+    const key = base64Json(stripKey ? unframed(keyBytes) : keyBytes)
+    body += `${i === 0 ? '' : ','}{"topic":${topicJson(m.topic)},"key":${key},"value":${base64Json(stripValue ? unframed(valueBytes) : valueBytes)}${tail(m)}}`
   }
   return { body: body + ']', count: messages.length, stopped: null }
 }
@@ -85,12 +94,16 @@ function notJson (bytes: Buffer): string | null {
   return err === null ? null : `not JSON (${err})`
 }
 
-function renderJson (messages: readonly RecordLike[], policy: UndecodablePolicy): RenderedBatch {
+function renderJson (messages: readonly RecordLike[], policy: UndecodablePolicy, strip: FramingStrip): RenderedBatch {
+  const stripKey = strip.key
+  const stripValue = strip.value
   let body = '['
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as RecordLike
-    const key = asBuffer(m.key)
-    const value = asBuffer(m.value)
+    const keyBytes = asBuffer(m.key)
+    const valueBytes = asBuffer(m.value)
+    const key = stripKey ? unframed(keyBytes) : keyBytes
+    const value = stripValue ? unframed(valueBytes) : valueBytes
     const keyErr = key === null ? null : notJson(key)
     const valueErr = value === null ? null : notJson(value)
     if (keyErr !== null || valueErr !== null) {
@@ -114,9 +127,9 @@ function renderJson (messages: readonly RecordLike[], policy: UndecodablePolicy)
   return { body: body + ']', count: messages.length, stopped: null }
 }
 
-/** Records in format binary (never undecodable) or json. */
-export function renderRecords (format: ReadFormat, messages: readonly RecordLike[], policy: UndecodablePolicy = 'fail'): RenderedBatch {
-  return format === 'binary' ? renderBinary(messages) : renderJson(messages, policy)
+/** Records in format binary (never undecodable) or json; `strip`: consumer.strip_schema_framing. */
+export function renderRecords (format: ReadFormat, messages: readonly RecordLike[], policy: UndecodablePolicy = 'fail', strip: FramingStrip = NO_STRIP): RenderedBatch {
+  return format === 'binary' ? renderBinary(messages, strip) : renderJson(messages, policy, strip)
 }
 
 /**

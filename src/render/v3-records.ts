@@ -10,7 +10,12 @@
 // those; a read that starts with it fails naming its offset. Under policy
 // `raw` it is delivered as its bytes with the reason:
 //   {"type":"BINARY","data":"<base64>","reason":"…"}
+//
+// The sides consumer.strip_schema_framing names first lose Confluent's
+// framing (src/render/framing.ts); what is rendered, and reported as
+// undecodable, is then the payload.
 import { jsonError } from '../json/validate.js'
+import { NO_STRIP, unframed, type FramingStrip } from './framing.js'
 import { asBuffer, headersJson as headersWith, type RecordLike } from './record-parts.js'
 import type { Undecodable, UndecodablePolicy } from './undecodable.js'
 
@@ -61,12 +66,15 @@ export function headersJson (m: RecordLike): string {
   return headersWith(m, 'null')
 }
 
-export function renderPartitionRecords (messages: readonly RecordLike[], opts: V3RenderOptions): V3RenderedBatch {
+/** `strip`: consumer.strip_schema_framing, the same for every read of a process. */
+export function renderPartitionRecords (messages: readonly RecordLike[], opts: V3RenderOptions, strip: FramingStrip = NO_STRIP): V3RenderedBatch {
+  const stripKey = strip.key
+  const stripValue = strip.value
   let data = '['
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as RecordLike
-    const keyBytes = asBuffer(m.key)
-    const valueBytes = asBuffer(m.value)
+    const keyBytes = stripKey ? unframed(asBuffer(m.key)) : asBuffer(m.key)
+    const valueBytes = stripValue ? unframed(asBuffer(m.value)) : asBuffer(m.value)
     const key = side(keyBytes, opts.keyFormat)
     const value = side(valueBytes, opts.valueFormat)
     if (opts.policy === 'fail' && ('reason' in key || 'reason' in value)) {

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http'
 import { ProxyError } from '../errors.js'
 import { enumParam } from '../api/v3/resource.js'
 import { UNDECODABLE_POLICIES, type UndecodablePolicy } from '../render/undecodable.js'
+import type { FramingStrip } from '../render/framing.js'
 import type { RecordFilter } from './filter.js'
 import { parsePosition, type StreamPosition } from './position.js'
 import { STREAM_FORMATS, type StreamRenderOptions } from './render.js'
@@ -36,6 +37,8 @@ export interface ParamLimits {
   cursorMaxTimeoutMs: number
   cursorMaxRecords: number
   cursorMaxBytes: number
+  /** consumer.strip_schema_framing, which every stream of the process renders with; absent: none. */
+  strip?: FramingStrip
 }
 
 const KNOWN = new Set(['from', 'partitions', 'last_event_id', 'cursor', 'key', 'format', 'key_format', 'value_format',
@@ -142,18 +145,21 @@ export function parseStreamParams (query: string, req: IncomingMessage, limits: 
   const from = parseFrom(q.get('from'))
   if (group !== null && from.kind === 'time') throw bad('from=<time> cannot start a consumer group stream: a group starts at its committed offsets (else earliest or latest).')
   if (group !== null && q.has('partitions')) throw bad('partitions cannot be chosen for a consumer group stream: the group assigns them.')
+  const partitions = parsePartitions(q.get('partitions'))
+  const render: StreamRenderOptions = {
+    keyFormat: enumParam(q.get('key_format'), STREAM_FORMATS, 'key_format', format),
+    valueFormat: enumParam(q.get('value_format'), STREAM_FORMATS, 'value_format', format),
+    policy: (undecodable ?? 'fail') as UndecodablePolicy
+  }
+  if (limits.strip !== undefined) render.strip = limits.strip
   return {
     from,
     pattern: q.get('topic_pattern'),
     group,
     qos,
     resume,
-    partitions: parsePartitions(q.get('partitions')),
-    render: {
-      keyFormat: enumParam(q.get('key_format'), STREAM_FORMATS, 'key_format', format),
-      valueFormat: enumParam(q.get('value_format'), STREAM_FORMATS, 'value_format', format),
-      policy: (undecodable ?? 'fail') as UndecodablePolicy
-    },
+    partitions,
+    render,
     filter: { key: q.has('key') ? Buffer.from(q.get('key') as string) : null, headers },
     timeoutMs: Math.min(timeout ?? limits.cursorTimeoutMs, limits.cursorMaxTimeoutMs),
     maxRecords: Math.min(uint(q, 'max_records', 1) ?? limits.cursorMaxRecords, limits.cursorMaxRecords),

@@ -30,6 +30,7 @@ import { webhookConsumerProperties } from '../kafka/options.js'
 import type { KafkaProducer, OutgoingRecord } from '../kafka/producer.js'
 import type { KafkaConfig, WebhooksConfig } from '../config/schema.js'
 import type { SchemaRegistryClient } from '../registry/client.js'
+import type { FramingStrip } from '../render/framing.js'
 import type { Logger } from '../logger.js'
 import { countConsumed } from '../metrics/registry.js'
 import { hasFilter, matches, type RecordFilter } from '../streams/filter.js'
@@ -67,6 +68,8 @@ export interface MemberDeps {
   store: SubscriptionStore
   producer: KafkaProducer
   registry: SchemaRegistryClient
+  /** consumer.strip_schema_framing, for the BINARY, STRING and JSON sides of deliveries. */
+  strip: FramingStrip
   log: Logger
   /** Stops the subscription everywhere: writes its new state to the store. */
   stopWith: (id: string, state: 'failed' | 'cancelled', reason: string) => void
@@ -310,7 +313,7 @@ export class Member {
     let rendered
     for (let failed = 1; ; failed++) {
       try {
-        rendered = await renderBatch(wanted, { keyFormat: this.sub.key_format, valueFormat: this.sub.value_format, policy: this.sub.undecodable }, this.deps.registry)
+        rendered = await renderBatch(wanted, { keyFormat: this.sub.key_format, valueFormat: this.sub.value_format, policy: this.sub.undecodable, strip: this.deps.strip }, this.deps.registry)
         break
       } catch (err) {
         // The schema registry's own trouble: the records wait, in order.

@@ -10,6 +10,7 @@ import { webhookStoreProperties } from '../kafka/options.js'
 import type { KafkaProducer } from '../kafka/producer.js'
 import type { Logger } from '../logger.js'
 import type { SchemaRegistryClient } from '../registry/client.js'
+import type { FramingStrip } from '../render/framing.js'
 import { ThreadBudget } from './budget.js'
 import { WebhookEngine } from './engine.js'
 import { hostRules, type HostRules } from './safety.js'
@@ -27,6 +28,8 @@ export interface WebhooksOptions {
   producer: KafkaProducer
   metadata: ClusterMetadata
   registry: SchemaRegistryClient
+  /** consumer.strip_schema_framing, for the BINARY, STRING and JSON sides of deliveries. */
+  strip: FramingStrip
   log: Logger
 }
 
@@ -78,6 +81,7 @@ export class Webhooks {
         store: this.store,
         producer: opts.producer,
         registry: opts.registry,
+        strip: opts.strip,
         log: opts.log
       })
       : null

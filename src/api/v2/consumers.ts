@@ -12,6 +12,7 @@ import type { ConsumerConfig } from '../../config/schema.js'
 import { renderDecoded, renderRecords, type RenderedBatch } from '../../render/v2-records.js'
 import { decodeForRead, isSchemaFormat } from '../../formats/schema-formats.js'
 import { undecodableError, undecodableParam, type UndecodablePolicy } from '../../render/undecodable.js'
+import { framingStrip } from '../../render/framing.js'
 import type { SchemaRegistryClient } from '../../registry/client.js'
 import type { ConsumerMessage } from '../../kafka/binding.js'
 import type { ClusterMetadata } from '../../kafka/metadata.js'
@@ -347,6 +348,7 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
   const negotiate = versionedNegotiator()
   const negotiateRead = negotiator(READ_OFFERS)
   const { manager, consumer } = deps
+  const strip = framingStrip(consumer.strip_schema_framing)
 
   const accept = (ctx: Ctx): string => acceptable(negotiate(ctx.req.headers.accept, ctx.req.headers['content-type']))
 
@@ -426,7 +428,7 @@ export function consumerHandlers (deps: ConsumerDeps): Handlers<typeof CONSUMER_
   async function render (format: ConsumerFormat, records: ConsumerMessage[], policy: UndecodablePolicy): Promise<RenderedBatch> {
     let out: RenderedBatch
     if (!isSchemaFormat(format)) {
-      out = renderRecords(format, records, policy)
+      out = renderRecords(format, records, policy, strip)
     } else {
       const decoded = await decodeForRead(format, deps.registry, records.map((m) => ({
         key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),

@@ -11,6 +11,7 @@ import type { ClusterMetadata, TopicInfo } from '../../kafka/metadata.js'
 import type { PartitionPage, ReaderPool } from '../../kafka/reader.js'
 import { renderPartitionRecords, V3_FORMATS, type V3RenderOptions } from '../../render/v3-records.js'
 import { undecodableError, undecodableParam } from '../../render/undecodable.js'
+import type { FramingStrip } from '../../render/framing.js'
 import { enumParam, type Resources } from './resource.js'
 import { countConsumed } from '../../metrics/registry.js'
 import { enforce, type Quotas } from '../../security/quotas.js'
@@ -119,6 +120,8 @@ export interface ReadDeps {
   timeoutMs: number
   /** Null when [quotas] sets no limit (one null check per read). */
   quotas: Quotas | null
+  /** consumer.strip_schema_framing. */
+  strip: FramingStrip
 }
 
 export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
@@ -141,7 +144,7 @@ export function readHandlers (deps: ReadDeps): Handlers<typeof READ_ROUTES> {
     // A page ends before a record it cannot render; a page that starts with
     // one fails with 50002 naming it (see src/render/undecodable.ts).
     const rendered = await pool.read({ topic, partition, offset: query.offset, maxBytes: query.maxBytes, timeoutMs: query.timeoutMs }, (page: PartitionPage) => {
-      const out = renderPartitionRecords(page.records, query)
+      const out = renderPartitionRecords(page.records, query, deps.strip)
       if (out.count === 0 && out.stopped !== null) throw undecodableError(out.stopped, `read from offset ${out.stopped.offset + 1}`)
       const nextOffset = out.count < page.records.length ? (page.records[out.count] as PartitionPage['records'][number]).offset : page.nextOffset
       return { out, nextOffset, page }
