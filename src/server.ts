@@ -252,6 +252,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
       groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
       callTimeoutMs: kafka.request_timeout_ms,
       quotas,
+      strip: framingStrip(config.consumer.strip_schema_framing),
       log
     })
   }

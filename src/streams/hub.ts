@@ -38,6 +38,7 @@ import { checkResume, topicOf } from './open.js'
 import { gained, openPatternStream, parsePattern } from './pattern.js'
 import type { Principal } from '../security/principal.js'
 import type { Quotas } from '../security/quotas.js'
+import type { FramingStrip } from '../render/framing.js'
 
 export interface StreamsOptions {
   config: StreamsConfig
@@ -54,6 +55,8 @@ export interface StreamsOptions {
   callTimeoutMs: number
   /** Null when [quotas] sets no limit. */
   quotas: Quotas | null
+  /** consumer.strip_schema_framing, for the BINARY, STRING and JSON sides of every stream. */
+  strip: FramingStrip
   log: Logger
 }
 
@@ -103,7 +106,8 @@ export class Streams {
       cursorTimeoutMs: c.cursor_timeout_ms,
       cursorMaxTimeoutMs: c.cursor_max_timeout_ms,
       cursorMaxRecords: c.cursor_max_records,
-      cursorMaxBytes: c.cursor_max_bytes
+      cursorMaxBytes: c.cursor_max_bytes,
+      strip: opts.strip
     }
   }
 

@@ -25,11 +25,6 @@ function frame (schemaId: number, text: string): Buffer {
 
 const b64 = (b: Buffer | string): string => (typeof b === 'string' ? Buffer.from(b) : b).toString('base64')
 
-// Streams get the setting through src/streams/hub.ts (StreamsOptions.strip into
-// its ParamLimits), which another change owns; until it passes it, the stream
-// tests below are known to fail and are marked so.
-const STREAMS_TODO = 'src/streams/hub.ts does not pass consumer.strip_schema_framing to streams yet'
-
 const ON = { consumer: { strip_schema_framing: 'key_and_value' as const } }
 const VALUE_ONLY = { consumer: { strip_schema_framing: 'value' as const } }
 
@@ -119,7 +114,7 @@ test('v3 partition read: BINARY, STRING and JSON without the frame when on; "val
   assert.deepEqual(binOff.map((r) => [r.key.data, r.value.data]), [[b64(frame(3, KEY)), b64(frame(258, PAYLOAD))], [b64(PLAIN_KEY), b64(PLAIN_VALUE)]])
 })
 
-test('SSE streams, from the start and at the head (a topic tail shared by streams), without the frame when on', { todo: STREAMS_TODO }, async (t) => {
+test('SSE streams, from the start and at the head (a topic tail shared by streams), without the frame when on', async (t) => {
   const topic = await framedTopic('strip-sse')
   const on = await startProxy(t, ON)
   const off = await startProxy(t)
@@ -146,7 +141,7 @@ test('SSE streams, from the start and at the head (a topic tail shared by stream
   assert.equal(offStream.records()[0].key.data, b64(frame(3, KEY)))
 })
 
-test('cursor reads: the payload when on, the stored bytes when off', { todo: STREAMS_TODO }, async (t) => {
+test('cursor reads: the payload when on, the stored bytes when off', async (t) => {
   const topic = await framedTopic('strip-cursor')
   const on = await startProxy(t, ON)
   const off = await startProxy(t)
