@@ -270,6 +270,11 @@ async function mapLimited<T, R> (items: readonly T[], limit: number, fn: (item: 
   return out
 }
 
+/** Whether the request's principal may see `sub`: its owner, or anyone for a subscription without one. */
+function visible (ctx: Ctx, sub: Subscription): boolean {
+  return sub.owner === undefined || ctx.security === undefined || sub.owner === ctx.security.principal.name
+}
+
 export function subscriptionHandlers (deps: SubscriptionDeps): Handlers<typeof SUBSCRIPTION_ROUTES> {
   const { resources, metadata, store, groups, rules } = deps
 
@@ -373,11 +378,13 @@ export function subscriptionHandlers (deps: SubscriptionDeps): Handlers<typeof S
   async function find (ctx: Ctx): Promise<Subscription> {
     await store.sync()
     const sub = store.get(ctx.params.subscription_id as string)
-    if (sub === undefined || sub.topic !== ctx.params.topic) throw new ProxyError('subscriptionNotFound', `Subscription ${String(ctx.params.subscription_id)} of topic ${String(ctx.params.topic)} not found.`)
+    // Another principal's subscription is answered as if it did not exist.
+    if (sub === undefined || sub.topic !== ctx.params.topic || !visible(ctx, sub)) throw new ProxyError('subscriptionNotFound', `Subscription ${String(ctx.params.subscription_id)} of topic ${String(ctx.params.topic)} not found.`)
     return sub
   }
 
-  async function listOf (ctx: Ctx, cid: string, subs: Subscription[], self: string): Promise<ListEnvelope<Record<string, unknown>>> {
+  async function listOf (ctx: Ctx, cid: string, all: Subscription[], self: string): Promise<ListEnvelope<Record<string, unknown>>> {
+    const subs = all.filter((s) => visible(ctx, s))
     subs.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.created_at - b.created_at))
     const data = await mapLimited(subs, LIST_CONCURRENCY, async (s) => render(ctx, cid, s, await progress(s)))
     return resources.list('KafkaWebhookSubscriptionList', self, data)
@@ -409,7 +416,8 @@ export function subscriptionHandlers (deps: SubscriptionDeps): Handlers<typeof S
         start,
         state_reason: null,
         created_at: now,
-        updated_at: now
+        updated_at: now,
+        ...(ctx.security === undefined ? {} : { owner: ctx.security.principal.name })
       }
       await store.put(sub)
       deps.log.info({ subscription_id: sub.subscription_id, topic: sub.topic, qos: sub.qos }, 'webhook subscription created')

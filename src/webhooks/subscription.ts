@@ -60,10 +60,16 @@ export interface Subscription {
   /** Milliseconds since the epoch. */
   created_at: number
   updated_at: number
+  /**
+   * The principal that created it, when security was on (src/security/): only
+   * that principal finds it; absent for subscriptions made without a
+   * principal (or stored before owners were kept), which every principal allowed on its topic finds.
+   */
+  owner?: string
 }
 
 /** A create body, checked; `start` is resolved by the caller from `from`. */
-export type NewSubscription = Omit<Subscription, 'subscription_id' | 'topic' | 'start' | 'state_reason' | 'created_at' | 'updated_at'> & { startFrom: StartFrom }
+export type NewSubscription = Omit<Subscription, 'subscription_id' | 'topic' | 'start' | 'state_reason' | 'created_at' | 'updated_at' | 'owner'> & { startFrom: StartFrom }
 
 export type SubscriptionPatch = Partial<Pick<Subscription, 'callback_url' | 'secret' | 'state' | 'max_attempts' | 'batch' | 'dead_letter_topic'>>
 

@@ -48,7 +48,8 @@ test('authorization matrix through v2, v3 and streams', async (t) => {
   const base = defaultConfig()
   const proxy = await startProxy(t, {
     auth: { ...base.auth, basic: { users_file: users, roles_file: roles } },
-    authorization: { rules, cache_entries: 1000 }
+    authorization: { rules, cache_entries: 1000 },
+    webhooks: { allowed_hosts: ['127.0.0.1'], store_topic: uniqueName('authz-webhooks') }
   })
   const as = (user: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${user}-pw`).toString('base64')}` })
   const call = async (user: string, method: string, p: string, body?: unknown, type = 'application/json', accept?: string): Promise<{ status: number, body: any }> => {
@@ -114,6 +115,22 @@ test('authorization matrix through v2, v3 and streams', async (t) => {
     assert.equal((await call('bob', 'DELETE', `/consumers/${group}/instances/alice`, undefined, V2)).status, 404)
     assert.equal((await call('alice', 'GET', `/consumers/${group}/instances/alice/subscription`, undefined, undefined, V2_META)).status, 200)
     for (const user of ['alice', 'bob']) await call(user, 'DELETE', `/consumers/${group}/instances/${user}`, undefined, V2)
+  })
+
+  await t.test('another principal\'s webhook subscription is not found, nor listed', async () => {
+    const subs = `${v3}/topics/${topic}/subscriptions`
+    const created = await call('alice', 'POST', subs, { callback_url: 'http://127.0.0.1:9/hook', from: 'latest' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const id = created.body.subscription_id as string
+    assert.equal((await call('alice', 'GET', `${subs}/${id}`)).status, 200)
+    // bob may describe the topic, so he reaches the routes, but not alice's subscription.
+    const theirs = await call('bob', 'GET', `${subs}/${id}`)
+    assert.equal(theirs.status, 404, JSON.stringify(theirs.body))
+    assert.equal(theirs.body.error_code, 40404)
+    assert.deepEqual((await call('bob', 'GET', subs)).body.data, [])
+    assert.deepEqual((await call('alice', 'GET', subs)).body.data.map((d: { subscription_id: string }) => d.subscription_id), [id])
+    // Deleting needs delete on groups, which neither has: the rules still apply to the owner.
+    assert.equal((await call('bob', 'DELETE', `${subs}/${id}`)).status, 403)
   })
 
   await t.test('consume in a group: v2 consumer creation', async () => {
