@@ -7,27 +7,16 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
-import { createServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { startBroker } from '../../src/dev/kafka-broker.js'
 import { createKafkaAdmin, KafkaProtocolError, type KafkaAdmin } from '../../src/kafka/admin.js'
 import { AdminClient } from '../../src/kafka/binding.js'
 import { adminError } from '../../src/kafka/errors.js'
 import { createLogger } from '../../src/logger.js'
-import { kafkaTool, libDir } from '../helpers/broker.js'
+import { kafkaTool } from '../helpers/broker.js'
 import { uniqueName } from '../helpers/kafka.js'
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => {
-    const s = createServer()
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-    return s
-  }))
-  const ports = servers.map((s) => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map(async (s) => await new Promise((resolve) => s.close(resolve))))
-  return ports
-}
+import { startSecureBroker } from '../helpers/secure-kafka.js'
 
 /** A self-signed certificate for DNS:localhost, as a PEM (the clients' CA) and a PKCS#12 keystore (the broker's). */
 function certificate (dir: string): { pem: string, keystore: string } {
@@ -90,29 +79,20 @@ test('SASL (PLAIN, SCRAM, OAUTHBEARER) and TLS settings in librdkafka\'s names r
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kafka-sasl-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const cert = certificate(dir)
-  const [port, controllerPort, saslPort, sslPort] = await freePorts(4) as [number, number, number, number]
-  const broker = await startBroker({
-    libDir: libDir(),
-    dataDir: path.join(dir, 'broker'),
-    port,
-    controllerPort,
+  const { plaintext, ports } = await startSecureBroker(t, {
+    dir,
+    listeners: { SASL_PLAINTEXT: '127.0.0.1', SASL_SSL: 'localhost' },
+    keystore: { location: cert.keystore, password: 'changeit' },
     properties: {
-      'auto.create.topics.enable': 'false',
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_PLAINTEXT://127.0.0.1:${saslPort},SASL_SSL://127.0.0.1:${sslPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SASL_SSL://localhost:${sslPort}`,
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
       'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
       ...jaas('sasl_plaintext'),
-      ...jaas('sasl_ssl'),
-      'ssl.keystore.type': 'PKCS12',
-      'ssl.keystore.location': cert.keystore,
-      'ssl.keystore.password': 'changeit'
+      ...jaas('sasl_ssl')
     }
   })
-  t.after(() => broker.stop())
+  const { SASL_PLAINTEXT: saslPort, SASL_SSL: sslPort } = ports
   // SCRAM credentials live in the cluster metadata (KIP-554).
   for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
-    await kafkaTool('kafka.admin.ConfigCommand', ['--bootstrap-server', `127.0.0.1:${port}`, '--alter', '--entity-type', 'users', '--entity-name', 'bob',
+    await kafkaTool('kafka.admin.ConfigCommand', ['--bootstrap-server', plaintext, '--alter', '--entity-type', 'users', '--entity-name', 'bob',
       '--add-config', `${mechanism}=[iterations=4096,password=bob-secret]`])
   }
   const sasl = `127.0.0.1:${saslPort}`

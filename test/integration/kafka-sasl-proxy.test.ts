@@ -8,29 +8,13 @@
 // authentication error and 503s, not a crash (docs/security.md).
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import { startBroker } from '../../src/dev/kafka-broker.js'
-import { createKafkaAdmin, type AclBinding, type AclOperation, type KafkaAdmin } from '../../src/kafka/admin.js'
-import { createLogger } from '../../src/logger.js'
-import { kafkaTool, libDir } from '../helpers/broker.js'
+import type { AclBinding, AclOperation, KafkaAdmin } from '../../src/kafka/admin.js'
+import { kafkaTool } from '../helpers/broker.js'
 import { makePki } from '../helpers/certs.js'
 import { assertError, b64, BINARY_V2, createConsumer, deleteConsumer, request, show, subscribe, type HttpResult } from '../helpers/consumers.js'
 import { eventually, uniqueName } from '../helpers/kafka.js'
 import { bootProxy, type ProxyProcess } from '../helpers/process.js'
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => {
-    const s = createServer()
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-    return s
-  }))
-  const ports = servers.map((s) => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map(async (s) => await new Promise((resolve) => s.close(resolve))))
-  return ports
-}
+import { createAndProduce, deleteTopicV3, ok, readBackV3, startAclBroker, type AclBroker } from '../helpers/secure-kafka.js'
 
 const PASSWORD = { scram: 'scram-secret', plain: 'plain-secret' }
 /** Everything the proxy's principals may touch starts with these. */
@@ -38,53 +22,15 @@ const TOPIC_PREFIX = 'sasl-ok-'
 const GROUP_PREFIX = 'sasl-grp-'
 const V3_JSON = 'application/json'
 
-interface Broker {
-  /** The SASL_SSL listener, by the host name the certificate names. */
-  servers: string
-  /** The PLAINTEXT listener, for the test's own setup. */
-  plaintext: string
-  ca: string
-  /** An admin client on the PLAINTEXT listener, whose ANONYMOUS principal is a super user. */
-  root: KafkaAdmin
-}
-
-async function saslBroker (t: TestContext): Promise<Broker> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kafka-sasl-proxy-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const pki = makePki(t)
-  const keystore = pki.pkcs12(pki.server('broker'), 'broker', 'changeit')
-  const [port, controllerPort, sslPort] = await freePorts(3) as [number, number, number]
+async function saslBroker (t: TestContext): Promise<AclBroker> {
   const sasl = 'listener.name.sasl_ssl'
-  const broker = await startBroker({
-    libDir: libDir(),
-    dataDir: path.join(dir, 'broker'),
-    port,
-    controllerPort,
-    properties: {
-      'auto.create.topics.enable': 'false',
-      // PLAINTEXT and CONTROLLER stay for the broker itself and for the test's
-      // own setup; the proxy only ever gets the SASL_SSL address.
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SASL_SSL://127.0.0.1:${sslPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_SSL://localhost:${sslPort}`,
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL',
-      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
-      [`${sasl}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_plain-proxy="${PASSWORD.plain}";`,
-      [`${sasl}.scram-sha-512.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'ssl.keystore.type': 'PKCS12',
-      'ssl.keystore.location': keystore,
-      'ssl.keystore.password': 'changeit',
-      // Deny by default; the broker and the test talk as ANONYMOUS on PLAINTEXT and CONTROLLER.
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'allow.everyone.if.no.acl.found': 'false',
-      'super.users': 'User:ANONYMOUS'
-    }
+  const b = await startAclBroker(t, 'kafka-sasl-proxy-', makePki(t), 'SASL_SSL', {
+    'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
+    [`${sasl}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_plain-proxy="${PASSWORD.plain}";`,
+    [`${sasl}.scram-sha-512.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
   })
-  t.after(() => broker.stop())
-  const plaintext = `127.0.0.1:${port}`
-  await scramUser(plaintext, 'scram-proxy', PASSWORD.scram)
-  const root = createKafkaAdmin({ bootstrapServers: plaintext, clientId: 'test-root', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
-  t.after(() => root.close())
-  return { servers: `localhost:${sslPort}`, plaintext, ca: pki.ca.cert, root }
+  await scramUser(b.plaintext, 'scram-proxy', PASSWORD.scram)
+  return b
 }
 
 /** Sets a SCRAM-SHA-512 password; the credentials live in the cluster metadata (KIP-554). */
@@ -111,60 +57,31 @@ async function grant (root: KafkaAdmin, principal: string): Promise<void> {
   assert.deepEqual(errors.filter((e) => e !== null), [])
 }
 
-function proxyEnv (b: Broker, mechanism: string, username: string, password: string): Record<string, string> {
+function proxyEnv (b: AclBroker, mechanism: string, username: string, password: string): Record<string, string> {
   return {
     KAFKA_PROXY_KAFKA__BOOTSTRAP_SERVERS: b.servers,
     KAFKA_PROXY_KAFKA__SECURITY__SECURITY_PROTOCOL: 'sasl_ssl',
     KAFKA_PROXY_KAFKA__SECURITY__SASL_MECHANISM: mechanism,
     KAFKA_PROXY_KAFKA__SECURITY__SASL_USERNAME: username,
     KAFKA_PROXY_KAFKA__SECURITY__SASL_PASSWORD: password,
-    KAFKA_PROXY_KAFKA__SECURITY__SSL_CA_LOCATION: b.ca,
+    KAFKA_PROXY_KAFKA__SECURITY__SSL_CA_LOCATION: b.pki.ca.cert,
     // "broker" would read the brokers' auto.create.topics.enable, which needs
     // DescribeConfigs on the cluster; the test creates its topics itself.
     KAFKA_PROXY_KAFKA__AUTO_CREATE_TOPICS: 'never'
   }
 }
 
-async function ok (res: Promise<HttpResult>, status: number, what: string): Promise<any> {
-  const r = await res
-  assert.equal(r.status, status, `${what}: ${show(r)}`)
-  return r.body
-}
-
 /** Create, produce (v2, v3), consume (v2 subscription, v3 partition read), describe and delete, all through the proxy. */
 async function roundTrip (proxy: ProxyProcess, label: string): Promise<void> {
-  const url = proxy.url
-  const clusters = await eventually(async () => {
-    const r = await request('GET', `${url}/v3/clusters`)
-    return r.status === 200 ? r.body : undefined
-  }, { what: `${label}: the proxy to reach the cluster`, timeoutMs: 30000 })
-  const cluster = clusters.data[0].cluster_id as string
-  const base = `${url}/v3/clusters/${cluster}`
-  const topic = uniqueName(`${TOPIC_PREFIX}${label}`)
-
-  const created = await ok(request('POST', `${base}/topics`, { headers: { 'content-type': V3_JSON }, body: { topic_name: topic, partitions_count: 1, replication_factor: 1 } }), 201, 'create topic')
-  assert.equal(created.topic_name, topic)
-
-  const v2 = await ok(eventually(async () => {
-    const r = await request('POST', `${url}/topics/${topic}`, { headers: { 'content-type': BINARY_V2 }, body: { records: [{ key: b64('k1'), value: b64('v2-record') }] } })
-    return r.status === 404 ? undefined : r
-  }, { what: 'the new topic to be writable' }), 200, 'v2 produce')
-  assert.equal(v2.offsets[0].error_code, null, JSON.stringify(v2))
-  assert.equal(v2.offsets[0].offset, 0)
-
-  const v3 = await ok(request('POST', `${base}/topics/${topic}/records`, {
-    headers: { 'content-type': V3_JSON }, body: { key: { type: 'STRING', data: 'k2' }, value: { type: 'STRING', data: 'v3-record' } }
-  }), 200, 'v3 produce')
-  assert.equal(v3.error_code, 200, JSON.stringify(v3))
-  assert.equal(v3.offset, 1)
+  const rt = await createAndProduce(proxy.url, TOPIC_PREFIX, label, 'create topic')
+  const { url, base, topic } = rt
 
   const described = await ok(request('GET', `${base}/topics/${topic}`), 200, 'describe topic')
   assert.equal(described.partitions_count, 1)
   const configs = await ok(request('GET', `${base}/topics/${topic}/configs`), 200, 'topic configs')
   assert.ok(configs.data.some((c: { name: string }) => c.name === 'cleanup.policy'), JSON.stringify(configs).slice(0, 300))
 
-  const page = await ok(request('GET', `${base}/topics/${topic}/partitions/0/records?offset=0`), 200, 'v3 partition read')
-  assert.deepEqual(page.data.map((r: { value: { data: string } }) => Buffer.from(r.value.data, 'base64').toString()), ['v2-record', 'v3-record'], JSON.stringify(page).slice(0, 500))
+  await readBackV3(rt)
 
   const consumer = await createConsumer(url, uniqueName(`${GROUP_PREFIX}${label}`), { 'auto.offset.reset': 'earliest', format: 'binary' })
   await subscribe(consumer, [topic])
@@ -178,8 +95,7 @@ async function roundTrip (proxy: ProxyProcess, label: string): Promise<void> {
   assert.deepEqual(values, ['v2-record', 'v3-record'])
   await deleteConsumer(consumer)
 
-  await ok(request('DELETE', `${base}/topics/${topic}`), 204, 'delete topic')
-  await eventually(async () => (await request('GET', `${base}/topics/${topic}`)).status === 404 ? true : undefined, { what: 'the deleted topic to be gone' })
+  await deleteTopicV3(rt, 'delete topic')
 }
 
 /** What the ACLs refuse is Kafka's authorization error, 403/40301 (docs/security.md). */

@@ -9,80 +9,28 @@
 // store password is a clear error (docs/security.md, "Kafka side").
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
-import { startBroker } from '../../src/dev/kafka-broker.js'
-import { createKafkaAdmin, type AclBinding, type AclOperation, type KafkaAdmin } from '../../src/kafka/admin.js'
-import { createLogger } from '../../src/logger.js'
-import { libDir } from '../helpers/broker.js'
-import { makePki, type TestPki } from '../helpers/certs.js'
-import { assertError, b64, BINARY_V2, request, show, type HttpResult } from '../helpers/consumers.js'
-import { eventually, uniqueName } from '../helpers/kafka.js'
+import type { AclBinding, AclOperation, KafkaAdmin } from '../../src/kafka/admin.js'
+import { makePki } from '../helpers/certs.js'
+import { assertError, b64, BINARY_V2, request, type HttpResult } from '../helpers/consumers.js'
+import { eventually } from '../helpers/kafka.js'
 import { bootProxy, type LogLine, type ProxyProcess } from '../helpers/process.js'
-
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => {
-    const s = createServer()
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-    return s
-  }))
-  const ports = servers.map((s) => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map(async (s) => await new Promise((resolve) => s.close(resolve))))
-  return ports
-}
+import { createAndProduce, deleteTopicV3, readBackV3, startAclBroker, type AclBroker } from '../helpers/secure-kafka.js'
 
 /** Everything the proxy's principals may touch starts with this. */
 const TOPIC_PREFIX = 'tls-ok-'
 const V3_JSON = 'application/json'
 const KEYSTORE_PASSWORD = 'p12-secret'
 
-interface Broker {
-  /** The SSL listener, by the host name the certificate names. */
-  servers: string
-  pki: TestPki
-  /** An admin client on the PLAINTEXT listener, whose ANONYMOUS principal is a super user. */
-  root: KafkaAdmin
-}
-
-async function tlsBroker (t: TestContext): Promise<Broker> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kafka-tls-proxy-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+async function tlsBroker (t: TestContext): Promise<AclBroker> {
   const pki = makePki(t)
-  const keystore = pki.pkcs12(pki.server('broker'), 'broker', 'changeit')
-  const [port, controllerPort, sslPort] = await freePorts(3) as [number, number, number]
-  const broker = await startBroker({
-    libDir: libDir(),
-    dataDir: path.join(dir, 'broker'),
-    port,
-    controllerPort,
-    properties: {
-      'auto.create.topics.enable': 'false',
-      // PLAINTEXT and CONTROLLER stay for the broker itself and for the test's
-      // own setup; the proxy only ever gets the SSL address.
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort},SSL://127.0.0.1:${sslPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SSL://localhost:${sslPort}`,
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL',
-      'listener.name.ssl.ssl.client.auth': 'required',
-      'ssl.keystore.type': 'PKCS12',
-      'ssl.keystore.location': keystore,
-      'ssl.keystore.password': 'changeit',
-      // A PEM truststore (KIP-651): the CA's certificate file as it is.
-      'ssl.truststore.type': 'PEM',
-      'ssl.truststore.location': pki.ca.cert,
-      // Deny by default; the broker and the test talk as ANONYMOUS on PLAINTEXT
-      // and CONTROLLER. On SSL the principal is the client certificate's
-      // subject DN (the default ssl.principal.mapping.rules).
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'allow.everyone.if.no.acl.found': 'false',
-      'super.users': 'User:ANONYMOUS'
-    }
+  // On SSL the principal is the client certificate's subject DN (the default
+  // ssl.principal.mapping.rules), the one grant() names.
+  return await startAclBroker(t, 'kafka-tls-proxy-', pki, 'SSL', {
+    'listener.name.ssl.ssl.client.auth': 'required',
+    // A PEM truststore (KIP-651): the CA's certificate file as it is.
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': pki.ca.cert
   })
-  t.after(() => broker.stop())
-  const root = createKafkaAdmin({ bootstrapServers: `127.0.0.1:${port}`, clientId: 'test-root', requestTimeoutMs: 10000, properties: {}, log: createLogger('silent', 'test') })
-  t.after(() => root.close())
-  return { servers: `localhost:${sslPort}`, pki, root }
 }
 
 /**
@@ -98,7 +46,7 @@ async function grant (root: KafkaAdmin, principal: string): Promise<void> {
   assert.deepEqual(errors.filter((e) => e !== null), [])
 }
 
-function proxyEnv (b: Broker, security: Record<string, string>): Record<string, string> {
+function proxyEnv (b: AclBroker, security: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {
     KAFKA_PROXY_KAFKA__BOOTSTRAP_SERVERS: b.servers,
     KAFKA_PROXY_KAFKA__SECURITY__SECURITY_PROTOCOL: 'ssl',
@@ -112,43 +60,11 @@ function proxyEnv (b: Broker, security: Record<string, string>): Record<string, 
   return env
 }
 
-async function ok (res: Promise<HttpResult>, status: number, what: string): Promise<any> {
-  const r = await res
-  assert.equal(r.status, status, `${what}: ${show(r)}`)
-  return r.body
-}
-
 /** v3 create, v2 and v3 produce, a v3 partition read and v3 delete, all through the proxy. */
 async function roundTrip (proxy: ProxyProcess, label: string): Promise<void> {
-  const url = proxy.url
-  const clusters = await eventually(async () => {
-    const r = await request('GET', `${url}/v3/clusters`)
-    return r.status === 200 ? r.body : undefined
-  }, { what: `${label}: the proxy to reach the cluster`, timeoutMs: 30000 })
-  const base = `${url}/v3/clusters/${clusters.data[0].cluster_id as string}`
-  const topic = uniqueName(`${TOPIC_PREFIX}${label}`)
-
-  const created = await ok(request('POST', `${base}/topics`, { headers: { 'content-type': V3_JSON }, body: { topic_name: topic, partitions_count: 1, replication_factor: 1 } }), 201, 'v3 create topic')
-  assert.equal(created.topic_name, topic)
-
-  const v2 = await ok(eventually(async () => {
-    const r = await request('POST', `${url}/topics/${topic}`, { headers: { 'content-type': BINARY_V2 }, body: { records: [{ key: b64('k1'), value: b64('v2-record') }] } })
-    return r.status === 404 ? undefined : r
-  }, { what: 'the new topic to be writable' }), 200, 'v2 produce')
-  assert.equal(v2.offsets[0].error_code, null, JSON.stringify(v2))
-  assert.equal(v2.offsets[0].offset, 0)
-
-  const v3 = await ok(request('POST', `${base}/topics/${topic}/records`, {
-    headers: { 'content-type': V3_JSON }, body: { key: { type: 'STRING', data: 'k2' }, value: { type: 'STRING', data: 'v3-record' } }
-  }), 200, 'v3 produce')
-  assert.equal(v3.error_code, 200, JSON.stringify(v3))
-  assert.equal(v3.offset, 1)
-
-  const page = await ok(request('GET', `${base}/topics/${topic}/partitions/0/records?offset=0`), 200, 'v3 partition read')
-  assert.deepEqual(page.data.map((r: { value: { data: string } }) => Buffer.from(r.value.data, 'base64').toString()), ['v2-record', 'v3-record'], JSON.stringify(page).slice(0, 500))
-
-  await ok(request('DELETE', `${base}/topics/${topic}`), 204, 'v3 delete topic')
-  await eventually(async () => (await request('GET', `${base}/topics/${topic}`)).status === 404 ? true : undefined, { what: 'the deleted topic to be gone' })
+  const rt = await createAndProduce(proxy.url, TOPIC_PREFIX, label, 'v3 create topic')
+  await readBackV3(rt)
+  await deleteTopicV3(rt, 'v3 delete topic')
 }
 
 test('the proxy connects to Kafka over TLS with a client certificate from PEM files or a PKCS#12 key store', async (t) => {
