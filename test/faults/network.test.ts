@@ -61,8 +61,10 @@ test('network faults between proxy and broker: slow, cut, refused, stalled', asy
   assert.equal(slow.failed, 0, 'latency alone fails nothing')
 
   // Every connection reset, three times a second apart: librdkafka reconnects and retries what was in flight.
+  // Not more at a larger FAULT_SCALE: resets that go on past the delivery timeout (5 s) leave the records
+  // sent before them timed out after being sent, which is "unknown" by right (12 resets at scale 4 did).
   const { report: cut } = await phase('cut', async () => {
-    for (let i = 0; i < 3 * SCALE; i++) {
+    for (let i = 0; i < 3; i++) {
       net.relay.cut()
       await sleep(1000)
     }
