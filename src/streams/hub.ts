@@ -161,6 +161,7 @@ export class Streams {
     if (!isForwarded(ctx.req)) {
       const owner = await authority.locate(id)
       if (owner !== null) {
+        authority.carryToken(ctx.req, ctx.query)
         await forward(ctx.req, ctx.res, owner)
         return HANDLED
       }

@@ -108,6 +108,7 @@ export class Pump {
   private async loop (): Promise<void> {
     const { delivery, sink, opts } = this
     const tracker = delivery.tracker
+    const quota = opts.quota ?? null
     let failure: ProxyError | null = null
     try {
       sink.start(tracker.id(), this.resets)
@@ -115,7 +116,7 @@ export class Pump {
       let sent = tracker.version
       const stopped = (): boolean => sink.closed || this.ending !== null
       while (!stopped()) {
-        if (opts.quota !== undefined && opts.quota !== null && !(await this.admitted(opts.quota, lastWrite))) {
+        if (quota !== null && !(await this.admitted(quota, lastWrite))) {
           if (!stopped() && Date.now() - lastWrite >= opts.heartbeatMs) {
             sink.heartbeat(null)
             lastWrite = Date.now()
@@ -124,13 +125,13 @@ export class Pump {
         }
         const wait = Math.max(0, lastWrite + opts.heartbeatMs - Date.now())
         // A batch takes at most a second of the principal's consume quota, as a v3 read does.
-        const maxBytes = opts.quota === undefined || opts.quota === null ? opts.batchBytes : Math.min(opts.batchBytes, opts.quota.readLimit)
+        const maxBytes = quota === null ? opts.batchBytes : Math.min(opts.batchBytes, quota.readLimit)
         const batch = await delivery.next({ maxRecords: opts.batchRecords, maxBytes, timeoutMs: wait, stopped })
         if (batch.events.length > 0) {
-          if (opts.quota !== undefined && opts.quota !== null) {
+          if (quota !== null) {
             let bytes = 0
             for (const e of batch.events) bytes += e.bytes
-            opts.quota.consumed(bytes)
+            quota.consumed(bytes)
           }
           await sink.events(batch.events)
           lastWrite = Date.now()

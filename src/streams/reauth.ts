@@ -190,6 +190,16 @@ export class StreamAuthority {
     grant.renew(p, token)
   }
 
+  /**
+   * Before a renewal is forwarded to the process holding the stream: a token
+   * that came in the query parameter left the URL once verified, so it goes
+   * along as the Authorization header of the hop.
+   */
+  carryToken (req: IncomingMessage, query: string): void {
+    const token = this.opts.tokenOf(req, query)
+    if (token !== null && req.headers.authorization === undefined) req.headers.authorization = `Bearer ${token}`
+  }
+
   /** The owner of a stream this process does not hold; null when none. */
   async locate (id: string): Promise<string | null> {
     return await (this.opts.directory?.locate(STREAM_GROUP, id) ?? Promise.resolve(null))

@@ -177,14 +177,12 @@ export class TopicTail {
         // only push records out unread. The first stream to wait resumes it.
         if (this.full && this.waiters.size === 0) {
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resume, WAIT_STEP_MS)
-            const self = this
-            function resume (): void {
+            const t = setTimeout(() => this.resumeFetch?.(), WAIT_STEP_MS)
+            this.resumeFetch = () => {
               clearTimeout(t)
-              self.resumeFetch = null
+              this.resumeFetch = null
               resolve()
             }
-            this.resumeFetch = resume
           })
           continue
         }

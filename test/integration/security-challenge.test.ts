@@ -101,8 +101,10 @@ test('SSE: a stream under a 5-second token is challenged, renewed on any worker,
   // Four renewals on connections of their own: node's cluster hands new
   // connections to the workers in turn, so some land on the worker that
   // does not hold the stream and are forwarded to the one that does.
+  // Every other one carries its token in the query parameter, as a browser client would.
   for (let i = 0; i < 4; i++) {
-    const renewed = await post(renewal, bearer(await token(k, 4)))
+    const fresh = await token(k, 4)
+    const renewed = i % 2 === 0 ? await post(renewal, bearer(fresh)) : await post(`${renewal}?access_token=${fresh}`, {})
     assert.equal(renewed.status, 204, JSON.stringify(renewed.body))
   }
   await produceMany(topic, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, value: `b${i}` })))
