@@ -458,6 +458,11 @@ export class HttpListener {
         return
       }
     }
+    this.answerWithoutUpgrade(req, socket)
+  }
+
+  /** An upgrade request no upgrade handler takes, answered as an ordinary request on its socket. */
+  private answerWithoutUpgrade (req: IncomingMessage, socket: Duplex): void {
     const length = req.headers['content-length']
     if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
       socket.end(rawErrorResponse(new ProxyError('malformedRequest', `Malformed HTTP request: an upgrade to ${String(req.headers.upgrade)} is not offered here, and a request asking for one cannot have a body`)))
@@ -478,7 +483,8 @@ export class HttpListener {
    * it (authentication, then authorization for its route: a stream's Read,
    * and Write since its socket may produce) before the upgrade handler sees
    * it; a refusal is the 401/403 in our error body, and the socket closes.
-   * False when no route serves the path: answered as an ordinary request.
+   * A path no route serves (false), or no upgrade handler takes, is answered
+   * as an ordinary request, as without a guard.
    */
   private guardedUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer, upgrades: UpgradeHandler, guard: RequestGuard): boolean {
     const url = req.url ?? '/'
@@ -496,7 +502,7 @@ export class HttpListener {
       else socket.destroy()
     }
     const hand = (): void => {
-      if (!upgrades(req, socket, head, ctx.security)) refuse(new ProxyError('notFound'))
+      if (!upgrades(req, socket, head, ctx.security)) this.answerWithoutUpgrade(req, socket)
     }
     try {
       const guarded = guard(req, match.handler, ctx, false)
