@@ -148,3 +148,48 @@ test('streams opening at once on a topic without a tail wait for the first to st
     assert.deepEqual(c.records().map((r) => r.value.data).sort(), Array.from({ length: 10 }, (_, i) => `v${i}`).sort())
   }
 })
+
+test('streams sharing a tail render hostile records each by their own formats and policy: invalid UTF-8, invalid JSON, deep nesting, control characters', async (t) => {
+  // The first stream's rendering of a record is kept on it for the others
+  // (src/streams/render.ts): a stream with other formats or another
+  // undecodable policy must not get it.
+  const proxy = await startProxy(t, { streams: { encode_ids: false } })
+  const topic = uniqueName('fanout-hostile')
+  await createTopic(topic, 1)
+  const base = await streamUrl(proxy.url, topic)
+  const json = new SseClient()
+  const raw = new SseClient()
+  const binary = new SseClient()
+  t.after(() => { json.close(); raw.close(); binary.close() })
+  // One first, so the tail exists and the others subscribe to it at its head.
+  await json.open(`${base}?value_format=json`)
+  await json.until(() => json.raw.includes('id: '))
+  await raw.open(`${base}?value_format=json&undecodable=raw`)
+  await binary.open(`${base}?value_format=binary`)
+  await Promise.all([raw, binary].map((c) => c.until(() => c.raw.includes('id: '))))
+  const deep = '['.repeat(500) + ']'.repeat(500)
+  const control = JSON.stringify({ s: 'a\u0000b\u0001\u001f\u2028\u2029' })
+  const invalidUtf8 = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]) // {"a":"\xc3(" }
+  const values: Buffer[] = [Buffer.from(deep), Buffer.from(control), invalidUtf8, Buffer.from('not json')]
+  await produceMany(topic, values.map((v) => ({ partition: 0, value: v })))
+
+  // BINARY renders any bytes: all four, exactly.
+  await binary.until(() => binary.count('message') === 4, 15_000, 'four binary records')
+  assert.deepEqual(binary.records().map((r) => Buffer.from(r.value.data, 'base64')), values)
+  // JSON with undecodable=raw: the two valid values as JSON, the two others as their bytes with a reason.
+  await raw.until(() => raw.count('message') === 4, 15_000, 'four raw-policy records')
+  const rawRecords = raw.records()
+  assert.deepEqual(rawRecords[0].value, { type: 'JSON', data: JSON.parse(deep) })
+  assert.deepEqual(rawRecords[1].value, { type: 'JSON', data: JSON.parse(control) })
+  for (const i of [2, 3]) {
+    assert.equal(rawRecords[i].value.type, 'BINARY')
+    assert.deepEqual(Buffer.from(rawRecords[i].value.data, 'base64'), values[i])
+    assert.equal(typeof rawRecords[i].value.reason, 'string')
+  }
+  // JSON with the default policy: the two valid ones, then the stream ends at the invalid UTF-8 record with the id to resume from.
+  await json.until(() => json.ended, 15_000, 'the fail-policy stream to end')
+  assert.deepEqual(json.events.map((e) => e.event), ['message', 'message', 'error'])
+  const err = JSON.parse((json.events[2] as { data: string }).data)
+  assert.equal(err.error_code, 50002)
+  assert.equal(err.id, `${topic}@0#2`)
+})
