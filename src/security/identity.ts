@@ -148,6 +148,13 @@ export class IdentityInjector {
     return null
   }
 
+  /** Appends the identity headers to a record's own; throws the 422 when the client sent one of their names. */
+  stamp (record: { headers?: MessageHeader[] | undefined }, identity: IdentityHeaders): void {
+    const forged = this.forged(record.headers, 'headers')
+    if (forged !== null) throw forged
+    record.headers = this.merge(record.headers, identity)
+  }
+
   /** A record's headers with the identity headers after its own (`identity` itself when it has none: no copy). */
   merge<H extends MessageHeader> (own: H[] | undefined, identity: IdentityHeaders): Array<H | IdentityHeaders[number]> {
     return own === undefined || own.length === 0 ? identity : (own as Array<H | IdentityHeaders[number]>).concat(identity)

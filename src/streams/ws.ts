@@ -30,6 +30,7 @@ import type { ClusterMetadata } from '../kafka/metadata.js'
 import type { Logger } from '../logger.js'
 import { parseV3Record, type V3Record, type V3SchemaEncoder } from '../produce/v3-record.js'
 import { MAX_PENDING_RECORDS, successLine, successPrefix } from '../api/v3/record-stream.js'
+import { produceQuota } from '../api/v3/produce-common.js'
 import type { Duplex } from 'node:stream'
 import type { StreamEvent } from './delivery.js'
 import { parsePosition, type StreamPosition } from './position.js'
@@ -37,7 +38,7 @@ import type { Sink } from './pump.js'
 import type { Challenge } from './reauth.js'
 import type { IdentityHeaders, IdentityInjector } from '../security/identity.js'
 import type { Principal } from '../security/principal.js'
-import { recordBytes, type PrincipalQuota, type Quotas } from '../security/quotas.js'
+import type { PrincipalQuota, Quotas } from '../security/quotas.js'
 import type { ProduceRateLimiter } from '../api/v3/rate-limit.js'
 import { describeReset, type Reset } from './start.js'
 
@@ -383,14 +384,9 @@ export class WsSink implements Sink {
       // the principal's quota, last, on the bytes that go to Kafka (429), as
       // for the v3 produce endpoints.
       const { identity, quota } = this.producer
-      const injector = this.produce.identity
-      if (identity !== null && injector !== undefined && injector !== null) {
-        const forged = injector.forged(rec.record.headers, 'headers')
-        if (forged !== null) throw forged
-        rec.record.headers = injector.merge(rec.record.headers, identity)
-      }
+      if (identity !== null) this.produce.identity?.stamp(rec.record, identity)
       if (quota !== null) {
-        const refused = await quota.produce(1, quota.countsBytes ? recordBytes(rec.record.key, rec.record.value) : 0)
+        const refused = await produceQuota(quota, rec)
         if (refused !== null) throw refused
       }
     } catch (err) {

@@ -101,9 +101,7 @@ export class ProduceRoute {
   /** Appends the identity headers to a record; throws the 422 when the client sent one of their names. */
   stamp (rec: V3Record, identity: IdentityHeaders): void {
     const injector = this.deps.identity as IdentityInjector
-    const forged = injector.forged(rec.record.headers, 'headers')
-    if (forged !== null) throw forged
-    rec.record.headers = injector.merge(rec.record.headers, identity)
+    injector.stamp(rec.record, identity)
   }
 
   logInternal (err: ProxyError, topic: string): void {
