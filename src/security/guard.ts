@@ -80,6 +80,15 @@ function checksOf (route: BoundRoute): Check[] {
   return out
 }
 
+/** An Authorization header's scheme (lower case) and credentials (RFC 9110 §11.4). */
+function credentialsOf (header: string): { scheme: string, value: string } {
+  const space = header.indexOf(' ')
+  return {
+    scheme: (space === -1 ? header : header.slice(0, space)).toLowerCase(),
+    value: space === -1 ? '' : header.slice(space + 1).trim()
+  }
+}
+
 const BASIC_CACHE_ENTRIES = 10_000
 const TOKEN_CACHE_ENTRIES = 10_000
 
@@ -164,8 +173,8 @@ export class SecurityGuard {
     if (taken !== undefined) return taken
     const header = req.headers.authorization
     if (header !== undefined && header !== '') {
-      const space = header.indexOf(' ')
-      return space !== -1 && header.slice(0, space).toLowerCase() === 'bearer' ? header.slice(space + 1).trim() : null
+      const { scheme, value } = credentialsOf(header)
+      return scheme === 'bearer' && value !== '' ? value : null
     }
     return this.jwt === null ? null : this.tokenOutsideHeader(req, query)
   }
@@ -212,12 +221,10 @@ export class SecurityGuard {
   }
 
   /** The principal of a request; rejects with 401. */
-  async authenticate (req: IncomingMessage, ctx: { query: string, path?: string }, internal: boolean): Promise<Principal> {
+  async authenticate (req: IncomingMessage, ctx: { query: string }, internal: boolean): Promise<Principal> {
     const header = req.headers.authorization
     if (header !== undefined && header !== '') {
-      const space = header.indexOf(' ')
-      const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase()
-      const value = space === -1 ? '' : header.slice(space + 1).trim()
+      const { scheme, value } = credentialsOf(header)
       if (scheme === 'bearer' && this.jwt !== null) return await this.bearer(value)
       if (scheme === 'basic' && this.users !== null) return await this.basic(header, value)
       throw new Unauthenticated(`Authentication failed: the ${scheme} scheme is not accepted here`, this.challenge)
@@ -354,7 +361,7 @@ export class SecurityGuard {
    * logs and relays to other processes never see it. bearerToken() still
    * finds it, for a stream's deadline.
    */
-  private withoutQueryToken (req: IncomingMessage, ctx: { query: string, path?: string }): void {
+  private withoutQueryToken (req: IncomingMessage, ctx: { query: string }): void {
     const param = this.opts.auth.jwt.query_parameter
     if (param === '' || !ctx.query.includes(`${param}=`)) return
     const token = new URLSearchParams(ctx.query).get(param)
