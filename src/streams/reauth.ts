@@ -26,6 +26,7 @@ import type { IncomingMessage } from 'node:http'
 import { ProxyError } from '../errors.js'
 import type { Principal } from '../security/principal.js'
 import type { ConsumerDirectory } from '../shards/directory.js'
+import { MAX_TIMER_MS } from '../api/v3/record-stream.js'
 
 /** What a challenged client is told: the stream, until when its token holds, and where to send a fresh one. */
 export interface Challenge {
@@ -68,8 +69,6 @@ export interface Grant {
   readonly id: string
   close (): void
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 class LiveGrant implements Grant {
   private challengeTimer: NodeJS.Timeout | null = null

@@ -39,7 +39,7 @@ export const MAX_PENDING_RECORDS = 10_000
 const RESUME_BELOW = MAX_PENDING_RECORDS / 2
 
 // Longest setTimeout node takes; a longer delay would fire at once.
-const MAX_TIMER_MS = 2 ** 31 - 1
+export const MAX_TIMER_MS = 2 ** 31 - 1
 // After a stream is closed for its age the socket is half-closed; a client
 // that keeps uploading anyway is cut off after this.
 const CLOSE_LINGER_MS = 5000
