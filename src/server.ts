@@ -121,6 +121,8 @@ interface Subsystems {
   quotas: Quotas | null
   /** v3.rate_limit (Confluent's produce rate limits), shared by v3 produce and WebSocket produce; null when off. */
   rateLimiter: ProduceRateLimiter | null
+  /** Identity headers of the Confluent API (identity.confluent_api), shared by v2, v3 and WebSocket produce; null when off. */
+  identity: IdentityInjector | null
 }
 
 async function buildSubsystems (config: Config, log: Logger, workers: number): Promise<Subsystems> {
@@ -194,6 +196,8 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
   const groups = new ConsumerGroups({ properties: adminProperties(kafka), timeoutMs: kafka.request_timeout_ms })
   const quotas = Quotas.create({ limits: config.quotas, log })
   const rateLimiter = config.v3.rate_limit.enabled ? new ProduceRateLimiter(config.v3.rate_limit, workers) : null
+  // One injector (and its per-principal cache) for the v3 routes and WebSocket produce.
+  const identity = IdentityInjector.create(config.identity)
   const webhooks = new Webhooks({
     kafka,
     webhooks: config.webhooks,
@@ -210,6 +214,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
     readiness: { leaving: false },
     quotas,
     rateLimiter,
+    identity,
     webhooks,
     appRoutes: appRoutesOf(config, producer, log),
     http,
@@ -246,7 +251,7 @@ async function buildSubsystems (config: Config, log: Logger, workers: number): P
         json: jsonLimits(server),
         log,
         quotas,
-        identity: IdentityInjector.create(config.identity),
+        identity,
         rateLimiter
       },
       groupProperties: (group, autoOffsetReset, autoCommit) => consumerProperties(kafka, config.consumer, { group, name: `stream-${randomUUID().slice(0, 8)}`, autoOffsetReset, autoCommit }),
@@ -268,8 +273,7 @@ function routeHandlers (s: Subsystems, config: Config, log: Logger): Handlers<ty
     : new PeerDirectory({ selfUrl: instances.self_url, peers: instances.peers, secret: instances.secret, timeoutMs: instances.locate_timeout_ms })
   const json = jsonLimits(server)
   const strategies = { key: sr.key_subject_strategy, value: sr.value_subject_strategy }
-  const { quotas } = s
-  const identity = IdentityInjector.create(config.identity)
+  const { quotas, identity } = s
   return {
     ...rootHandlers(server.max_body_bytes),
     ...topicHandlers(metadata, admin),
